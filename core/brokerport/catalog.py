@@ -1,0 +1,244 @@
+"""Vendor endpoint catalogs: vendor definitions as data (the botocore way).
+
+A plugin describes each endpoint once: name, method, path, where each
+parameter goes, what is required, the rule each value must meet, the
+rate-limit bucket, and whether the call is safe to repeat. The core pipeline
+reads nothing else about an endpoint, and the sandbox toolkit registers its
+routes from the same data, so the client and sandbox cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from .errors import InvalidRequest, PluginError
+
+__all__ = [
+    "Catalog",
+    "Endpoint",
+    "Param",
+    "RateLimit",
+    "Rule",
+]
+
+Location = Literal["path", "query", "body", "header"]
+#: A rule takes the value and returns an error text, or None when it is fine.
+Rule = Callable[[Any], "str | None"]
+
+_PLACEHOLDER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
+
+
+@attrs.frozen(slots=True)
+class RateLimit:
+    """At most ``count`` requests in any window of ``per`` seconds.
+
+    ``scope`` names what the vendor counts against: ``"endpoint"`` (the
+    default: one window per endpoint per credential) or a shared group name;
+    endpoints with the same group share one window.
+    """
+
+    count: int
+    per: float
+    group: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.count < 1 or self.per <= 0:
+            raise PluginError(f"bad rate limit {self.count}/{self.per}s")
+
+    def describe(self) -> str:
+        per = self.per
+        unit = (
+            "s" if per == 1 else f"{per:g}s" if per < 60 else "min" if per == 60 else
+            "h" if per == 3600 else f"{per:g}s"
+        )
+        return f"{self.count}/{unit}"
+
+
+@attrs.frozen(slots=True)
+class Param:
+    """One request parameter of an endpoint."""
+
+    name: str
+    location: Location = "body"
+    required: bool = False
+    rules: tuple[Rule, ...] = ()
+    #: Sensitive values are redacted from logs and hook payloads.
+    sensitive: bool = False
+    doc: str = ""
+
+
+@attrs.frozen(slots=True)
+class Endpoint:
+    """One vendor endpoint, as data."""
+
+    name: str
+    method: str
+    path: str
+    params: tuple[Param, ...] = ()
+    #: How the request is authenticated: a name the adapter's signer knows
+    #: (``"signed"``, ``"public"``, ``"bearer"``, ...).
+    auth: str = "signed"
+    rate_limit: RateLimit | None = None
+    #: Tokens one call costs against its bucket.
+    cost: int = 1
+    #: Safe to send twice. Defaults to True for GET, False otherwise.
+    idempotent: bool | None = None
+    #: A parameter the pipeline fills once, before any retry, when the host
+    #: leaves it empty: the key a host reconciles an unknown outcome with.
+    idempotency_param: str | None = None
+    #: What a host should look up after an UnknownOutcome.
+    reconcile: str = ""
+    #: Body encoding: "json" or "form".
+    body: Literal["json", "form"] = "json"
+    #: Reject parameters the endpoint does not declare.
+    strict: bool = True
+    doc: str = ""
+    #: A whole-request rule: takes the parameters, returns an error or None.
+    check: Callable[[Mapping[str, Any]], str | None] | None = None
+    tags: frozenset[str] = frozenset()
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "method", self.method.upper())
+        if self.idempotent is None:
+            object.__setattr__(self, "idempotent", self.method in ("GET", "HEAD"))
+        names = {p.name for p in self.params}
+        for placeholder in _PLACEHOLDER.findall(self.path):
+            if placeholder not in names:
+                raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
+        if len(names) != len(self.params):
+            raise PluginError(f"{self.name}: duplicate parameter names")
+
+    @property
+    def is_idempotent(self) -> bool:
+        return bool(self.idempotent)
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    @property
+    def sensitive_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params if p.sensitive)
+
+    def validate(self, params: Mapping[str, Any], *, vendor: str | None = None) -> None:
+        """Check params against this endpoint; raise InvalidRequest. No I/O."""
+
+        def fail(msg: str, field: str | None = None) -> InvalidRequest:
+            return InvalidRequest(msg, field=field, vendor=vendor, endpoint=self.name)
+
+        if self.strict:
+            known = {p.name for p in self.params}
+            unknown = sorted(k for k in params if k not in known)
+            if unknown:
+                raise fail(f"unknown parameter(s) for {self.name}: {', '.join(unknown)}", unknown[0])
+        for p in self.params:
+            value = params.get(p.name)
+            if value is None or value == "":
+                if p.required or p.location == "path":
+                    raise fail(f"{p.name} is required", p.name)
+                continue
+            if isinstance(value, float):
+                raise fail(f"{p.name}: floats are not accepted; use Decimal or str", p.name)
+            for rule in p.rules:
+                problem = rule(value)
+                if problem:
+                    raise fail(f"{p.name}: {problem}", p.name)
+        if self.check is not None:
+            problem = self.check(params)
+            if problem:
+                raise fail(problem)
+
+    def render_path(self, params: Mapping[str, Any]) -> str:
+        from urllib.parse import quote
+
+        return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self.path)
+
+
+class Catalog(Mapping[str, Endpoint]):
+    """An immutable, name-keyed set of endpoints."""
+
+    __slots__ = ("_by_name", "vendor")
+
+    def __init__(self, vendor: str, endpoints: Iterable[Endpoint]) -> None:
+        self.vendor = vendor
+        by_name: dict[str, Endpoint] = {}
+        routes: set[tuple[str, str]] = set()
+        for ep in endpoints:
+            if ep.name in by_name:
+                raise PluginError(f"{vendor}: endpoint {ep.name!r} defined twice")
+            route = (ep.method, ep.path)
+            if route in routes:
+                raise PluginError(f"{vendor}: route {ep.method} {ep.path} defined twice")
+            routes.add(route)
+            by_name[ep.name] = ep
+        self._by_name = by_name
+
+    def __getitem__(self, name: str) -> Endpoint:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise InvalidRequest(
+                f"{self.vendor} has no endpoint named {name!r}", vendor=self.vendor
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.vendor!r}, {len(self)} endpoints)"
+
+
+# ---------------------------------------------------------------- common rules
+
+
+def pattern(regex: str, message: str) -> Rule:
+    compiled = re.compile(regex)
+
+    def rule(value: Any) -> str | None:
+        return None if isinstance(value, str) and compiled.fullmatch(value) else message
+
+    return rule
+
+
+def one_of(*choices: Any) -> Rule:
+    allowed = {str(c) for c in choices}
+
+    def rule(value: Any) -> str | None:
+        return None if str(value) in allowed else f"must be one of {', '.join(sorted(allowed))}"
+
+    return rule
+
+
+def max_len(n: int) -> Rule:
+    def rule(value: Any) -> str | None:
+        return None if len(str(value)) <= n else f"at most {n} characters"
+
+    return rule
+
+
+def int_range(lo: int, hi: int) -> Rule:
+    def rule(value: Any) -> str | None:
+        try:
+            v = int(str(value))
+        except ValueError:
+            return "must be an integer"
+        if str(v) != str(value).strip() and not isinstance(value, int):
+            return "must be an integer"
+        return None if lo <= v <= hi else f"must be between {lo} and {hi}"
+
+    return rule
+
+
+__all__ += ["int_range", "max_len", "one_of", "pattern"]

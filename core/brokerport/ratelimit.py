@@ -1,0 +1,114 @@
+"""Client-side rate limiting: a sliding-window log per bucket, injectable clock.
+
+Why not aiolimiter: its leaky bucket lets a full burst through at t=0 and keeps
+draining, so a window of ``per`` seconds can see close to ``2 * count``
+requests — exactly what a vendor counting a fixed or sliding window rejects.
+A window log admits request *n* no earlier than request *n - count* plus
+``per`` (plus a small margin for network jitter), which no vendor window can
+fault. It also takes an injectable clock and sleep, so tests run without
+waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from .catalog import Endpoint, RateLimit
+
+__all__ = ["Limiter", "LimiterRegistry", "SlidingWindow"]
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class SlidingWindow:
+    """At most ``count`` grants in any ``per``-second window."""
+
+    __slots__ = ("_grants", "count", "margin", "per")
+
+    def __init__(self, count: int, per: float, margin: float = 0.0) -> None:
+        self.count = count
+        self.per = per
+        self.margin = margin
+        self._grants: deque[float] = deque()
+
+    def delay(self, now: float, cost: int = 1) -> float:
+        """Seconds to wait before ``cost`` grants fit; 0 when they fit now."""
+        grants = self._grants
+        horizon = now - self.per - self.margin
+        while grants and grants[0] <= horizon:
+            grants.popleft()
+        if len(grants) + cost <= self.count:
+            return 0.0
+        # the grant that must leave the window before we fit
+        idx = len(grants) + cost - self.count - 1
+        return grants[idx] + self.per + self.margin - now
+
+    def take(self, now: float, cost: int = 1) -> None:
+        self._grants.extend([now] * cost)
+
+    def reset(self) -> None:
+        self._grants.clear()
+
+
+class Limiter:
+    """A bucket with FIFO fairness: callers are served in arrival order."""
+
+    __slots__ = ("_clock", "_lock", "_sleep", "waits", "window")
+
+    def __init__(
+        self, limit: RateLimit, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+        margin: float | None = None,
+    ) -> None:
+        if margin is None:
+            # jitter allowance: 2% of the window, at least 5 ms, at most 250 ms
+            margin = min(max(limit.per * 0.02, 0.005), 0.25)
+        self.window = SlidingWindow(limit.count, limit.per, margin)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+        self.waits = 0
+
+    async def acquire(self, cost: int = 1) -> None:
+        window = self.window
+        if not self._lock.locked():
+            now = self._clock()
+            if window.delay(now, cost) == 0.0:
+                window.take(now, cost)
+                return
+        async with self._lock:
+            while True:
+                now = self._clock()
+                wait = window.delay(now, cost)
+                if wait <= 0:
+                    window.take(now, cost)
+                    return
+                self.waits += 1
+                await self._sleep(wait)
+
+
+class LimiterRegistry:
+    """One limiter per bucket key. Share one registry between clients that
+    share a vendor credential, so they share its limits."""
+
+    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self._limiters: dict[str, Limiter] = {}
+
+    def for_endpoint(self, endpoint: Endpoint, scope: str = "") -> Limiter | None:
+        limit = endpoint.rate_limit
+        if limit is None:
+            return None
+        key = f"{scope}|{limit.group or endpoint.name}"
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = Limiter(limit, clock=self.clock, sleep=self.sleep)
+        return limiter
+
+    def reset(self) -> None:
+        for limiter in self._limiters.values():
+            limiter.window.reset()

@@ -1,0 +1,327 @@
+"""Signing: the exact bytes to be sent, signed by I/O-free named signer classes.
+
+The pipeline builds a :class:`PreparedRequest` once per logical call (body
+bytes and encoded query fixed), then, inside the retry loop, asks the signer to
+``sign`` it with a fresh clock reading. A signer only sets headers on the
+request it is given; it never touches the network. Credentials that need I/O
+(OAuth access tokens) are kept fresh by :meth:`Signer.prepare`, which the
+pipeline awaits before ``sign``; :class:`BearerToken` makes concurrent
+refreshes share one flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from .errors import AuthenticationError, PluginError
+from .types import REDACTED, Secret
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+
+__all__ = [
+    "BearerSigner",
+    "BearerToken",
+    "HeaderSigner",
+    "PreparedRequest",
+    "Signer",
+    "TokenPair",
+    "hmac_sha256",
+    "hmac_sha256_b64",
+    "hmac_sha256_hex",
+    "load_rsa_private_key",
+    "load_rsa_public_key",
+    "rsa_sha1_sign",
+    "rsa_sha1_verify",
+]
+
+
+class PreparedRequest:
+    """The request as it goes on the wire: signers see exactly these bytes."""
+
+    __slots__ = ("base_url", "body", "endpoint", "headers", "method", "path", "query")
+
+    def __init__(
+        self,
+        method: str,
+        base_url: str,
+        path: str,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        endpoint: str = "",
+    ) -> None:
+        self.method = method
+        self.base_url = base_url
+        self.path = path
+        self.query = query
+        self.headers: dict[str, str] = headers if headers is not None else {}
+        self.body = body
+        self.endpoint = endpoint
+
+    @property
+    def path_with_query(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    @property
+    def url(self) -> str:
+        return self.base_url + self.path_with_query
+
+    def __repr__(self) -> str:
+        return f"PreparedRequest({self.method} {self.path_with_query})"
+
+
+class Signer:
+    """Base of every signer. Subclasses are named classes, one per scheme."""
+
+    #: Header names (lower case) whose values are credentials.
+    sensitive_headers: ClassVar[frozenset[str]] = frozenset({"authorization"})
+
+    async def prepare(self) -> None:
+        """Make credentials ready (may do I/O, e.g. refresh a token)."""
+
+    def sign(self, request: PreparedRequest, now: float) -> None:
+        """Set auth headers on ``request``. ``now`` is epoch seconds. No I/O."""
+
+    async def on_auth_failure(self, request: PreparedRequest) -> bool:
+        """The vendor rejected our credentials. True to retry once after recovery."""
+        return False
+
+    def redacted(self) -> Mapping[str, str]:
+        """What hooks and logs may see of the credentials."""
+        return {}
+
+    async def aclose(self) -> None:
+        """Release anything the signer holds."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(...)"
+
+
+class HeaderSigner(Signer):
+    """Static credential headers (e.g. tenant id + token). No signature."""
+
+    def __init__(self, headers: Mapping[str, str | Secret], sensitive: frozenset[str]) -> None:
+        self._headers = dict(headers)
+        self.sensitive_headers = frozenset(h.lower() for h in sensitive) | frozenset(
+            k.lower() for k, v in self._headers.items() if isinstance(v, Secret)
+        )
+
+    def sign(self, request: PreparedRequest, now: float) -> None:
+        for k, v in self._headers.items():
+            request.headers[k] = v.reveal() if isinstance(v, Secret) else v
+
+    def redacted(self) -> Mapping[str, str]:
+        return {
+            k: REDACTED if k.lower() in self.sensitive_headers else str(v)
+            for k, v in self._headers.items()
+        }
+
+
+# ------------------------------------------------------------------- HMAC
+
+
+def _key(secret: Secret | str | bytes) -> bytes:
+    if isinstance(secret, Secret):
+        return secret.reveal().encode()
+    return secret.encode() if isinstance(secret, str) else secret
+
+
+def hmac_sha256(secret: Secret | str | bytes, message: bytes) -> bytes:
+    return hmac.new(_key(secret), message, hashlib.sha256).digest()
+
+
+def hmac_sha256_b64(secret: Secret | str | bytes, message: bytes) -> str:
+    return base64.b64encode(hmac_sha256(secret, message)).decode()
+
+
+def hmac_sha256_hex(secret: Secret | str | bytes, message: bytes) -> str:
+    return hmac.new(_key(secret), message, hashlib.sha256).hexdigest()
+
+
+# -------------------------------------------------------------------- RSA
+
+
+def load_rsa_private_key(
+    pem: bytes | str | Secret, passphrase: bytes | str | Secret | None = None
+) -> RSAPrivateKey:
+    """Load an RSA private key from PEM (PKCS#1 or PKCS#8, optionally encrypted).
+
+    Errors never include the key material.
+    """
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    data = pem.reveal() if isinstance(pem, Secret) else pem
+    raw = data.encode() if isinstance(data, str) else data
+    pw: bytes | None
+    if passphrase is None:
+        pw = None
+    else:
+        p = passphrase.reveal() if isinstance(passphrase, Secret) else passphrase
+        pw = p.encode() if isinstance(p, str) else p
+    try:
+        key = load_pem_private_key(raw, password=pw or None)
+    except (ValueError, TypeError) as exc:
+        reason = "wrong or missing passphrase" if "password" in str(exc).lower() else "not a PEM key"
+        raise AuthenticationError(f"cannot load RSA private key: {reason}") from None
+    except Exception:  # cryptography's UnsupportedAlgorithm and friends
+        raise AuthenticationError("cannot load RSA private key: unsupported key") from None
+    if not isinstance(key, RSAPrivateKey):
+        raise AuthenticationError("cannot load RSA private key: not an RSA key")
+    return key
+
+
+def load_rsa_public_key(pem: bytes | str) -> RSAPublicKey:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    raw = pem.encode() if isinstance(pem, str) else pem
+    try:
+        key = load_pem_public_key(raw)
+    except Exception:
+        raise PluginError("cannot load RSA public key") from None
+    if not isinstance(key, RSAPublicKey):
+        raise PluginError("not an RSA public key")
+    return key
+
+
+def rsa_sha1_sign(key: RSAPrivateKey, message: bytes) -> str:
+    """base64(SHA1withRSA(key, message)) — PKCS#1 v1.5, as Java's Signature does."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA1())).decode()
+
+
+def rsa_sha1_verify(key: RSAPublicKey, message: bytes, signature_b64: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    try:
+        sig = base64.b64decode(signature_b64, validate=True)
+        key.verify(sig, message, padding.PKCS1v15(), hashes.SHA1())
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+# ------------------------------------------------------------ bearer tokens
+
+
+@attrs.frozen(slots=True)
+class TokenPair:
+    access_token: Secret
+    refresh_token: Secret | None = None
+    #: Epoch seconds when the access token stops working.
+    expires_at: float | None = None
+
+
+Refresher = Callable[[TokenPair], Awaitable[TokenPair]]
+
+
+class BearerToken:
+    """An access token that refreshes itself, one flight at a time.
+
+    Refresh-token rotation means a refresh invalidates the old pair, so two
+    concurrent refreshes would log the client out. Every caller that finds the
+    token stale awaits the same refresh.
+    """
+
+    def __init__(
+        self,
+        tokens: TokenPair,
+        refresher: Refresher | None,
+        *,
+        leeway: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._tokens = tokens
+        self._refresher = refresher
+        self._leeway = leeway
+        self._clock = clock
+        self._flight: asyncio.Future[TokenPair] | None = None
+        self.refresh_count = 0
+
+    @property
+    def tokens(self) -> TokenPair:
+        return self._tokens
+
+    def _stale(self) -> bool:
+        exp = self._tokens.expires_at
+        return exp is not None and self._clock() >= exp - self._leeway
+
+    async def current(self) -> Secret:
+        if self._stale():
+            await self.refresh(self._tokens.access_token)
+        return self._tokens.access_token
+
+    async def refresh(self, seen: Secret) -> TokenPair:
+        """Refresh unless someone already replaced the token ``seen``."""
+        if self._tokens.access_token != seen:
+            return self._tokens
+        if self._flight is None:
+            if self._refresher is None or self._tokens.refresh_token is None:
+                raise AuthenticationError("access token expired and no refresh token is available")
+            loop = asyncio.get_running_loop()
+            flight: asyncio.Future[TokenPair] = loop.create_future()
+            self._flight = flight
+            try:
+                new = await self._refresher(self._tokens)
+            except BaseException as exc:
+                flight.set_exception(exc)
+                # mark retrieved: the other waiters may not exist
+                flight.exception()
+                self._flight = None
+                raise
+            self._tokens = new
+            self.refresh_count += 1
+            flight.set_result(new)
+            self._flight = None
+            return new
+        return await asyncio.shield(self._flight)
+
+
+class BearerSigner(Signer):
+    """``Authorization: Bearer <token>`` with single-flight refresh."""
+
+    def __init__(self, token: BearerToken, extra_headers: Mapping[str, str] | None = None) -> None:
+        self.token = token
+        self._extra = dict(extra_headers or {})
+        self._current: Secret | None = None
+
+    async def prepare(self) -> None:
+        self._current = await self.token.current()
+
+    def sign(self, request: PreparedRequest, now: float) -> None:
+        tok = self._current or self.token.tokens.access_token
+        request.headers["Authorization"] = "Bearer " + tok.reveal()
+        request.headers.update(self._extra)
+
+    async def on_auth_failure(self, request: PreparedRequest) -> bool:
+        used = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.token.tokens.access_token.reveal() != used:
+            return True  # somebody refreshed already
+        if self.token.tokens.refresh_token is None:
+            return False
+        await self.token.refresh(self.token.tokens.access_token)
+        return True
+
+    def redacted(self) -> Mapping[str, str]:
+        return {"Authorization": f"Bearer {REDACTED}", **self._extra}
+
+
+def reveal_all(value: Any) -> Any:
+    """JSON ``default=`` helper: Secrets become their value only at serialization."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

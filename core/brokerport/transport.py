@@ -1,0 +1,151 @@
+"""Transports: aiohttp for the wire, MockTransport for tests (the httpx way).
+
+A transport sends one :class:`PreparedRequest` and returns a
+:class:`RawResponse`, or raises :class:`TransportFailure` saying whether the
+request may have reached the vendor (``maybe_sent``). The pipeline decides
+from that, and from the endpoint's idempotency, whether to retry or to raise
+``UnknownOutcome``. No aiohttp exception leaves this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .signing import PreparedRequest
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = [
+    "AiohttpTransport",
+    "MockTransport",
+    "RawResponse",
+    "Transport",
+    "TransportFailure",
+    "TransportSettings",
+]
+
+
+@attrs.frozen(slots=True)
+class RawResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class TransportFailure(Exception):
+    """The request did not produce a response.
+
+    ``kind`` is ``"connect"`` (never sent), ``"timeout"`` or ``"disconnect"``
+    (may have been sent and acted upon).
+    """
+
+    def __init__(self, kind: Literal["connect", "timeout", "disconnect"], detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+    @property
+    def maybe_sent(self) -> bool:
+        return self.kind != "connect"
+
+
+@attrs.frozen(slots=True)
+class TransportSettings:
+    #: Whole-request deadline, seconds.
+    total_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    #: Socket read deadline, seconds.
+    read_timeout: float = 30.0
+    #: Connection pool: at most this many open connections, per host too.
+    limit: int = 100
+    limit_per_host: int = 64
+
+
+class Transport:
+    async def send(self, request: PreparedRequest) -> RawResponse:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release connections."""
+
+
+class AiohttpTransport(Transport):
+    """One ``aiohttp.ClientSession`` per client, explicit ``ClientTimeout``."""
+
+    def __init__(self, settings: TransportSettings | None = None) -> None:
+        self.settings = settings or TransportSettings()
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        s = self.settings
+        connector = aiohttp.TCPConnector(limit=s.limit, limit_per_host=s.limit_per_host)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(
+                total=s.total_timeout, connect=s.connect_timeout, sock_read=s.read_timeout
+            ),
+            # we send the exact bytes we signed: no cookies, no auto headers
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=("User-Agent", "Content-Type"),
+            auto_decompress=True,
+            raise_for_status=False,
+        )
+        return self._session
+
+    async def send(self, request: PreparedRequest) -> RawResponse:
+        import aiohttp
+        from yarl import URL
+
+        session = self._session or self._open()
+        # encoded=True: yarl must not re-quote the path or query we signed
+        url = URL(request.url, encoded=True)
+        try:
+            async with session.request(
+                request.method, url, data=request.body, headers=request.headers,
+                allow_redirects=False,
+            ) as resp:
+                body = await resp.read()
+                return RawResponse(resp.status, dict(resp.headers), body)
+        except aiohttp.ClientConnectorError as exc:
+            raise TransportFailure("connect", f"cannot connect: {exc.os_error}") from None
+        except (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise TransportFailure("timeout", "timed out waiting for the vendor") from None
+        except aiohttp.ClientPayloadError:
+            raise TransportFailure("disconnect", "response body cut short") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TransportFailure("disconnect", f"connection lost: {type(exc).__name__}") from None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
+Handler = Callable[[PreparedRequest], Awaitable[RawResponse] | RawResponse]
+
+
+class MockTransport(Transport):
+    """Calls ``handler`` instead of the network; records every request."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[PreparedRequest] = []
+
+    async def send(self, request: PreparedRequest) -> RawResponse:
+        snapshot = PreparedRequest(
+            request.method, request.base_url, request.path, request.query,
+            dict(request.headers), request.body, request.endpoint,
+        )
+        self.requests.append(snapshot)
+        result: Any = self.handler(snapshot)
+        if asyncio.iscoroutine(result):
+            result = await result
+        assert isinstance(result, RawResponse)
+        return result
