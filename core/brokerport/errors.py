@@ -196,6 +196,9 @@ class NotSupported(BrokerportError):
 class DecodeError(BrokerportError):
     """The vendor answered something brokerport cannot read."""
 
+    #: A garbled answer may be transient; only idempotent calls are re-sent.
+    retryable = True
+
 
 class PluginError(BrokerportError):
     """A plugin could not be found, loaded, or is defined inconsistently."""

@@ -1,0 +1,319 @@
+"""What a vendor plugin provides: the :class:`Adapter`.
+
+An adapter is only vendor-specific data and small functions: its endpoint
+catalog, signer, envelope decoder, error map, converter and port classes. The
+core pipeline does everything else (validation, hooks, limiting, retries,
+transport, structuring).
+
+Importing an adapter class must stay cheap: ``brokerport plugins`` reads
+``name``, ``version``, ``operations`` and ``extensions`` from the class without
+connecting. Import heavy vendor dependencies inside methods.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlencode
+
+from .catalog import Catalog, Endpoint
+from .errors import (
+    AuthenticationError,
+    BrokerportError,
+    DecodeError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    PluginError,
+    RateLimited,
+    VendorUnavailable,
+)
+from .ports import PORTS, Extension, Port
+from .signing import PreparedRequest, Signer, reveal_all
+from .types import Secret
+
+if TYPE_CHECKING:
+    import cattrs
+
+    from .client import Client
+    from .pipeline import Call
+    from .profile import Profile
+    from .transport import RawResponse
+
+__all__ = ["Adapter", "ErrorMap", "VendorFault", "encode_value", "parse_json"]
+
+
+class VendorFault(Exception):
+    """Raised by a decoder for a vendor error envelope; the error map types it."""
+
+    def __init__(
+        self,
+        code: str | None,
+        message: str = "",
+        *,
+        http_status: int | None = None,
+        data: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = None if code is None else str(code)
+        self.message = message
+        self.http_status = http_status
+        self.data = data
+        self.retry_after = retry_after
+
+
+class ErrorMap:
+    """Vendor code -> brokerport error class, with HTTP-status fallbacks."""
+
+    DEFAULT_BY_STATUS: ClassVar[Mapping[int, type[BrokerportError]]] = {
+        400: InvalidRequest,
+        401: AuthenticationError,
+        403: PermissionDenied,
+        404: NotFound,
+        429: RateLimited,
+    }
+
+    def __init__(
+        self,
+        codes: Mapping[str, type[BrokerportError]],
+        *,
+        by_status: Mapping[int, type[BrokerportError]] | None = None,
+        default: type[BrokerportError] = BrokerportError,
+    ) -> None:
+        self.codes = {str(k): v for k, v in codes.items()}
+        self.by_status = {**self.DEFAULT_BY_STATUS, **(by_status or {})}
+        self.default = default
+
+    def classify(self, code: str | None, http_status: int | None) -> type[BrokerportError]:
+        if code is not None and code in self.codes:
+            return self.codes[code]
+        if http_status is not None:
+            if http_status in self.by_status:
+                return self.by_status[http_status]
+            if http_status >= 500:
+                return VendorUnavailable
+        return self.default
+
+    def error(self, fault: VendorFault, *, vendor: str, endpoint: str) -> BrokerportError:
+        cls = self.classify(fault.code, fault.http_status)
+        kw: dict[str, Any] = {
+            "vendor": vendor,
+            "vendor_code": fault.code,
+            "vendor_message": fault.message,
+            "http_status": fault.http_status,
+            "endpoint": endpoint,
+        }
+        if issubclass(cls, RateLimited):
+            kw["retry_after"] = fault.retry_after
+        return cls(fault.message or f"{vendor} error {fault.code}", **kw)
+
+
+def parse_json(response: RawResponse, *, vendor: str | None = None) -> Any:
+    """Decode a JSON body with every number as Decimal. Raises DecodeError."""
+    body = response.body
+    if not body:
+        raise DecodeError("empty response body", vendor=vendor, http_status=response.status)
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        kind = "an HTML page" if body.lstrip()[:1] == b"<" else "malformed JSON"
+        raise DecodeError(
+            f"the vendor sent {kind} (HTTP {response.status})",
+            vendor=vendor, http_status=response.status,
+        ) from None
+
+
+def encode_value(value: Any) -> str:
+    """A parameter value as wire text: Decimal exact, bools lower-case, Secrets revealed."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        raise InvalidRequest("floats are not accepted; use Decimal or str")
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return reveal_all(value)
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Adapter:
+    """Base class of vendor adapters (see the plugin-author guide)."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "0"
+    description: ClassVar[str] = ""
+    #: Declared capabilities: ``"port.operation"`` names.
+    operations: ClassVar[frozenset[str]] = frozenset()
+    #: Port name -> implementation class.
+    ports: ClassVar[Mapping[str, type[Port]]] = {}
+    #: Namespaced extension name -> class.
+    extensions: ClassVar[Mapping[str, type[Extension]]] = {}
+    error_map: ClassVar[ErrorMap] = ErrorMap({})
+    #: Name of this vendor's entry in ``brokerport.sandboxes`` (None: no sandbox).
+    sandbox: ClassVar[str | None] = None
+
+    _catalog: ClassVar[Catalog | None] = None
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls._catalog = None
+        if cls.name:
+            cls.check_definition()
+
+    @classmethod
+    def check_definition(cls) -> None:
+        """Declared operations must exist and be implemented; raises PluginError."""
+        for port_name, impl in cls.ports.items():
+            base = PORTS.get(port_name)
+            if base is None:
+                raise PluginError(f"{cls.name}: unknown port {port_name!r}")
+            if not issubclass(impl, base):
+                raise PluginError(f"{cls.name}: {impl.__name__} must subclass {base.__name__}")
+        for op in sorted(cls.operations):
+            port_name, _, method = op.partition(".")
+            base = PORTS.get(port_name)
+            if base is None or op not in base.operations():
+                raise PluginError(f"{cls.name}: declares unknown operation {op!r}")
+            impl = cls.ports.get(port_name)
+            if impl is None or getattr(impl, method) is getattr(base, method):
+                raise PluginError(f"{cls.name}: declares {op!r} but does not implement it")
+        for ext_name, ext in cls.extensions.items():
+            if not issubclass(ext, Extension):
+                raise PluginError(f"{cls.name}: extension {ext_name!r} is not an Extension")
+
+    # --------------------------------------------------------- class data
+
+    @classmethod
+    def build_catalog(cls) -> Catalog:
+        raise NotImplementedError
+
+    @classmethod
+    def catalog(cls) -> Catalog:
+        if cls._catalog is None:
+            cls._catalog = cls.build_catalog()
+        return cls._catalog
+
+    # ------------------------------------------------------- per client
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+    def create_signer(self) -> Signer:
+        return Signer()
+
+    def create_converter(self) -> cattrs.Converter:
+        from .convert import make_converter
+
+        return make_converter()
+
+    def hook_impls(self) -> list[object]:
+        """Per-client hook implementations this vendor registers (replaceable by name)."""
+        return []
+
+    def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
+        """Envelope decoder: the payload, or raise VendorFault / DecodeError."""
+        data = parse_json(response, vendor=self.name)
+        if response.status >= 400:
+            raise VendorFault(None, f"HTTP {response.status}", http_status=response.status)
+        return data
+
+    async def recover(self, error: BrokerportError, call: Call) -> bool:
+        """One chance to repair state after ``error`` (e.g. resync the clock).
+
+        Return True to have the pipeline sign and send the call once more.
+        """
+        return False
+
+    def mint_idempotency_key(self, endpoint: Endpoint) -> str:
+        """A fresh client-side id, minted once per logical call."""
+        return secrets.token_hex(16)
+
+    def build_request(
+        self, endpoint: Endpoint, params: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> PreparedRequest:
+        """Fix the exact bytes: path, query text and body, before any retry."""
+        query: list[tuple[str, str]] = []
+        body: dict[str, Any] = {}
+        out_headers = dict(headers)
+        for p in endpoint.params:
+            if p.name not in params:
+                continue
+            value = params[p.name]
+            if value is None:
+                continue
+            if p.location == "query":
+                query.append((p.name, encode_value(value)))
+            elif p.location == "body":
+                body[p.name] = value
+            elif p.location == "header":
+                out_headers[p.name] = encode_value(value)
+        if not endpoint.strict:
+            names = {p.name for p in endpoint.params}
+            for k, v in params.items():
+                if k not in names and v is not None:
+                    if endpoint.method in ("GET", "DELETE"):
+                        query.append((k, encode_value(v)))
+                    else:
+                        body[k] = v
+        data: bytes | None = None
+        if endpoint.method not in ("GET", "DELETE", "HEAD"):
+            if endpoint.body == "form":
+                data = urlencode([(k, encode_value(v)) for k, v in body.items()]).encode()
+                out_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            else:
+                data = dumps(body)
+                out_headers.setdefault("Content-Type", "application/json")
+        return PreparedRequest(
+            endpoint.method,
+            self.base_url,
+            endpoint.render_path(params),
+            urlencode(query),
+            out_headers,
+            data,
+            endpoint.name,
+        )
+
+    @property
+    def base_url(self) -> str:
+        url = self.profile.base_url
+        if not url:
+            raise PluginError(f"{self.name}: no base_url in profile")
+        return url.rstrip("/")
+
+    # ---------------------------------------------------------- summary
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        ports: dict[str, list[str]] = {}
+        for op in sorted(cls.operations):
+            port, _, method = op.partition(".")
+            ports.setdefault(port, []).append(method)
+        return {
+            "name": cls.name,
+            "version": cls.version,
+            "ports": ports,
+            "extensions": sorted(cls.extensions),
+        }
+
+    def ports_for(self, client: Client) -> dict[str, Port]:
+        from .ports import gate
+
+        out: dict[str, Port] = {}
+        for port_name, base in PORTS.items():
+            impl = self.ports.get(port_name, base)
+            out[port_name] = gate(impl(client), self.operations, self.name)
+        return out

@@ -1,0 +1,312 @@
+"""The client a host holds: ports, capabilities, extensions, raw calls, hooks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pluggy
+
+from . import hookspec
+from .errors import BrokerportError, NotSupported, PluginError
+from .pipeline import Pipeline, RetryPolicy
+from .ports import (
+    PORTS,
+    AccountPort,
+    Extension,
+    FundingPort,
+    KeyMgmtPort,
+    Port,
+    SubAccountPort,
+    TradingPort,
+)
+from .profile import Profile
+from .ratelimit import LimiterRegistry
+from .transport import AiohttpTransport, Transport, TransportSettings
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    import cattrs
+
+    from .adapter import Adapter
+    from .models import Page
+    from .testing.sandbox import Sandbox
+
+__all__ = ["Capabilities", "Client", "Hooks", "paginate"]
+
+T = TypeVar("T")
+Q = TypeVar("Q")
+
+#: Host hook implementations registered for every client created afterwards.
+_global_hooks: list[object] = []
+
+
+def register_hooks(*impls: object) -> None:
+    """Register host hook implementations for every client connected from now on."""
+    _global_hooks.extend(impls)
+
+
+def unregister_hooks(*impls: object) -> None:
+    for impl in impls:
+        if impl in _global_hooks:
+            _global_hooks.remove(impl)
+
+
+class Hooks:
+    """A client's pluggy manager, with cached 'has implementations' flags."""
+
+    def __init__(self, credentials: Mapping[str, str]) -> None:
+        self.pm = pluggy.PluginManager(hookspec.PROJECT)
+        self.pm.add_hookspecs(hookspec)
+        self.credentials = credentials
+        self.before_request = self.after_response = self.on_error = False
+
+    def register(self, impl: object, name: str | None = None) -> None:
+        self.pm.register(impl, name=name)
+        self.pm.check_pending()
+        self._refresh()
+
+    def unregister(self, impl: object | None = None, name: str | None = None) -> None:
+        self.pm.unregister(impl, name=name)
+        self._refresh()
+
+    def get(self, name: str) -> object | None:
+        return self.pm.get_plugin(name)
+
+    def _refresh(self) -> None:
+        h = self.pm.hook
+        self.before_request = bool(h.brokerport_before_request.get_hookimpls())
+        self.after_response = bool(h.brokerport_after_response.get_hookimpls())
+        self.on_error = bool(h.brokerport_on_error.get_hookimpls())
+
+
+class Capabilities:
+    """What the connected vendor supports."""
+
+    def __init__(self, adapter: type[Adapter]) -> None:
+        self.operations = frozenset(adapter.operations)
+        self.extensions = frozenset(adapter.extensions)
+        self.endpoints = frozenset(adapter.catalog())
+
+    def __contains__(self, op: object) -> bool:
+        return op in self.operations or op in self.extensions
+
+    def supports(self, op: str) -> bool:
+        return op in self
+
+    def port(self, name: str) -> frozenset[str]:
+        return frozenset(o for o in self.operations if o.startswith(name + "."))
+
+    @property
+    def ports(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        for name in PORTS:
+            ops = sorted(o.split(".", 1)[1] for o in self.port(name))
+            if ops:
+                out[name] = tuple(ops)
+        return out
+
+    def __repr__(self) -> str:
+        return f"Capabilities({sorted(self.operations)})"
+
+
+class Client:
+    """A connection to one vendor. Use ``async with await brokerport.connect(...)``
+    or ``async with brokerport.connect(...)``.
+
+    Attributes ``accounts``, ``funding``, ``trading``, ``subaccounts`` and
+    ``keys`` are the ports; an undeclared operation raises NotSupported.
+    """
+
+    accounts: AccountPort
+    funding: FundingPort
+    trading: TradingPort
+    subaccounts: SubAccountPort
+    keys: KeyMgmtPort
+
+    def __init__(
+        self,
+        adapter_cls: type[Adapter],
+        profile: Profile,
+        *,
+        transport: Transport | None = None,
+        transport_settings: TransportSettings | None = None,
+        retry: RetryPolicy | None = None,
+        limiters: LimiterRegistry | None = None,
+        hooks: Iterable[object] = (),
+        clock: Callable[[], float] = time.time,
+        sandbox_factory: Callable[[], Sandbox] | None = None,
+    ) -> None:
+        self.adapter_cls = adapter_cls
+        self.vendor = adapter_cls.name
+        self.profile = profile
+        self.retry_policy = retry or RetryPolicy()
+        self.limiters = limiters or LimiterRegistry()
+        self.clock = clock
+        #: Seconds to add to the local clock to get the vendor's (learned on skew errors).
+        self.clock_offset = 0.0
+        self.capabilities = Capabilities(adapter_cls)
+        self._transport = transport
+        self._transport_settings = transport_settings
+        self._extra_hooks = list(hooks)
+        self._sandbox_factory = sandbox_factory
+        self.sandbox: Sandbox | None = None
+        self._pipeline: Pipeline | None = None
+        self._ext: dict[str, Extension] = {}
+        self._open = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def open(self) -> Client:
+        if self._open:
+            return self
+        profile = self.profile
+        if profile.is_sandbox:
+            if self._sandbox_factory is None:
+                raise PluginError(
+                    f"{self.vendor}: profile has no base_url and the plugin ships no sandbox",
+                    vendor=self.vendor,
+                )
+            self.sandbox = self._sandbox_factory()
+            base_url = await self.sandbox.start()
+            profile = self.profile = profile.with_sandbox(base_url, self.sandbox.credentials())
+        try:
+            self.adapter = self.adapter_cls(profile)
+            self.signer = self.adapter.create_signer()
+            self.converter: cattrs.Converter = self.adapter.create_converter()
+            self.transport = self._transport or AiohttpTransport(self._transport_settings)
+            self.limiter_scope = self.signer.redacted().get("scope", "") or profile.name
+            self.hooks = Hooks(dict(self.signer.redacted()))
+            for impl in _global_hooks:
+                self.hooks.register(impl)
+            for impl in self.adapter.hook_impls():
+                self.hooks.register(impl, name=getattr(impl, "hook_name", None))
+            for impl in self._extra_hooks:
+                self.hooks.register(impl)
+            for name, port in self.adapter.ports_for(self).items():
+                setattr(self, name, port)
+            self._pipeline = Pipeline(self)
+        except BaseException:
+            await self._close_sandbox()
+            raise
+        self._open = True
+        self.hooks.pm.hook.brokerport_client_created(client=self)
+        return self
+
+    async def aclose(self) -> None:
+        if not self._open:
+            await self._close_sandbox()
+            return
+        self._open = False
+        try:
+            self.hooks.pm.hook.brokerport_client_closed(client=self)
+        finally:
+            try:
+                await self.signer.aclose()
+                await self.transport.aclose()
+            finally:
+                await self._close_sandbox()
+
+    async def _close_sandbox(self) -> None:
+        if self.sandbox is not None:
+            sandbox, self.sandbox = self.sandbox, None
+            await sandbox.stop()
+
+    async def __aenter__(self) -> Client:
+        return await self.open()
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __await__(self) -> Any:
+        return self.open().__await__()
+
+    # ------------------------------------------------------------- calling
+
+    @property
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            raise PluginError(
+                f"{self.vendor} client is not open: use 'async with' or 'await'",
+                vendor=self.vendor,
+            )
+        return self._pipeline
+
+    async def invoke(
+        self, name: str, params: Mapping[str, Any], *, into: Any = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Run one catalog endpoint through the pipeline (used by ports)."""
+        return await self.pipeline.invoke(name, params, into=into, idempotency_key=idempotency_key)
+
+    async def call(self, endpoint_name: str, **params: Any) -> Any:
+        """Raw call to any endpoint in the vendor's catalog, signed and error-mapped."""
+        return await self.pipeline.invoke(endpoint_name, params)
+
+    def structure(self, data: Any, cls: type[T]) -> T:
+        from .errors import DecodeError
+
+        try:
+            return self.converter.structure(data, cls)
+        except BrokerportError:
+            raise
+        except Exception as exc:
+            raise DecodeError(
+                f"cannot read the vendor's answer as {getattr(cls, '__name__', cls)}: "
+                f"{type(exc).__name__}",
+                vendor=self.vendor,
+            ) from None
+
+    def ext(self, name: str) -> Any:
+        """A namespaced extension port, e.g. ``client.ext("okx.rebates")``."""
+        port = self._ext.get(name)
+        if port is None:
+            cls = self.adapter_cls.extensions.get(name)
+            if cls is None:
+                raise NotSupported(f"{self.vendor} has no extension {name!r}", vendor=self.vendor)
+            port = self._ext[name] = cls(self)
+        return port
+
+    def port(self, name: str) -> Port:
+        if name not in PORTS:
+            raise NotSupported(f"no port named {name!r}", vendor=self.vendor)
+        port: Port = getattr(self.pipeline.client, name)
+        return port
+
+    @property
+    def catalog(self) -> Any:
+        return self.adapter_cls.catalog()
+
+    def __repr__(self) -> str:
+        state = "open" if self._open else "closed"
+        return f"<brokerport.Client {self.vendor} profile={self.profile.name} {state}>"
+
+
+async def paginate(
+    operation: Callable[[Q], Awaitable[Page[T]]], request: Q, *, max_pages: int | None = None
+) -> AsyncIterator[T]:
+    """Every item of a paged operation, across pages, in order.
+
+    ``operation`` is a port method returning :class:`~brokerport.models.Page`;
+    ``request`` is its request model with a ``cursor`` field.
+    """
+    import attrs
+
+    pages = 0
+    seen: set[str | None] = set()
+    while True:
+        page = await operation(request)
+        for item in page.items:
+            yield item
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None or (max_pages is not None and pages >= max_pages):
+            return
+        if cursor in seen:
+            raise BrokerportError("the vendor repeated a page cursor; stopping")
+        seen.add(cursor)
+        request = attrs.evolve(request, cursor=cursor)  # type: ignore[misc]

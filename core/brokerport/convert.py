@@ -1,0 +1,72 @@
+"""cattrs converters: one per vendor, built from :func:`make_converter`.
+
+The base converter has explicit hooks for the types money and time travel in:
+
+* ``Decimal`` from str/int/Decimal only; a float is refused (JSON is parsed
+  with ``parse_float=Decimal`` so a wire number never becomes a float);
+* ``datetime`` from ISO-8601 text or epoch milliseconds, always UTC-aware;
+* ``Secret`` from str, and unstructured to ``"***"`` so it never leaks.
+
+A vendor converter adds rename overrides for its wire names with
+:func:`renamed`::
+
+    conv = make_converter()
+    renamed(conv, SubAccount, name="subAcct", created_at="ts")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from .types import REDACTED, Secret, parse_decimal
+
+__all__ = ["make_converter", "parse_datetime", "renamed"]
+
+
+def parse_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a time")
+    if isinstance(value, (int, Decimal)) or (isinstance(value, str) and value.isdigit()):
+        n = int(value)
+        # epoch seconds or milliseconds
+        return datetime.fromtimestamp(n / 1000 if n > 10**11 else n, tz=UTC)
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        dt = datetime.fromisoformat(text)
+        if dt.tzinfo is None:
+            # vendor wall-clock text without a zone is read as UTC; plugins
+            # whose vendor uses another zone register their own hook
+            dt = dt.replace(tzinfo=UTC)
+        return dt.astimezone(UTC)
+    raise TypeError(f"cannot read {type(value).__name__} as a time")
+
+
+def make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=False)
+    conv.register_structure_hook(Decimal, lambda v, _: parse_decimal(v))
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
+    conv.register_unstructure_hook(datetime, lambda v: v.isoformat())
+    conv.register_structure_hook(Secret, lambda v, _: Secret(v))
+    conv.register_unstructure_hook(Secret, lambda v: REDACTED)
+    conv.register_structure_hook_func(
+        lambda t: t == Mapping[str, Any], lambda v, _: dict(v) if isinstance(v, Mapping) else {}
+    )
+    return conv
+
+
+def renamed(conv: cattrs.Converter, cls: type[Any], **wire_names: str) -> None:
+    """Structure/unstructure ``cls`` with field -> wire-name renames."""
+    overrides = {name: override(rename=wire) for name, wire in wire_names.items()}
+    conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
+    conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **overrides))

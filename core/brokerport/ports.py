@@ -1,0 +1,367 @@
+"""The five capability ports and extension ports.
+
+A port is a class of async operations. A plugin subclasses a port, overrides
+the operations its vendor supports, and lists them in its adapter's
+``operations``. The client gates every port: an operation the adapter does
+not declare raises :class:`~brokerport.errors.NotSupported` before any I/O,
+even if a subclass happens to define it.
+
+Operation names are ``"<port>.<method>"``, e.g. ``"subaccounts.create"``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from . import models as m
+from .errors import DecodeError, NotSupported
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = [
+    "PORTS",
+    "AccountPort",
+    "Extension",
+    "FundingPort",
+    "KeyMgmtPort",
+    "Port",
+    "SubAccountPort",
+    "TradingPort",
+    "all_operations",
+]
+
+T = TypeVar("T")
+
+
+def operation(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Marks a port method as an operation (the base raises NotSupported)."""
+    fn.__brokerport_operation__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+class Port:
+    """Base of ports and extension ports."""
+
+    #: The attribute name on the client (``client.subaccounts``).
+    port_name: ClassVar[str] = ""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def structure(self, data: Any, cls: type[T]) -> T:
+        """Structure decoded vendor data with the adapter's converter."""
+        return self.client.structure(data, cls)
+
+    @classmethod
+    def operations(cls) -> tuple[str, ...]:
+        """Every operation this port defines, as ``port.method`` names."""
+        names = []
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                if getattr(value, "__brokerport_operation__", False) and attr not in names:
+                    names.append(attr)
+        return tuple(f"{cls.port_name}.{n}" for n in names)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self.client.vendor}>"
+
+
+def _unsupported(op: str, vendor: str) -> Callable[..., Awaitable[Any]]:
+    async def not_supported(*args: Any, **kwargs: Any) -> Any:
+        raise NotSupported(f"{vendor} does not support {op}", vendor=vendor, endpoint=op)
+
+    not_supported.__name__ = op
+    return not_supported
+
+
+def gate(port: Port, declared: frozenset[str], vendor: str) -> Port:
+    """Replace every undeclared operation on ``port`` with a NotSupported raiser."""
+    for op in type(port).operations():
+        if op not in declared:
+            object.__setattr__(port, op.split(".", 1)[1], _unsupported(op, vendor))
+    return port
+
+
+def _base(op: str) -> Callable[..., Awaitable[Any]]:
+    async def base(self: Port, *args: Any, **kwargs: Any) -> Any:
+        raise NotSupported(f"{self.client.vendor} does not support {op}", vendor=self.client.vendor)
+
+    return base
+
+
+class AccountPort(Port):
+    """Trading accounts a user owns at the vendor."""
+
+    port_name = "accounts"
+
+    @operation
+    async def list(self, request: m.ListAccounts) -> m.Page[m.Account]:
+        raise NotSupported("accounts.list")
+
+    @operation
+    async def get(self, request: m.GetAccount) -> m.Account:
+        raise NotSupported("accounts.get")
+
+    @operation
+    async def open_live(self, request: m.OpenAccount) -> m.AccountApplication:
+        raise NotSupported("accounts.open_live")
+
+    @operation
+    async def open_demo(self, request: m.OpenDemoAccount) -> m.AccountApplication:
+        raise NotSupported("accounts.open_demo")
+
+    @operation
+    async def update_profile(self, request: m.UpdateProfile) -> m.Ack:
+        raise NotSupported("accounts.update_profile")
+
+    @operation
+    async def get_leverage(self, request: m.GetLeverage) -> m.Leverage:
+        raise NotSupported("accounts.get_leverage")
+
+    @operation
+    async def set_leverage(self, request: m.SetLeverage) -> m.Ack:
+        raise NotSupported("accounts.set_leverage")
+
+    @operation
+    async def set_trade_password(self, request: m.SetTradePassword) -> m.Ack:
+        raise NotSupported("accounts.set_trade_password")
+
+    @operation
+    async def get_trade_permissions(self, request: m.GetTradePermissions) -> m.TradePermissions:
+        raise NotSupported("accounts.get_trade_permissions")
+
+    @operation
+    async def update_trade_permissions(self, request: m.UpdateTradePermissions) -> m.Ack:
+        raise NotSupported("accounts.update_trade_permissions")
+
+    @operation
+    async def set_state(self, request: m.SetAccountState) -> m.Ack:
+        raise NotSupported("accounts.set_state")
+
+    @operation
+    async def close(self, request: m.CloseAccount) -> m.Ack:
+        raise NotSupported("accounts.close")
+
+
+class FundingPort(Port):
+    """Money in, out and between accounts, and its history."""
+
+    port_name = "funding"
+
+    @operation
+    async def balances(self, request: m.GetBalances) -> tuple[m.Balance, ...]:
+        raise NotSupported("funding.balances")
+
+    @operation
+    async def request_deposit(self, request: m.DepositRequest) -> m.DepositTicket:
+        raise NotSupported("funding.request_deposit")
+
+    @operation
+    async def confirm_deposit(self, request: m.DepositConfirmation) -> m.Ack:
+        raise NotSupported("funding.confirm_deposit")
+
+    @operation
+    async def cancel_deposit(self, request: m.CancelDeposit) -> m.Ack:
+        raise NotSupported("funding.cancel_deposit")
+
+    @operation
+    async def request_withdrawal(self, request: m.WithdrawalRequest) -> m.WithdrawalTicket:
+        raise NotSupported("funding.request_withdrawal")
+
+    @operation
+    async def cancel_withdrawal(self, request: m.CancelWithdrawal) -> m.Ack:
+        raise NotSupported("funding.cancel_withdrawal")
+
+    @operation
+    async def transfer(self, request: m.TransferRequest) -> m.TransferResult:
+        raise NotSupported("funding.transfer")
+
+    @operation
+    async def deposit_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
+        raise NotSupported("funding.deposit_history")
+
+    @operation
+    async def withdrawal_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
+        raise NotSupported("funding.withdrawal_history")
+
+    @operation
+    async def cash_ledger(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
+        raise NotSupported("funding.cash_ledger")
+
+    @operation
+    async def create_deposit_address(self, request: m.CreateDepositAddress) -> m.DepositAddress:
+        raise NotSupported("funding.create_deposit_address")
+
+    @operation
+    async def update_deposit_address(self, request: m.UpdateDepositAddress) -> m.DepositAddress:
+        raise NotSupported("funding.update_deposit_address")
+
+    @operation
+    async def list_deposit_addresses(
+        self, request: m.ListDepositAddresses
+    ) -> tuple[m.DepositAddress, ...]:
+        raise NotSupported("funding.list_deposit_addresses")
+
+    @operation
+    async def list_payees(self, request: m.ListPayees) -> tuple[m.Payee, ...]:
+        raise NotSupported("funding.list_payees")
+
+    @operation
+    async def add_payee(self, request: m.AddPayee) -> m.Payee:
+        raise NotSupported("funding.add_payee")
+
+    @operation
+    async def update_payee(self, request: m.UpdatePayee) -> m.Payee:
+        raise NotSupported("funding.update_payee")
+
+    @operation
+    async def delete_payee(self, request: m.DeletePayee) -> m.Ack:
+        raise NotSupported("funding.delete_payee")
+
+    @operation
+    async def exchange_rate(self, request: m.ExchangeRateQuery) -> m.ExchangeRate:
+        raise NotSupported("funding.exchange_rate")
+
+
+class TradingPort(Port):
+    """Orders, fills and positions."""
+
+    port_name = "trading"
+
+    @operation
+    async def place_order(self, request: m.PlaceOrder) -> m.OrderAck:
+        raise NotSupported("trading.place_order")
+
+    @operation
+    async def amend_order(self, request: m.AmendOrder) -> m.OrderAck:
+        raise NotSupported("trading.amend_order")
+
+    @operation
+    async def cancel_order(self, request: m.OrderRef) -> m.OrderAck:
+        raise NotSupported("trading.cancel_order")
+
+    @operation
+    async def get_order(self, request: m.OrderRef) -> m.Order:
+        raise NotSupported("trading.get_order")
+
+    @operation
+    async def open_orders(self, request: m.OrderQuery) -> m.Page[m.Order]:
+        raise NotSupported("trading.open_orders")
+
+    @operation
+    async def order_history(self, request: m.OrderQuery) -> m.Page[m.Order]:
+        raise NotSupported("trading.order_history")
+
+    @operation
+    async def fills(self, request: m.OrderQuery) -> m.Page[m.Fill]:
+        raise NotSupported("trading.fills")
+
+    @operation
+    async def positions(self, request: m.PositionQuery) -> m.Page[m.Position]:
+        raise NotSupported("trading.positions")
+
+    @operation
+    async def buying_power(self, request: m.BuyingPowerQuery) -> m.BuyingPower:
+        raise NotSupported("trading.buying_power")
+
+
+class SubAccountPort(Port):
+    """Sub-accounts a broker or IB manages under its own account."""
+
+    port_name = "subaccounts"
+
+    @operation
+    async def create(self, request: m.CreateSubAccount) -> m.SubAccount:
+        raise NotSupported("subaccounts.create")
+
+    @operation
+    async def delete(self, request: m.SubAccountRef) -> m.Ack:
+        raise NotSupported("subaccounts.delete")
+
+    @operation
+    async def list(self, request: m.ListSubAccounts) -> m.Page[m.SubAccount]:
+        raise NotSupported("subaccounts.list")
+
+    @operation
+    async def set_level(self, request: m.SetSubAccountLevel) -> m.Ack:
+        raise NotSupported("subaccounts.set_level")
+
+    @operation
+    async def fee_rates(self, request: m.FeeRateQuery) -> m.Page[m.FeeRate]:
+        raise NotSupported("subaccounts.fee_rates")
+
+    @operation
+    async def report_ip(self, request: m.ReportLoginIp) -> m.Ack:
+        raise NotSupported("subaccounts.report_ip")
+
+    @operation
+    async def set_demo_assets(self, request: m.SetDemoAssets) -> m.Ack:
+        raise NotSupported("subaccounts.set_demo_assets")
+
+
+class KeyMgmtPort(Port):
+    """API keys (of sub-accounts or the host's own) and session tokens."""
+
+    port_name = "keys"
+
+    @operation
+    async def create(self, request: m.CreateApiKey) -> m.ApiKey:
+        raise NotSupported("keys.create")
+
+    @operation
+    async def list(self, request: m.ListApiKeys) -> tuple[m.ApiKey, ...]:
+        raise NotSupported("keys.list")
+
+    @operation
+    async def update(self, request: m.UpdateApiKey) -> m.ApiKey:
+        raise NotSupported("keys.update")
+
+    @operation
+    async def delete(self, request: m.ApiKeyRef) -> m.Ack:
+        raise NotSupported("keys.delete")
+
+    @operation
+    async def disable(self, request: m.ApiKeyRef) -> m.Ack:
+        raise NotSupported("keys.disable")
+
+    @operation
+    async def enable(self, request: m.ApiKeyRef) -> m.Ack:
+        raise NotSupported("keys.enable")
+
+    @operation
+    async def renew_token(self, request: m.RenewToken) -> m.SessionToken:
+        raise NotSupported("keys.renew_token")
+
+    @operation
+    async def revoke_token(self, request: m.RenewToken) -> m.Ack:
+        raise NotSupported("keys.revoke_token")
+
+
+class Extension(Port):
+    """A vendor-namespaced port for what fits no core port (``client.ext("okx.rebates")``).
+
+    Subclasses set ``port_name`` to the namespaced name and define plain async
+    methods; every method is reachable once the adapter lists the extension.
+    """
+
+
+PORTS: dict[str, type[Port]] = {
+    p.port_name: p for p in (AccountPort, FundingPort, TradingPort, SubAccountPort, KeyMgmtPort)
+}
+
+
+@functools.cache
+def all_operations() -> frozenset[str]:
+    return frozenset(op for p in PORTS.values() for op in p.operations())
+
+
+def structure_or_decode_error(fn: Callable[[], T], *, vendor: str, what: str) -> T:
+    try:
+        return fn()
+    except Exception as exc:
+        raise DecodeError(
+            f"cannot read the vendor's {what}: {type(exc).__name__}", vendor=vendor
+        ) from None

@@ -1,0 +1,9 @@
+"""brokerport.testing: the conformance kit and the sandbox toolkit.
+
+* :mod:`brokerport.testing.sandbox` — build a vendor sandbox (aiohttp app,
+  journal, clock, faults, rate limits, signature helpers).
+* :mod:`brokerport.testing.conformance` — the contract suite a plugin opts
+  into by subclassing (see the plugin-author guide).
+* :mod:`brokerport.testing.pytest_plugin` — registered through the
+  ``pytest11`` entry point: fixtures and the ``--brokerport-vendor`` option.
+"""
