@@ -326,6 +326,13 @@ class Sandbox:
         if entry is not None:
             entry.effect = True
 
+    def mark_rejected(self, request: web.Request, reason: str = "auth") -> None:
+        """A handler that refused a request for its signature or credentials says so
+        (authenticate() rejections are marked automatically)."""
+        entry = request.get(JOURNAL_ENTRY)
+        if entry is not None:
+            entry.rejected = reason
+
     @staticmethod
     def body_of(request: web.Request) -> bytes:
         return request[BODY]
