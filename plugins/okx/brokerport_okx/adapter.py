@@ -1,0 +1,328 @@
+"""The OKX adapter: catalog, signer (API key or OAuth), envelope decoder, error map.
+
+Profile
+-------
+credentials, API-key mode: ``api_key``, ``secret_key``, ``passphrase``.
+credentials, OAuth mode: ``access_token`` and/or ``refresh_token``, ``client_id``,
+``client_secret`` (absent for PKCE apps).
+options: ``broker_code`` (goes in ``tag`` of every order), ``simulated``
+(``1``/``true``: demo trading, header ``x-simulated-trading: 1``), ``auth``
+(``api_key`` | ``oauth``; default from the credentials), ``termid`` (OAuth
+TERMID header), ``access_token_expires_at`` (epoch seconds of the given access
+token), ``oauth_token_path``, ``default_td_mode`` (``cash``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
+from brokerport.catalog import Catalog, Endpoint
+from brokerport.errors import (
+    AuthenticationError,
+    BrokerportError,
+    DecodeError,
+    InvalidRequest,
+    RateLimited,
+)
+from brokerport.ports import Extension, Port
+from brokerport.signing import BearerToken, Signer, TokenPair
+from brokerport.types import Secret
+
+from . import catalog as okx_catalog
+from .errors import CODES, TIMESTAMP_EXPIRED, error_class
+from .hooks import BrokerCodeTagger, ClientWiring, new_clordid
+from .ports import OkxFunding, OkxKeys, OkxOAuth, OkxRebates, OkxSubAccounts, OkxTrading
+from .signing import FaultNote, OkxHmacSigner, OkxOAuthSigner
+
+if TYPE_CHECKING:
+    from brokerport.client import Client
+    from brokerport.pipeline import Call
+    from brokerport.profile import Profile
+    from brokerport.transport import RawResponse
+
+__all__ = ["OkxAdapter", "OkxErrorMap"]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class OkxErrorMap(ErrorMap):
+    """Exact codes from :data:`brokerport_okx.errors.CODES`, then OKX's code families."""
+
+    def classify(self, code: str | None, http_status: int | None) -> type[BrokerportError]:
+        if code is not None and code not in self.codes and code[:2] in ("51", "53", "58"):
+            return error_class(code)
+        return super().classify(code, http_status)
+
+
+class OAuthManager:
+    """Holds the token pair; refreshes and exchanges codes with the token endpoint.
+
+    The refresh goes straight to the transport (not through the pipeline,
+    whose signer is waiting on this very refresh), so it cannot deadlock.
+    """
+
+    def __init__(self, adapter: OkxAdapter, token: BearerToken, client_id: Secret,
+                 client_secret: Secret | None) -> None:
+        self.adapter = adapter
+        self.token = token
+        self._client_id = client_id
+        self._client_secret = client_secret
+
+    async def _token_call(self, params: dict[str, Any]) -> TokenPair:
+        adapter = self.adapter
+        client = adapter.client
+        if client is None:
+            raise AuthenticationError("the OKX client is not connected", vendor="okx")
+        endpoint = adapter.catalog_for_profile()["oauth.token"]
+        params["client_id"] = self._client_id
+        if self._client_secret is not None:
+            params["client_secret"] = self._client_secret
+        endpoint.validate(params, vendor="okx")
+        request = adapter.build_request(endpoint, params, {})
+        if adapter.simulated:
+            request.headers["x-simulated-trading"] = "1"
+        from brokerport.transport import TransportFailure
+
+        started = adapter._now()
+        try:
+            raw = await client.transport.send(request)
+        except TransportFailure as fail:
+            raise AuthenticationError(
+                f"OAuth token request failed: {fail.detail}", vendor="okx",
+                endpoint=endpoint.name,
+            ) from None
+        try:
+            data = adapter.decode(endpoint, raw)
+        except VendorFault as fault:
+            raise adapter.error_map.error(fault, vendor="okx", endpoint=endpoint.name) from None
+        if not isinstance(data, Mapping) or not data.get("access_token"):
+            raise DecodeError("the OAuth token answer has no access_token", vendor="okx",
+                              endpoint=endpoint.name)
+        expires_in = data.get("expires_in")
+        expires_at = started + float(expires_in) if expires_in is not None else None
+        refresh = data.get("refresh_token")
+        return TokenPair(
+            access_token=Secret(str(data["access_token"])),
+            refresh_token=Secret(str(refresh)) if refresh else None,
+            expires_at=expires_at,
+        )
+
+    async def refresher(self, pair: TokenPair) -> TokenPair:
+        if pair.refresh_token is None:
+            raise AuthenticationError("no OAuth refresh token", vendor="okx")
+        return await self._token_call({"grant_type": "refresh_token",
+                                       "refresh_token": pair.refresh_token})
+
+    async def exchange_code(self, code: str, *, code_verifier: str | None = None,
+                            redirect_uri: str | None = None) -> TokenPair:
+        params: dict[str, Any] = {"grant_type": "authorization_code", "code": Secret(code)}
+        if code_verifier:
+            params["code_verifier"] = Secret(code_verifier)
+        if redirect_uri:
+            params["redirect_uri"] = redirect_uri
+        pair = await self._token_call(params)
+        self.token._tokens = pair
+        return pair
+
+    def __repr__(self) -> str:
+        return "OAuthManager(...)"
+
+
+class OkxAdapter(Adapter):
+    """OKX V5 broker program: DMA sub-accounts and keys, funding, orders, FD rebates."""
+
+    name = "okx"
+    version = "0.1.0"
+    description = "OKX V5 broker program (DMA, FD, OAuth) with broker-code tagging"
+    operations = frozenset({
+        "subaccounts.create", "subaccounts.delete", "subaccounts.list",
+        "subaccounts.set_level", "subaccounts.fee_rates", "subaccounts.report_ip",
+        "subaccounts.set_demo_assets",
+        "keys.create", "keys.list", "keys.update", "keys.delete", "keys.renew_token",
+        "funding.create_deposit_address", "funding.update_deposit_address",
+        "funding.list_deposit_addresses", "funding.deposit_history",
+        "funding.withdrawal_history",
+        "trading.place_order", "trading.amend_order", "trading.cancel_order",
+        "trading.get_order",
+    })
+    ports: ClassVar[Mapping[str, type[Port]]] = {
+        "subaccounts": OkxSubAccounts,
+        "keys": OkxKeys,
+        "funding": OkxFunding,
+        "trading": OkxTrading,
+    }
+    extensions: ClassVar[Mapping[str, type[Extension]]] = {
+        "okx.rebates": OkxRebates,
+        "okx.oauth": OkxOAuth,
+    }
+    error_map: ClassVar[ErrorMap] = OkxErrorMap(
+        {code: entry[0] for code, entry in CODES.items()},
+        by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest},
+    )
+    sandbox = "okx"
+
+    @classmethod
+    def build_catalog(cls) -> Catalog:
+        return okx_catalog.build_catalog()
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__(profile)
+        self.note = FaultNote()
+        self.client: Client | None = None
+        self.oauth: OAuthManager | None = None
+        self.simulated = (profile.option("simulated") or profile.option("demo") or "").lower() \
+            in _TRUE
+        flag = profile.credentials.get("simulated")
+        if flag is not None and flag.reveal().lower() in _TRUE:
+            self.simulated = True
+        self._signer: Signer | None = None
+        path = profile.option("oauth_token_path")
+        self._catalog_override = okx_catalog.build_catalog(path) if path else None
+
+    def catalog_for_profile(self) -> Catalog:
+        return self._catalog_override or self.catalog()
+
+    # ------------------------------------------------------------- mode
+
+    @property
+    def mode(self) -> str:
+        opt = self.profile.option("auth")
+        if opt:
+            if opt not in ("api_key", "oauth"):
+                raise InvalidRequest("profile option auth must be api_key or oauth",
+                                     vendor="okx")
+            return opt
+        creds = self.profile.credentials
+        return "oauth" if ("access_token" in creds or "refresh_token" in creds) else "api_key"
+
+    def _public_endpoints(self) -> frozenset[str]:
+        return frozenset(name for name, ep in self.catalog().items() if ep.auth == "public")
+
+    def create_signer(self) -> Signer:
+        profile = self.profile
+        if self.mode == "oauth":
+            creds = profile.credentials
+            access = creds.get("access_token") or Secret("")
+            expires_opt = profile.option("access_token_expires_at")
+            if not access:
+                expires_at: float | None = 0.0  # refresh before the first call
+            elif expires_opt:
+                expires_at = float(expires_opt)
+            else:
+                expires_at = None
+            pair = TokenPair(access_token=access, refresh_token=creds.get("refresh_token"),
+                             expires_at=expires_at)
+            manager_box: list[OAuthManager] = []
+
+            async def refresher(old: TokenPair) -> TokenPair:
+                return await manager_box[0].refresher(old)
+
+            token = BearerToken(pair, refresher, clock=self._now)
+            self.oauth = OAuthManager(self, token, profile.credential("client_id"),
+                                      creds.get("client_secret"))
+            manager_box.append(self.oauth)
+            signer: Signer = OkxOAuthSigner(
+                token, termid=profile.option("termid"), simulated=self.simulated,
+                public_endpoints=self._public_endpoints(), note=self.note,
+            )
+        else:
+            hmac_signer = OkxHmacSigner(
+                profile.credential("api_key"), profile.credential("secret_key"),
+                profile.credential("passphrase"), simulated=self.simulated,
+                public_endpoints=self._public_endpoints(), note=self.note,
+            )
+            hmac_signer.resync = self.resync_clock
+            signer = hmac_signer
+        self._signer = signer
+        return signer
+
+    def _now(self) -> float:
+        client = self.client
+        if client is None:
+            return time.time()
+        return client.clock() + client.clock_offset
+
+    # ----------------------------------------------------- client wiring
+
+    def hook_impls(self) -> list[object]:
+        impls: list[object] = [ClientWiring(self)]
+        code = self.profile.option("broker_code")
+        if code:
+            impls.append(BrokerCodeTagger(code))
+        return impls
+
+    def attach(self, client: Client) -> None:
+        self.client = client
+
+    def mint_idempotency_key(self, endpoint: Endpoint) -> str:
+        return new_clordid()
+
+    # ---------------------------------------------------------- requests
+
+    def build_request(self, endpoint: Endpoint, params: Mapping[str, Any],
+                      headers: Mapping[str, str]) -> Any:
+        if endpoint.name == "oauth.token":
+            endpoint = self.catalog_for_profile()["oauth.token"]
+        return super().build_request(endpoint, params, headers)
+
+    def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
+        """``{code, msg, data}``: data on "0"; VendorFault otherwise, and for any
+        ``data[]`` item whose ``sCode`` is not "0" (the per-item error wins)."""
+        self.note.code = None
+        payload = parse_json(response, vendor=self.name)
+        status = response.status
+        if isinstance(payload, Mapping) and "code" in payload:
+            code = str(payload.get("code"))
+            msg = str(payload.get("msg") or "")
+            data = payload.get("data")
+            item_fault = _item_fault(data)
+            if code != "0" or item_fault is not None:
+                if item_fault is not None:
+                    code, msg = item_fault
+                self.note.code = code
+                raise VendorFault(code, msg, http_status=status, data=data)
+            if status >= 400:
+                raise VendorFault(None, f"HTTP {status}", http_status=status, data=data)
+            return data
+        if endpoint.name == "oauth.token" and isinstance(payload, Mapping) and status < 400:
+            return payload
+        if status >= 400:
+            raise VendorFault(None, f"HTTP {status}", http_status=status)
+        raise DecodeError("OKX answered without the {code, msg, data} envelope",
+                          vendor=self.name, http_status=status, endpoint=endpoint.name)
+
+    # ---------------------------------------------------------- recovery
+
+    async def resync_clock(self) -> bool:
+        """Learn the server clock offset from GET /api/v5/public/time."""
+        client = self.client
+        if client is None:
+            return False
+        t0 = client.clock()
+        try:
+            data = await client.invoke("public.time", {})
+            server = int(str(data[0]["ts"])) / 1000
+        except (BrokerportError, LookupError, TypeError, ValueError):
+            return False
+        t1 = client.clock()
+        client.clock_offset = server - (t0 + t1) / 2
+        return True
+
+    async def recover(self, error: BrokerportError, call: Call) -> bool:
+        if error.vendor_code == TIMESTAMP_EXPIRED and self.mode == "api_key":
+            return await self.resync_clock()
+        return False
+
+
+def _item_fault(data: Any) -> tuple[str, str] | None:
+    if not isinstance(data, list):
+        return None
+    for item in data:
+        if isinstance(item, Mapping) and "sCode" in item:
+            s_code = str(item.get("sCode"))
+            if s_code not in ("0", ""):
+                return s_code, str(item.get("sMsg") or "")
+    return None
