@@ -123,7 +123,8 @@ def parse_json(response: RawResponse, *, vendor: str | None = None) -> Any:
         kind = "an HTML page" if body.lstrip()[:1] == b"<" else "malformed JSON"
         raise DecodeError(
             f"the vendor sent {kind} (HTTP {response.status})",
-            vendor=vendor, http_status=response.status,
+            vendor=vendor,
+            http_status=response.status,
         ) from None
 
 
@@ -147,7 +148,9 @@ def _json_default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        value, default=_json_default, separators=(",", ":"), ensure_ascii=False
+    ).encode()
 
 
 class Adapter:
@@ -191,8 +194,8 @@ class Adapter:
             base = PORTS.get(port_name)
             if base is None or op not in base.operations():
                 raise PluginError(f"{cls.name}: declares unknown operation {op!r}")
-            impl = cls.ports.get(port_name)
-            if impl is None or getattr(impl, method) is getattr(base, method):
+            found = cls.ports.get(port_name)
+            if found is None or getattr(found, method) is getattr(base, method):
                 raise PluginError(f"{cls.name}: declares {op!r} but does not implement it")
         for ext_name, ext in cls.extensions.items():
             if not issubclass(ext, Extension):
@@ -317,6 +320,6 @@ class Adapter:
 
         out: dict[str, Port] = {}
         for port_name, base in PORTS.items():
-            impl = self.ports.get(port_name, base)
+            impl: type[Port] = self.ports.get(port_name) or base
             out[port_name] = gate(impl(client), self.operations, self.name)
         return out

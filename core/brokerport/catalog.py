@@ -52,8 +52,15 @@ class RateLimit:
     def describe(self) -> str:
         per = self.per
         unit = (
-            "s" if per == 1 else f"{per:g}s" if per < 60 else "min" if per == 60 else
-            "h" if per == 3600 else f"{per:g}s"
+            "s"
+            if per == 1
+            else f"{per:g}s"
+            if per < 60
+            else "min"
+            if per == 60
+            else "h"
+            if per == 3600
+            else f"{per:g}s"
         )
         return f"{self.count}/{unit}"
 
@@ -136,7 +143,9 @@ class Endpoint:
             known = {p.name for p in self.params}
             unknown = sorted(k for k in params if k not in known)
             if unknown:
-                raise fail(f"unknown parameter(s) for {self.name}: {', '.join(unknown)}", unknown[0])
+                raise fail(
+                    f"unknown parameter(s) for {self.name}: {', '.join(unknown)}", unknown[0]
+                )
         for p in self.params:
             value = params.get(p.name)
             if value is None or value == "":

@@ -237,7 +237,11 @@ class Client:
         return self._pipeline
 
     async def invoke(
-        self, name: str, params: Mapping[str, Any], *, into: Any = None,
+        self,
+        name: str,
+        params: Mapping[str, Any],
+        *,
+        into: Any = None,
         idempotency_key: str | None = None,
     ) -> Any:
         """Run one catalog endpoint through the pipeline (used by ports)."""

@@ -67,6 +67,6 @@ def make_converter() -> cattrs.Converter:
 
 def renamed(conv: cattrs.Converter, cls: type[Any], **wire_names: str) -> None:
     """Structure/unstructure ``cls`` with field -> wire-name renames."""
-    overrides = {name: override(rename=wire) for name, wire in wire_names.items()}
+    overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in wire_names.items()}
     conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
     conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **overrides))

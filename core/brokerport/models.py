@@ -22,8 +22,6 @@ from .types import Secret
 
 T = TypeVar("T")
 
-model = attrs.frozen(slots=True, kw_only=True)
-
 
 # ------------------------------------------------------------- validators
 
@@ -33,7 +31,8 @@ def _money(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, Decimal):
         raise TypeError(
-            f"{attribute.name} must be a Decimal (got {type(value).__name__}); money is never a float"
+            f"{attribute.name} must be a Decimal (got {type(value).__name__}); "
+            "money is never a float"
         )
     if not value.is_finite():
         raise ValueError(f"{attribute.name} must be a finite amount")
@@ -67,12 +66,21 @@ def _secret(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise TypeError(f"{attribute.name} must be a brokerport.Secret")
 
 
+def _ids(instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    if not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"{attribute.name} must hold at least one non-empty id")
+
+
 def _to_tuple(value: Any) -> tuple[Any, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
     return tuple(value)
+
+
+def _opt_tuple(value: Any) -> tuple[Any, ...] | None:
+    return None if value is None else _to_tuple(value)
 
 
 def _to_secret(value: Any) -> Any:
@@ -97,7 +105,7 @@ Money = Decimal
 # ----------------------------------------------------------------- common
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Page(Generic[T]):
     """One page of a listing. ``next_cursor`` is None on the last page."""
 
@@ -112,7 +120,7 @@ class Page(Generic[T]):
         return len(self.items)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Ack:
     """The vendor accepted the operation; it returns nothing more."""
 
@@ -121,7 +129,7 @@ class Ack:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class PageQuery:
     cursor: str | None = None
     limit: int | None = attrs.field(default=None, validator=_limit)
@@ -132,7 +140,7 @@ class PageQuery:
 Platform = Literal["MT4", "MT5", "cTrader", "securities", "other"]
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Account:
     account_id: str
     user_id: str | None = None
@@ -149,27 +157,22 @@ class Account:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ListAccounts:
-    user_ids: tuple[str, ...] = attrs.field(converter=_to_tuple)
+    user_ids: tuple[str, ...] = attrs.field(converter=_to_tuple, validator=_ids)
     is_demo: bool | None = None
     cursor: str | None = None
     limit: int | None = attrs.field(default=None, validator=_limit)
 
-    @user_ids.validator
-    def _check(self, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
-        if not value or not all(isinstance(v, str) and v.strip() for v in value):
-            raise ValueError("user_ids must hold at least one non-empty id")
 
-
-@model
+@attrs.frozen(kw_only=True)
 class GetAccount:
     account_id: str = attrs.field(validator=_nonempty)
     server_id: str | None = None
     platform: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class OpenAccount:
     user_id: str = attrs.field(validator=_nonempty)
     server_id: str | None = None
@@ -181,7 +184,7 @@ class OpenAccount:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class OpenDemoAccount:
     user_id: str = attrs.field(validator=_nonempty)
     server_id: str | None = None
@@ -194,7 +197,7 @@ class OpenDemoAccount:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class AccountApplication:
     application_id: str | None = None
     account_id: str | None = None
@@ -202,7 +205,7 @@ class AccountApplication:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class UpdateProfile:
     user_id: str = attrs.field(validator=_nonempty)
     #: Which part of the owner's profile: "base", "finance", "certificate", ...
@@ -210,12 +213,12 @@ class UpdateProfile:
     fields: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class GetLeverage:
     account_id: str = attrs.field(validator=_nonempty)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Leverage:
     account_id: str
     current: int | None = None
@@ -224,13 +227,13 @@ class Leverage:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class SetLeverage:
     account_id: str = attrs.field(validator=_nonempty)
     leverage: int = attrs.field(validator=_limit)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class SetTradePassword:
     account_id: str = attrs.field(validator=_nonempty)
     new_password: Secret = attrs.field(converter=_to_secret, validator=_secret)
@@ -239,33 +242,33 @@ class SetTradePassword:
     kind: Literal["trade", "observe"] = "trade"
 
 
-@model
+@attrs.frozen(kw_only=True)
 class GetTradePermissions:
     account_id: str = attrs.field(validator=_nonempty)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class TradePermissions:
     account_id: str
     permissions: Mapping[str, bool] = attrs.field(factory=dict, converter=_frozen_map)
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class UpdateTradePermissions:
     account_id: str = attrs.field(validator=_nonempty)
     #: Applied atomically: all or none.
     changes: Mapping[str, bool] = attrs.field(factory=dict, converter=_frozen_map)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class SetAccountState:
     account_id: str = attrs.field(validator=_nonempty)
     state: Literal["active", "disabled", "frozen"] = "disabled"
     reason: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class CloseAccount:
     account_id: str = attrs.field(validator=_nonempty)
     reason: str | None = None
@@ -274,7 +277,7 @@ class CloseAccount:
 # ----------------------------------------------------------------- funding
 
 
-@model
+@attrs.frozen(kw_only=True)
 class GetBalances:
     account_id: str = attrs.field(validator=_nonempty)
     currency: str | None = None
@@ -282,7 +285,7 @@ class GetBalances:
     platform: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Balance:
     currency: str
     total: Decimal = attrs.field(validator=_money)
@@ -295,7 +298,7 @@ class Balance:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class DepositRequest:
     account_id: str = attrs.field(validator=_nonempty)
     amount: Decimal = attrs.field(validator=_positive_money)
@@ -310,7 +313,7 @@ class DepositRequest:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class DepositTicket:
     deposit_id: str
     account_id: str | None = None
@@ -322,7 +325,7 @@ class DepositTicket:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class DepositConfirmation:
     deposit_id: str = attrs.field(validator=_nonempty)
     #: The payment processor's order / receipt reference.
@@ -333,13 +336,13 @@ class DepositConfirmation:
     receipt_url: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class CancelDeposit:
     deposit_id: str = attrs.field(validator=_nonempty)
     reason: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Payee:
     """Where a withdrawal goes: a bank account, card or wallet."""
 
@@ -353,7 +356,7 @@ class Payee:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class WithdrawalRequest:
     account_id: str = attrs.field(validator=_nonempty)
     amount: Decimal = attrs.field(validator=_positive_money)
@@ -366,7 +369,7 @@ class WithdrawalRequest:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class WithdrawalTicket:
     withdrawal_id: str | None = None
     account_id: str | None = None
@@ -376,12 +379,12 @@ class WithdrawalTicket:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class CancelWithdrawal:
     withdrawal_id: str = attrs.field(validator=_nonempty)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class TransferRequest:
     from_account: str = attrs.field(validator=_nonempty)
     to_account: str = attrs.field(validator=_nonempty)
@@ -392,7 +395,7 @@ class TransferRequest:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class TransferResult:
     transfer_id: str | None = None
     status: str | None = None
@@ -404,7 +407,7 @@ class TransferResult:
 FundingKind = Literal["deposit", "withdrawal", "transfer_in", "transfer_out", "adjustment", "other"]
 
 
-@model
+@attrs.frozen(kw_only=True)
 class FundingHistoryQuery:
     account_id: str | None = None
     user_id: str | None = None
@@ -417,7 +420,7 @@ class FundingHistoryQuery:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class FundingRecord:
     record_id: str
     kind: str
@@ -430,7 +433,7 @@ class FundingRecord:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class CreateDepositAddress:
     account_id: str = attrs.field(validator=_nonempty)
     currency: str = attrs.field(validator=_nonempty)
@@ -440,7 +443,7 @@ class CreateDepositAddress:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class UpdateDepositAddress:
     account_id: str = attrs.field(validator=_nonempty)
     currency: str = attrs.field(validator=_nonempty)
@@ -450,13 +453,13 @@ class UpdateDepositAddress:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ListDepositAddresses:
     account_id: str = attrs.field(validator=_nonempty)
     currency: str = attrs.field(validator=_nonempty)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class DepositAddress:
     address: str
     currency: str
@@ -467,37 +470,37 @@ class DepositAddress:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ListPayees:
     user_id: str | None = None
     account_id: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class AddPayee:
     payee: Payee
     user_id: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class UpdatePayee:
     payee: Payee
     user_id: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class DeletePayee:
     payee_id: str = attrs.field(validator=_nonempty)
     user_id: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ExchangeRateQuery:
     base: str = attrs.field(validator=_nonempty)
     quote: str = attrs.field(validator=_nonempty)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ExchangeRate:
     base: str
     quote: str
@@ -511,10 +514,10 @@ class ExchangeRate:
 Side = Literal["buy", "sell"]
 
 
-@model
+@attrs.frozen(kw_only=True)
 class PlaceOrder:
     instrument: str = attrs.field(validator=_nonempty)
-    side: Side = attrs.field()
+    side: Side = attrs.field(validator=attrs.validators.in_(("buy", "sell")))
     order_type: str = attrs.field(validator=_nonempty)
     quantity: Decimal = attrs.field(validator=_positive_money)
     price: Decimal | None = attrs.field(default=None, validator=_positive_money)
@@ -524,13 +527,8 @@ class PlaceOrder:
     #: Vendor fields without a port name (OKX tdMode, Whale market, ...).
     extra: Mapping[str, Any] = extra_field()
 
-    @side.validator
-    def _side(self, attribute: attrs.Attribute[Any], value: str) -> None:
-        if value not in ("buy", "sell"):
-            raise ValueError("side must be 'buy' or 'sell'")
 
-
-@model
+@attrs.frozen(kw_only=True)
 class AmendOrder:
     instrument: str = attrs.field(validator=_nonempty)
     order_id: str | None = None
@@ -546,7 +544,7 @@ class AmendOrder:
             raise ValueError("nothing to amend: give new_quantity or new_price")
 
 
-@model
+@attrs.frozen(kw_only=True)
 class OrderRef:
     """Names one order: by the vendor's id or the client's."""
 
@@ -564,7 +562,7 @@ CancelOrder = OrderRef
 GetOrder = OrderRef
 
 
-@model
+@attrs.frozen(kw_only=True)
 class OrderAck:
     order_id: str | None = None
     client_order_id: str | None = None
@@ -573,7 +571,7 @@ class OrderAck:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Order:
     order_id: str
     instrument: str | None = None
@@ -593,7 +591,7 @@ class Order:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class OrderQuery:
     account_id: str | None = None
     instrument: str | None = None
@@ -606,7 +604,7 @@ class OrderQuery:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Fill:
     fill_id: str
     order_id: str | None = None
@@ -620,7 +618,7 @@ class Fill:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class PositionQuery:
     account_id: str = attrs.field(validator=_nonempty)
     instrument: str | None = None
@@ -631,7 +629,7 @@ class PositionQuery:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Position:
     instrument: str
     quantity: Decimal = attrs.field(validator=_money)
@@ -645,7 +643,7 @@ class Position:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class BuyingPowerQuery:
     account_id: str = attrs.field(validator=_nonempty)
     instrument: str | None = None
@@ -653,7 +651,7 @@ class BuyingPowerQuery:
     side: Side | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class BuyingPower:
     account_id: str
     currency: str | None = None
@@ -665,14 +663,14 @@ class BuyingPower:
 # ------------------------------------------------------------- sub-accounts
 
 
-@model
+@attrs.frozen(kw_only=True)
 class CreateSubAccount:
     name: str = attrs.field(validator=_nonempty)
     label: str | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class SubAccountRef:
     name: str = attrs.field(validator=_nonempty)
 
@@ -680,14 +678,14 @@ class SubAccountRef:
 DeleteSubAccount = SubAccountRef
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ListSubAccounts:
     name: str | None = None
     cursor: str | None = None
     limit: int | None = attrs.field(default=None, validator=_limit)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class SubAccount:
     name: str
     label: str | None = None
@@ -698,13 +696,13 @@ class SubAccount:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class SetSubAccountLevel:
     name: str = attrs.field(validator=_nonempty)
     level: int
 
 
-@model
+@attrs.frozen(kw_only=True)
 class FeeRateQuery:
     instrument_type: str = attrs.field(validator=_nonempty)
     name: str | None = None
@@ -714,7 +712,7 @@ class FeeRateQuery:
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class FeeRate:
     name: str | None
     instrument_type: str
@@ -724,14 +722,14 @@ class FeeRate:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ReportLoginIp:
     name: str = attrs.field(validator=_nonempty)
     ip: str = attrs.field(validator=_nonempty)
     extra: Mapping[str, Any] = extra_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class SetDemoAssets:
     name: str = attrs.field(validator=_nonempty)
     currencies: tuple[str, ...] = attrs.field(converter=_to_tuple)
@@ -742,7 +740,7 @@ class SetDemoAssets:
 Permission = Literal["read", "trade", "withdraw"]
 
 
-@model
+@attrs.frozen(kw_only=True)
 class CreateApiKey:
     owner: str = attrs.field(validator=_nonempty)
     label: str = attrs.field(validator=_nonempty)
@@ -751,7 +749,7 @@ class CreateApiKey:
     ips: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ApiKey:
     api_key: str
     owner: str | None = None
@@ -767,26 +765,22 @@ class ApiKey:
     raw: Mapping[str, Any] = raw_field()
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ListApiKeys:
     owner: str = attrs.field(validator=_nonempty)
     api_key: str | None = None
 
 
-@model
+@attrs.frozen(kw_only=True)
 class UpdateApiKey:
     owner: str = attrs.field(validator=_nonempty)
     api_key: str = attrs.field(validator=_nonempty)
     label: str | None = None
-    permissions: tuple[str, ...] | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else _to_tuple(v)
-    )
-    ips: tuple[str, ...] | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else _to_tuple(v)
-    )
+    permissions: tuple[str, ...] | None = attrs.field(default=None, converter=_opt_tuple)
+    ips: tuple[str, ...] | None = attrs.field(default=None, converter=_opt_tuple)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ApiKeyRef:
     owner: str = attrs.field(validator=_nonempty)
     api_key: str = attrs.field(validator=_nonempty)
@@ -795,14 +789,18 @@ class ApiKeyRef:
 DeleteApiKey = ApiKeyRef
 
 
-@model
+@attrs.frozen(kw_only=True)
 class RenewToken:
-    refresh_token: Secret | None = attrs.field(default=None, converter=_to_secret, validator=_secret)
+    refresh_token: Secret | None = attrs.field(
+        default=None, converter=_to_secret, validator=_secret
+    )
 
 
-@model
+@attrs.frozen(kw_only=True)
 class SessionToken:
     access_token: Secret = attrs.field(converter=_to_secret, validator=_secret)
-    refresh_token: Secret | None = attrs.field(default=None, converter=_to_secret, validator=_secret)
+    refresh_token: Secret | None = attrs.field(
+        default=None, converter=_to_secret, validator=_secret
+    )
     expires_at: datetime | None = attrs.field(default=None, validator=_aware)
     raw: Mapping[str, Any] = raw_field()

@@ -101,12 +101,22 @@ class Call:
     mutable in ``before_request``; ``credentials`` is a redacted view."""
 
     __slots__ = (
-        "attempts", "call_id", "credentials", "endpoint", "headers", "idempotency_key",
-        "params", "started", "vendor",
+        "attempts",
+        "call_id",
+        "credentials",
+        "endpoint",
+        "headers",
+        "idempotency_key",
+        "params",
+        "started",
+        "vendor",
     )
 
     def __init__(
-        self, vendor: str, endpoint: Endpoint, params: dict[str, Any],
+        self,
+        vendor: str,
+        endpoint: Endpoint,
+        params: dict[str, Any],
         credentials: Mapping[str, str],
     ) -> None:
         self.vendor = vendor
@@ -194,8 +204,9 @@ class Pipeline:
                 hooks.pm.hook.brokerport_on_error(call=call, error=err)
             raise
         if hooks.after_response:
-            info = ResponseInfo(raw.status, raw.headers, time.monotonic() - call.started,
-                                call.attempts)
+            info = ResponseInfo(
+                raw.status, raw.headers, time.monotonic() - call.started, call.attempts
+            )
             hooks.pm.hook.brokerport_after_response(call=call, response=info, result=result)
         return result
 
@@ -206,7 +217,8 @@ class Pipeline:
             raise DecodeError(
                 f"cannot read the vendor's answer as {getattr(into, '__name__', into)}: "
                 f"{type(exc).__name__}",
-                vendor=self.vendor, endpoint=endpoint.name,
+                vendor=self.vendor,
+                endpoint=endpoint.name,
             ) from None
 
     async def _attempts(
@@ -226,9 +238,13 @@ class Pipeline:
             self.signer.sign(request, self.now())
             if debug:
                 log.debug(
-                    "-> %s %s %s %s attempt=%d params=%r", self.vendor, endpoint.name,
-                    request.method, request.path_with_query if endpoint.method == "GET"
-                    else request.path, attempt, call.redacted_params(),
+                    "-> %s %s %s %s attempt=%d params=%r",
+                    self.vendor,
+                    endpoint.name,
+                    request.method,
+                    request.path_with_query if endpoint.method == "GET" else request.path,
+                    attempt,
+                    call.redacted_params(),
                 )
             error: BrokerportError
             try:
@@ -244,8 +260,13 @@ class Pipeline:
                     continue
                 raise error from None
             if debug:
-                log.debug("<- %s %s HTTP %d %d bytes", self.vendor, endpoint.name, raw.status,
-                          len(raw.body))
+                log.debug(
+                    "<- %s %s HTTP %d %d bytes",
+                    self.vendor,
+                    endpoint.name,
+                    raw.status,
+                    len(raw.body),
+                )
             try:
                 payload = adapter.decode(endpoint, raw)
             except BrokerportError as err:
@@ -257,7 +278,9 @@ class Pipeline:
             except Exception as exc:
                 error = DecodeError(
                     f"cannot read the vendor's answer: {type(exc).__name__}",
-                    vendor=self.vendor, http_status=raw.status, endpoint=endpoint.name,
+                    vendor=self.vendor,
+                    http_status=raw.status,
+                    endpoint=endpoint.name,
                 )
             else:
                 self.budget.refund()
@@ -270,8 +293,10 @@ class Pipeline:
                     )
                 if raw.status >= 500:
                     error = VendorUnavailable(
-                        f"the vendor answered HTTP {raw.status}", vendor=self.vendor,
-                        http_status=raw.status, endpoint=endpoint.name,
+                        f"the vendor answered HTTP {raw.status}",
+                        vendor=self.vendor,
+                        http_status=raw.status,
+                        endpoint=endpoint.name,
                     )
             # a typed error from the vendor: recover, retry, or raise
             if isinstance(error, UnknownOutcome):
@@ -286,7 +311,9 @@ class Pipeline:
                     continue
             safe = endpoint.is_idempotent or isinstance(error, RateLimited)
             if (
-                error.retryable and safe and attempt < retry.max_attempts
+                error.retryable
+                and safe
+                and attempt < retry.max_attempts
                 and self.budget.spend(retry.retry_cost)
             ):
                 delay = retry.backoff(attempt, self.rng)
@@ -298,18 +325,22 @@ class Pipeline:
 
     def _unknown(self, call: Call, endpoint: Endpoint, why: str) -> UnknownOutcome:
         reconcile = {
-            k: str(v) for k, v in call.redacted_params().items()
+            k: str(v)
+            for k, v in call.redacted_params().items()
             if v is not None and not isinstance(v, (dict, list))
         }
         how = endpoint.reconcile or (
             f"look the operation up by {endpoint.idempotency_param}={call.idempotency_key}"
-            if call.idempotency_key else
-            "look the operation up at the vendor by the fields in reconcile_with before retrying"
+            if call.idempotency_key
+            else "look the operation up at the vendor by the fields in reconcile_with "
+            "before retrying"
         )
         return UnknownOutcome(
             f"{endpoint.name} was sent but {why}; it may or may not have taken effect",
-            vendor=self.vendor, endpoint=endpoint.name,
-            idempotency_key=call.idempotency_key, reconcile_with=reconcile,
+            vendor=self.vendor,
+            endpoint=endpoint.name,
+            idempotency_key=call.idempotency_key,
+            reconcile_with=reconcile,
             how_to_reconcile=how,
         )
 
@@ -321,7 +352,6 @@ class Pipeline:
         if fail.kind == "timeout":
             return Timeout(fail.detail, vendor=self.vendor, endpoint=endpoint.name)
         return VendorUnavailable(fail.detail, vendor=self.vendor, endpoint=endpoint.name)
-
 
 
 Clock = Callable[[], float]

@@ -96,8 +96,13 @@ class Profile:
         env = os.environ if env is None else env
         name = name or env.get("BROKERPORT_PROFILE") or "default"
         data: dict[str, Any] = {}
-        file = Path(path) if path else Path(
-            env.get("BROKERPORT_CONFIG") or Path.home() / ".config" / "brokerport" / "profiles.toml"
+        file = (
+            Path(path)
+            if path
+            else Path(
+                env.get("BROKERPORT_CONFIG")
+                or Path.home() / ".config" / "brokerport" / "profiles.toml"
+            )
         )
         if file.is_file():
             try:
@@ -114,15 +119,16 @@ class Profile:
         for key, value in env.items():
             if not key.startswith(prefix):
                 continue
-            rest = key[len(prefix):]
+            rest = key[len(prefix) :]
             if rest == "BASE_URL":
                 base_url = value
             elif rest.startswith("CREDENTIAL_"):
-                creds[rest[len("CREDENTIAL_"):].lower()] = value
+                creds[rest[len("CREDENTIAL_") :].lower()] = value
             elif rest.startswith("OPTION_"):
-                opts[rest[len("OPTION_"):].lower()] = value
-        return cls(vendor=vendor, name=name, base_url=base_url or None, credentials=creds,
-                   options=opts)
+                opts[rest[len("OPTION_") :].lower()] = value
+        return cls(
+            vendor=vendor, name=name, base_url=base_url or None, credentials=creds, options=opts
+        )
 
     def __repr__(self) -> str:
         return (

@@ -60,7 +60,11 @@ class Limiter:
     __slots__ = ("_clock", "_lock", "_sleep", "waits", "window")
 
     def __init__(
-        self, limit: RateLimit, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+        self,
+        limit: RateLimit,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
         margin: float | None = None,
     ) -> None:
         if margin is None:

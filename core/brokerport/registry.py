@@ -74,7 +74,9 @@ def list_plugins(*, load: bool = True) -> list[PluginInfo]:
             failures[ep.name] = _describe_error(exc)
 
         mgr = ExtensionManager(
-            ADAPTERS, invoke_on_load=False, on_load_failure_callback=failed,
+            ADAPTERS,
+            invoke_on_load=False,
+            on_load_failure_callback=failed,
             verify_requirements=False,
         )
         for ext in mgr.extensions:
@@ -116,7 +118,10 @@ def _driver(group: str, name: str, what: str) -> Any:
 
     try:
         mgr = DriverManager(
-            group, name, invoke_on_load=False, on_load_failure_callback=failed,
+            group,
+            name,
+            invoke_on_load=False,
+            on_load_failure_callback=failed,
             verify_requirements=False,
         )
     except MultipleMatches:

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -83,7 +83,7 @@ class Signer:
     """Base of every signer. Subclasses are named classes, one per scheme."""
 
     #: Header names (lower case) whose values are credentials.
-    sensitive_headers: ClassVar[frozenset[str]] = frozenset({"authorization"})
+    sensitive_headers: frozenset[str] = frozenset({"authorization"})
 
     async def prepare(self) -> None:
         """Make credentials ready (may do I/O, e.g. refresh a token)."""
@@ -171,7 +171,9 @@ def load_rsa_private_key(
     try:
         key = load_pem_private_key(raw, password=pw or None)
     except (ValueError, TypeError) as exc:
-        reason = "wrong or missing passphrase" if "password" in str(exc).lower() else "not a PEM key"
+        reason = (
+            "wrong or missing passphrase" if "password" in str(exc).lower() else "not a PEM key"
+        )
         raise AuthenticationError(f"cannot load RSA private key: {reason}") from None
     except Exception:  # cryptography's UnsupportedAlgorithm and friends
         raise AuthenticationError("cannot load RSA private key: unsupported key") from None

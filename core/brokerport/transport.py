@@ -108,14 +108,17 @@ class AiohttpTransport(Transport):
         url = URL(request.url, encoded=True)
         try:
             async with session.request(
-                request.method, url, data=request.body, headers=request.headers,
+                request.method,
+                url,
+                data=request.body,
+                headers=request.headers,
                 allow_redirects=False,
             ) as resp:
                 body = await resp.read()
                 return RawResponse(resp.status, dict(resp.headers), body)
         except aiohttp.ClientConnectorError as exc:
             raise TransportFailure("connect", f"cannot connect: {exc.os_error}") from None
-        except (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise TransportFailure("timeout", "timed out waiting for the vendor") from None
         except aiohttp.ClientPayloadError:
             raise TransportFailure("disconnect", "response body cut short") from None
@@ -140,8 +143,13 @@ class MockTransport(Transport):
 
     async def send(self, request: PreparedRequest) -> RawResponse:
         snapshot = PreparedRequest(
-            request.method, request.base_url, request.path, request.query,
-            dict(request.headers), request.body, request.endpoint,
+            request.method,
+            request.base_url,
+            request.path,
+            request.query,
+            dict(request.headers),
+            request.body,
+            request.endpoint,
         )
         self.requests.append(snapshot)
         result: Any = self.handler(snapshot)

@@ -78,6 +78,10 @@ class Samples:
     def create_subaccount(self, n: int) -> m.CreateSubAccount:
         raise NotImplementedError
 
+    async def key_owner(self) -> str:
+        """Who API keys are created for (e.g. a fresh sub-account)."""
+        raise NotImplementedError
+
     def create_api_key(self, owner: str) -> m.CreateApiKey:
         raise NotImplementedError
 
@@ -86,6 +90,9 @@ class Samples:
 
     def deposit(self, account_id: str, n: int = 0) -> m.DepositRequest:
         raise NotImplementedError
+
+    async def complete_deposit(self, ticket: m.DepositTicket, request: m.DepositRequest) -> None:
+        """Finish a requested deposit (e.g. confirm the payment) so history shows it."""
 
     def withdrawal(self, account_id: str, n: int = 0) -> m.WithdrawalRequest:
         raise NotImplementedError
@@ -144,7 +151,7 @@ def _bump_last_digit(data: bytes) -> bytes:
         if not letters:
             return data + b" "
         i = letters[-1].start()
-        return data[:i] + data[i:i + 1].swapcase() + data[i + 1:]
+        return data[:i] + data[i : i + 1].swapcase() + data[i + 1 :]
     i = matches[-1].start()
     digit = (data[i] - 48 + 1) % 10
-    return data[:i] + bytes([48 + digit]) + data[i + 1:]
+    return data[:i] + bytes([48 + digit]) + data[i + 1 :]

@@ -70,10 +70,13 @@ def dumps_json(obj: Any) -> bytes:
     return text.encode()
 
 
-def json_response(obj: Any, status: int = 200, headers: Mapping[str, str] | None = None
-                  ) -> web.Response:
+def json_response(
+    obj: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
     return web.Response(
-        body=dumps_json(obj), status=status, headers=headers,
+        body=dumps_json(obj),
+        status=status,
+        headers=headers,
         content_type="application/json",
     )
 
@@ -160,7 +163,9 @@ class Journal:
         return [e for e in self.entries if e.endpoint == endpoint]
 
     def effects(self, endpoint: str | None = None) -> list[JournalEntry]:
-        return [e for e in self.entries if e.effect and (endpoint is None or e.endpoint == endpoint)]
+        return [
+            e for e in self.entries if e.effect and (endpoint is None or e.endpoint == endpoint)
+        ]
 
     def rejections(self, reason: str | None = None) -> list[JournalEntry]:
         return [e for e in self.entries if e.rejected and (reason is None or e.rejected == reason)]
@@ -172,7 +177,15 @@ class Journal:
 # ---------------------------------------------------------------- faults
 
 FaultKind = Literal[
-    "latency", "status", "reset", "truncate", "html", "not_json", "empty", "lost", "timeout",
+    "latency",
+    "status",
+    "reset",
+    "truncate",
+    "html",
+    "not_json",
+    "empty",
+    "lost",
+    "timeout",
 ]
 
 
@@ -257,8 +270,13 @@ class Sandbox:
 
     vendor: ClassVar[str] = ""
 
-    def __init__(self, catalog: Catalog, *, clock: SandboxClock | None = None,
-                 enforce_rate_limits: bool = True) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        clock: SandboxClock | None = None,
+        enforce_rate_limits: bool = True,
+    ) -> None:
         self.catalog = catalog
         self.clock = clock or SandboxClock()
         self.journal = Journal()
@@ -351,8 +369,13 @@ class Sandbox:
     def profile(self, name: str = "sandbox", **options: str) -> Profile:
         if self.base_url is None:
             raise RuntimeError("sandbox not started")
-        return Profile(vendor=self.vendor, name=name, base_url=self.base_url,
-                       credentials=self.credentials(), options=options)
+        return Profile(
+            vendor=self.vendor,
+            name=name,
+            base_url=self.base_url,
+            credentials=self.credentials(),
+            options=options,
+        )
 
     # ------------------------------------------------------- lifecycle
 
@@ -360,8 +383,13 @@ class Sandbox:
         if self._runner is not None:
             assert self.base_url is not None
             return self.base_url
-        runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
-                               handler_cancellation=True, shutdown_timeout=0.5)
+        runner = web.AppRunner(
+            self.app,
+            handle_signals=False,
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=0.5,
+        )
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_address=True)
         await site.start()
@@ -403,11 +431,16 @@ class Sandbox:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         body = await request.read()
         request[BODY] = body
-        endpoint = self._handlers.get(request.match_info.handler)  # type: ignore[arg-type]
+        endpoint = self._handlers.get(request.match_info.handler)
         entry = JournalEntry(
-            seq=len(self.journal.entries) + 1, at=self.clock.now(), method=request.method,
-            path=request.path, query=request.query_string, headers=dict(request.headers),
-            body=body, endpoint=endpoint.name if endpoint else None,
+            seq=len(self.journal.entries) + 1,
+            at=self.clock.now(),
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            headers=dict(request.headers),
+            body=body,
+            endpoint=endpoint.name if endpoint else None,
         )
         self.journal.entries.append(entry)
         request[JOURNAL_ENTRY] = entry
@@ -423,7 +456,10 @@ class Sandbox:
         return response
 
     async def _serve(
-        self, request: web.Request, handler: Handler, endpoint: Endpoint | None,
+        self,
+        request: web.Request,
+        handler: Handler,
+        endpoint: Endpoint | None,
         entry: JournalEntry,
     ) -> web.StreamResponse:
         fault = self.faults.pick(entry.endpoint)
@@ -478,8 +514,11 @@ class Sandbox:
         if kind == "truncate" and isinstance(response, web.Response) and response.body:
             raw = response.body
             data = raw if isinstance(raw, bytes) else str(raw).encode()
-            return web.Response(body=data[: max(1, len(data) // 2)], status=response.status,
-                                content_type="application/json")
+            return web.Response(
+                body=data[: max(1, len(data) // 2)],
+                status=response.status,
+                content_type="application/json",
+            )
         return response
 
     @staticmethod
