@@ -77,7 +77,6 @@ def list_plugins(*, load: bool = True) -> list[PluginInfo]:
             ADAPTERS,
             invoke_on_load=False,
             on_load_failure_callback=failed,
-            verify_requirements=False,
         )
         for ext in mgr.extensions:
             loaded.setdefault(ext.name, ext.plugin)
@@ -122,7 +121,6 @@ def _driver(group: str, name: str, what: str) -> Any:
             name,
             invoke_on_load=False,
             on_load_failure_callback=failed,
-            verify_requirements=False,
         )
     except MultipleMatches:
         raise PluginError(
