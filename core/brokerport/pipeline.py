@@ -37,7 +37,7 @@ from .errors import (
     UnknownOutcome,
     VendorUnavailable,
 )
-from .signing import PreparedRequest
+from .signing import PreparedRequest, Signer
 from .transport import RawResponse, TransportFailure
 from .types import REDACTED, Secret
 
@@ -160,6 +160,10 @@ class Pipeline:
         self.scope = client.limiter_scope
         self.hooks = client.hooks
         self._sensitive_headers = frozenset(self.signer.sensitive_headers)
+        # skip awaiting a no-op prepare() on the hot path
+        self._prepare = (
+            None if type(self.signer).prepare is Signer.prepare else self.signer.prepare
+        )
 
     def now(self) -> float:
         return self.client.clock() + self.client.clock_offset
@@ -197,7 +201,7 @@ class Pipeline:
             raw, payload = await self._attempts(call, endpoint, request)
             result = payload
             if into is not None:
-                result = self._structure(payload, into, endpoint)
+                result = self._structure(payload, into, endpoint, call)
         except BrokerportError as err:
             err.with_context(vendor=self.vendor, endpoint=endpoint.name)
             if hooks.on_error:
@@ -210,10 +214,15 @@ class Pipeline:
             hooks.pm.hook.brokerport_after_response(call=call, response=info, result=result)
         return result
 
-    def _structure(self, payload: Any, into: Any, endpoint: Endpoint) -> Any:
+    def _structure(self, payload: Any, into: Any, endpoint: Endpoint, call: Call) -> Any:
         try:
             return self.client.converter.structure(payload, into)
         except Exception as exc:
+            if not endpoint.is_idempotent:
+                # the write went through but its answer is unreadable: never a retryable error
+                raise self._unknown(
+                    call, endpoint, f"its answer could not be read ({type(exc).__name__})"
+                ) from None
             raise DecodeError(
                 f"cannot read the vendor's answer as {getattr(into, '__name__', into)}: "
                 f"{type(exc).__name__}",
@@ -234,7 +243,8 @@ class Pipeline:
             attempt = call.attempts
             if limiter is not None:
                 await limiter.acquire(endpoint.cost)
-            await self.signer.prepare()
+            if self._prepare is not None:
+                await self._prepare()
             self.signer.sign(request, self.now())
             if debug:
                 log.debug(
