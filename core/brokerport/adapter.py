@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from .catalog import Catalog, Endpoint
 from .errors import (
@@ -112,13 +112,26 @@ class ErrorMap:
         return cls(fault.message or f"{vendor} error {fault.code}", **kw)
 
 
+def _no_constant(name: str) -> Any:
+    # NaN / Infinity are not JSON and would slip in as floats
+    raise ValueError(f"non-JSON constant {name}")
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
+def encode_query(pairs: list[tuple[str, str]]) -> str:
+    """``k=v&...`` percent-encoded exactly once (RFC 3986 unreserved kept)."""
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
+
+
 def parse_json(response: RawResponse, *, vendor: str | None = None) -> Any:
     """Decode a JSON body with every number as Decimal. Raises DecodeError."""
     body = response.body
     if not body:
         raise DecodeError("empty response body", vendor=vendor, http_status=response.status)
     try:
-        return json.loads(body, parse_float=Decimal)
+        return json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
         kind = "an HTML page" if body.lstrip()[:1] == b"<" else "malformed JSON"
         raise DecodeError(
@@ -278,7 +291,7 @@ class Adapter:
         data: bytes | None = None
         if endpoint.method not in ("GET", "DELETE", "HEAD"):
             if endpoint.body == "form":
-                data = urlencode([(k, encode_value(v)) for k, v in body.items()]).encode()
+                data = encode_query([(k, encode_value(v)) for k, v in body.items()]).encode()
                 out_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
             else:
                 data = dumps(body)
@@ -287,7 +300,7 @@ class Adapter:
             endpoint.method,
             self.base_url,
             endpoint.render_path(params),
-            urlencode(query),
+            encode_query(query),
             out_headers,
             data,
             endpoint.name,
