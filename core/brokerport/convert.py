@@ -5,7 +5,9 @@ The base converter has explicit hooks for the types money and time travel in:
 * ``Decimal`` from str/int/Decimal only; a float is refused (JSON is parsed
   with ``parse_float=Decimal`` so a wire number never becomes a float);
 * ``datetime`` from ISO-8601 text or epoch milliseconds, always UTC-aware;
-* ``Secret`` from str, and unstructured to ``"***"`` so it never leaks.
+* ``Secret`` from str, and unstructured to ``"***"`` so it never leaks;
+* ``str``, ``bool`` and ``int`` strictly: no ``str(list)``, ``bool("false")``
+  or ``int(Decimal("1.5"))`` — a wrong type is an error, not a silent value.
 
 A vendor converter adds rename overrides for its wire names with
 :func:`renamed`::
@@ -51,8 +53,40 @@ def parse_datetime(value: Any) -> datetime:
     raise TypeError(f"cannot read {type(value).__name__} as a time")
 
 
+def _text(value: Any, _: Any) -> str:
+    # cattrs' default is str(value): a list, dict or null would become "['x']" / "None"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return format(value, "f") if isinstance(value, Decimal) else str(value)
+    raise TypeError(f"expected text, got {type(value).__name__}")
+
+
+def _flag(value: Any, _: Any) -> bool:
+    # cattrs' default is bool(value): the string "false" would become True
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, str)) and str(value).strip().lower() in ("0", "1", "true", "false"):
+        return str(value).strip().lower() in ("1", "true")
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _whole(value: Any, _: Any) -> int:
+    # cattrs' default is int(value): Decimal("1.5") would become 1
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, (str, Decimal)) and not isinstance(value, bool):
+        number = parse_decimal(value)
+        if number == number.to_integral_value():
+            return int(number)
+    raise ValueError(f"not a whole number: {value!r}")
+
+
 def make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False)
+    conv.register_structure_hook(str, _text)
+    conv.register_structure_hook(bool, _flag)
+    conv.register_structure_hook(int, _whole)
     conv.register_structure_hook(Decimal, lambda v, _: parse_decimal(v))
     conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
