@@ -1,0 +1,139 @@
+"""The lwork adapter: catalog, tenant-header signer, RSA body signatures, envelope.
+
+Profile
+-------
+credentials
+    ``tenant_id``, ``token`` (the Support Center tenant headers);
+    ``private_key`` (PEM text, PKCS#1 or PKCS#8) and ``private_key_passphrase``
+    (when the PEM is encrypted).
+options
+    ``private_key_file`` / ``private_key_env``: where to read the PEM when it is
+    not a credential; ``user_id``, ``server_id``, ``platform`` (MT4/MT5),
+    ``pay_currency``, ``payment_platform``, ``demo_account_type``: defaults for
+    port requests that do not name them; ``page_size`` (default 50),
+    ``history_days`` (default 90), ``timezone`` (default ``+08:00``),
+    ``error_codes`` (``CODE=Class,...``). See the README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from brokerport.adapter import Adapter, ErrorMap, encode_value, parse_json
+from brokerport.catalog import Catalog, Endpoint
+from brokerport.profile import Profile
+from brokerport.errors import AuthenticationError
+from brokerport.ports import Port
+from brokerport.signing import PreparedRequest, Signer
+from brokerport.transport import RawResponse
+from brokerport.types import Secret
+
+from .auth import LworkSigner, RsaKeyHolder, format_amounts, signing_string
+from .catalog import SIGNED_ENDPOINTS, build_catalog
+from .errors import error_map, parse_envelope
+from .ports import LworkAccounts, LworkFunding, LworkTrading
+
+__all__ = ["LworkAdapter"]
+
+
+class LworkAdapter(Adapter):
+    """lwork (twapi): MT4/MT5 CRM — accounts, signed money movement, read-only trading."""
+
+    name = "lwork"
+    version = "0.1.0"
+    description = "lwork (twapi) MT4/MT5 CRM API"
+    operations = frozenset(
+        {
+            "accounts.list",
+            "accounts.get",
+            "accounts.open_live",
+            "accounts.open_demo",
+            "accounts.update_profile",
+            "funding.balances",
+            "funding.request_deposit",
+            "funding.confirm_deposit",
+            "funding.request_withdrawal",
+            "funding.transfer",
+            "funding.deposit_history",
+            "funding.withdrawal_history",
+            "funding.cash_ledger",
+            "trading.order_history",
+            "trading.open_orders",
+            "trading.positions",
+        }
+    )
+    ports: ClassVar[Mapping[str, type[Port]]] = {
+        "accounts": LworkAccounts,
+        "funding": LworkFunding,
+        "trading": LworkTrading,
+    }
+    error_map: ClassVar[ErrorMap] = error_map()
+    sandbox = "lwork"
+    samples = "brokerport_lwork.samples:LworkSamples"
+
+    @classmethod
+    def build_catalog(cls) -> Catalog:
+        return build_catalog()
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__(profile)
+        extra_codes = profile.options.get("error_codes")
+        if extra_codes:
+            # per-client codes shadow the class map (the pipeline reads adapter.error_map)
+            vars(self)["error_map"] = error_map(extra_codes)
+        creds: Mapping[str, Secret] = profile.credentials
+        opts: Mapping[str, str] = profile.options
+        # loaded once per client; errors never carry key material
+        self.rsa_key = RsaKeyHolder(
+            pem=_pem(creds.get("private_key")),
+            path=opts.get("private_key_file"),
+            env=opts.get("private_key_env"),
+            passphrase=creds.get("private_key_passphrase"),
+        )
+
+    def create_signer(self) -> Signer:
+        creds = self.profile.credentials
+        tenant = creds.get("tenant_id")
+        token = creds.get("token")
+        if not tenant or not token:
+            raise AuthenticationError(
+                "lwork needs credentials tenant_id and token (x-api-tenantId, x-api-token)",
+                vendor=self.name,
+            )
+        return LworkSigner(tenant.reveal(), token)
+
+    def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
+        doc = parse_json(response, vendor=self.name)
+        return parse_envelope(doc, http_status=response.status)
+
+    def build_request(
+        self, endpoint: Endpoint, params: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> PreparedRequest:
+        """Amounts to exactly two decimals, then the signature over those same strings."""
+        out = format_amounts(endpoint.name, params, vendor=self.name)
+        fields = SIGNED_ENDPOINTS.get(endpoint.name)
+        if fields is not None:
+            for f in fields:
+                if out.get(f) is not None:
+                    out[f] = encode_value(out[f])
+            if self.rsa_key.loaded:
+                out["signature"] = self.rsa_key.sign(signing_string(endpoint.name, out))
+            elif not out.get("signature"):
+                self.rsa_key.sign("")  # raises AuthenticationError: no key configured
+        return super().build_request(endpoint, out, headers)
+
+    def __repr__(self) -> str:
+        return f"LworkAdapter(profile={self.profile.name!r}, key={self.rsa_key!r})"
+
+
+def _pem(value: Secret | None) -> Secret | None:
+    """A PEM credential; ``\\n`` escapes (one-line env values) become newlines."""
+    if value is None or not value:
+        return None
+    text = value.reveal()
+    if "\n" not in text and "\\n" in text:
+        text = text.replace("\\n", "\n")
+    if "-----BEGIN" not in text:
+        raise AuthenticationError("cannot load RSA private key: not a PEM key", vendor="lwork")
+    return Secret(text)

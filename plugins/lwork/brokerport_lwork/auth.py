@@ -1,0 +1,162 @@
+"""lwork authentication: tenant headers and SHA1withRSA body signatures.
+
+Two things authenticate an lwork call:
+
+* the tenant headers ``x-api-tenantId`` and ``x-api-token`` on every request
+  (issued in the vendor's Support Center; there is no token endpoint), set by
+  :class:`LworkSigner`;
+* for money movement (3.2 deposit, 3.3 deposit callback, 3.11 transfer) a
+  ``signature`` body field: base64(SHA1withRSA(tenant private key, the
+  documented concatenation of fields)). The adapter computes it in
+  ``build_request`` with :func:`signing_string` and :class:`RsaKeyHolder`.
+
+The private key is loaded once, from a PEM credential, a PEM file, or an
+environment variable (PKCS#1 or PKCS#8, optionally encrypted), and is never
+logged, printed or put into an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from brokerport.errors import AuthenticationError, InvalidRequest
+from brokerport.signing import HeaderSigner, load_rsa_private_key, rsa_sha1_sign
+from brokerport.types import Secret
+
+from .catalog import MONEY_PARAMS, SIGNED_ENDPOINTS
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+__all__ = [
+    "TENANT_HEADER",
+    "TOKEN_HEADER",
+    "LworkSigner",
+    "RsaKeyHolder",
+    "format_amounts",
+    "signing_string",
+]
+
+TENANT_HEADER = "x-api-tenantId"
+TOKEN_HEADER = "x-api-token"
+
+
+class LworkSigner(HeaderSigner):
+    """``x-api-tenantId`` and ``x-api-token`` on every request."""
+
+    def __init__(self, tenant_id: str, token: Secret) -> None:
+        super().__init__(
+            {TENANT_HEADER: tenant_id, TOKEN_HEADER: token}, sensitive=frozenset({TOKEN_HEADER})
+        )
+
+    def __repr__(self) -> str:
+        return "LworkSigner(...)"
+
+
+def format_amounts(endpoint: str, params: Mapping[str, Any], *, vendor: str = "lwork") -> dict[
+    str, Any
+]:
+    """``params`` with every amount of ``endpoint`` as a string with exactly two decimals.
+
+    More than two decimals raises :class:`InvalidRequest`: an amount is never
+    rounded. Floats are refused.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from brokerport.types import format_money
+
+    out = dict(params)
+    for name in MONEY_PARAMS.get(endpoint, ()):
+        value = out.get(name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, str, int)):
+            raise InvalidRequest(
+                f"{name}: pass a Decimal or a decimal string", field=name, vendor=vendor,
+                endpoint=endpoint,
+            )
+        try:
+            amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+            out[name] = format_money(amount, 2)
+        except (InvalidOperation, ValueError):
+            raise InvalidRequest(
+                f"{name}: lwork amounts have at most two decimal places and are never rounded",
+                field=name, vendor=vendor, endpoint=endpoint,
+            ) from None
+    return out
+
+
+def signing_string(endpoint: str, params: Mapping[str, Any]) -> str:
+    """The documented concatenation for ``endpoint`` (amounts already formatted).
+
+    3.2 ``userId+login+payCurrency+depositAmount``;
+    3.3 ``jobId+orderId+status+payCurrency+payAmount``;
+    3.11 ``accountId+currency+pubUserId+receiptAccount+receiptAccountName+
+    receiptServerId+receiptVendor+transferAmount``. Plain concatenation, no
+    separators; a missing optional value contributes the empty string.
+    """
+    fields = SIGNED_ENDPOINTS[endpoint]
+    return "".join("" if params.get(f) is None else str(params[f]) for f in fields)
+
+
+class RsaKeyHolder:
+    """The tenant's RSA private key, loaded once, never shown.
+
+    Sources, first found wins: ``pem`` (PEM text), ``path`` (a PEM file),
+    ``env`` (the name of an environment variable holding the PEM). With none
+    of them the holder is empty and :meth:`sign` raises
+    :class:`AuthenticationError` before any I/O.
+    """
+
+    __slots__ = ("_key", "source")
+
+    def __init__(
+        self,
+        *,
+        pem: Secret | str | None = None,
+        path: str | None = None,
+        env: str | None = None,
+        passphrase: Secret | str | None = None,
+    ) -> None:
+        self._key: RSAPrivateKey | None = None
+        self.source = "none"
+        data: Secret | None = None
+        if pem:
+            data, self.source = Secret(pem), "credential"
+        elif path:
+            try:
+                data = Secret(Path(path).expanduser().read_text(encoding="ascii"))
+            except (OSError, UnicodeDecodeError):
+                raise AuthenticationError("cannot read the RSA private key file") from None
+            self.source = "file"
+        elif env:
+            value = os.environ.get(env)
+            if not value:
+                raise AuthenticationError(
+                    f"environment variable {env} holds no RSA private key"
+                )
+            data, self.source = Secret(value.replace("\\n", "\n")), "environment"
+        if data is not None:
+            pw = Secret(passphrase) if passphrase else None
+            self._key = load_rsa_private_key(data, pw)
+
+    @property
+    def loaded(self) -> bool:
+        return self._key is not None
+
+    def sign(self, message: str) -> str:
+        if self._key is None:
+            raise AuthenticationError(
+                "lwork money movement is signed: configure the tenant RSA private key "
+                "(credential private_key, option private_key_file or private_key_env)"
+            )
+        return rsa_sha1_sign(self._key, message.encode("utf-8"))
+
+    def __repr__(self) -> str:
+        return f"RsaKeyHolder(loaded={self.loaded}, source={self.source!r})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("an RsaKeyHolder cannot be pickled")
