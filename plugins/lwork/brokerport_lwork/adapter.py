@@ -22,9 +22,9 @@ from typing import Any, ClassVar
 
 from brokerport.adapter import Adapter, ErrorMap, encode_value, parse_json
 from brokerport.catalog import Catalog, Endpoint
-from brokerport.profile import Profile
 from brokerport.errors import AuthenticationError
 from brokerport.ports import Port
+from brokerport.profile import Profile
 from brokerport.signing import PreparedRequest, Signer
 from brokerport.transport import RawResponse
 from brokerport.types import Secret

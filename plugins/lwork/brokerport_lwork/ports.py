@@ -51,7 +51,9 @@ def vendor_timezone(text: str | None) -> tzinfo:
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequest(f"lwork option timezone: unknown zone {text!r}", vendor="lwork") from None
+        raise InvalidRequest(
+            f"lwork option timezone: unknown zone {text!r}", vendor="lwork"
+        ) from None
 
 
 # ------------------------------------------------------------ wire readers
@@ -272,7 +274,8 @@ def _application(data: Any) -> m.AccountApplication:
     return m.AccountApplication(
         application_id=app_id,
         account_id=login,
-        status=_str(body.get("state") or body.get("status")) or ("opened" if login else "submitted"),
+        status=_str(body.get("state") or body.get("status"))
+        or ("opened" if login else "submitted"),
         raw=body,
     )
 
@@ -422,7 +425,7 @@ class LworkAccounts(_LworkPort, AccountPort):
         return self._read("demo account", lambda: _application(data))
 
     async def update_profile(self, request: m.UpdateProfile) -> m.Ack:
-        """3.12-3.14: section ``base``, ``finance`` or ``certificate``; fields as the vendor names them."""
+        """3.12-3.14: section ``base``, ``finance`` or ``certificate``; vendor field names."""
         op = "accounts.update_profile"
         name = _PROFILE_SECTIONS.get(request.section.strip().lower())
         if name is None:

@@ -32,7 +32,6 @@ from typing import Any
 
 import attrs
 from aiohttp import web
-
 from brokerport.catalog import Endpoint
 from brokerport.signing import load_rsa_public_key
 from brokerport.testing.sandbox import Sandbox, SandboxClock, json_response, rsa_sha1_verify
