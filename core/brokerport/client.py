@@ -200,6 +200,7 @@ class Client:
             await self._close_sandbox()
             return
         self._open = False
+        self._pipeline = None  # a closed client must not silently reopen a session
         try:
             self.hooks.pm.hook.brokerport_client_closed(client=self)
         finally:
@@ -235,6 +236,15 @@ class Client:
                 vendor=self.vendor,
             )
         return self._pipeline
+
+    def __getattr__(self, name: str) -> Any:
+        # ports are attached by open(): before that, a typed error, not AttributeError
+        if name in PORTS:
+            raise PluginError(
+                f"{self.vendor} client is not open: use 'async with' or 'await'",
+                vendor=self.vendor,
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     async def invoke(
         self,
