@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from brokerport import models as m
-from brokerport.errors import Conflict, DecodeError, InvalidRequest
+from brokerport.errors import Conflict, DecodeError, InvalidRequest, UnknownOutcome
 from brokerport.ports import AccountPort, FundingPort, Port, TradingPort
-from brokerport.types import parse_decimal
+from brokerport.types import Secret, parse_decimal
 
 from .catalog import VENDORS
 
@@ -216,6 +216,30 @@ class _LworkPort(Port):
                 f"cannot read the lwork {what}: {type(exc).__name__}", vendor="lwork"
             ) from None
 
+    def _read_effect(
+        self, endpoint: str, what: str, fn: Callable[[], T], params: Mapping[str, Any]
+    ) -> T:
+        """Read the answer to a write the vendor accepted; unreadable -> UnknownOutcome.
+
+        The vendor said ``result: true`` (the effect happened) but the answer
+        cannot be read (no job id, no login): the host must reconcile, not retry.
+        """
+        try:
+            return fn()
+        except Exception as exc:
+            ep = self.client.catalog[endpoint]
+            raise UnknownOutcome(
+                f"{endpoint} was accepted but its {what} could not be read "
+                f"({type(exc).__name__})",
+                vendor="lwork", endpoint=endpoint,
+                reconcile_with={
+                    k: str(v) for k, v in params.items()
+                    if v is not None and not isinstance(v, (dict, list, Secret))
+                    and k not in ep.sensitive_names
+                },
+                how_to_reconcile=ep.reconcile or "look the operation up before retrying",
+            ) from None
+
     def _paged(
         self, what: str, data: Any, item: Callable[[Mapping[str, Any]], T],
         cursor_for: Callable[[int], str] = str,
@@ -406,7 +430,7 @@ class LworkAccounts(_LworkPort, AccountPort):
         else:
             raise self._fail(op, "extra['via'] must be 'v1', 'sc' or 'task'", "via")
         data = await self.client.invoke(name, params)
-        return self._read("account application", lambda: _application(data))
+        return self._read_effect(name, "account application", lambda: _application(data), params)
 
     async def open_demo(self, request: m.OpenDemoAccount) -> m.AccountApplication:
         """3.6: the vendor opens a demo account and texts its credentials to ``phone``."""
@@ -422,7 +446,8 @@ class LworkAccounts(_LworkPort, AccountPort):
             "phone": self._pick(op, request.phone, extra, ("phone",), "phone", "phone"),
         }
         data = await self.client.invoke("account.open_demo_sms", params)
-        return self._read("demo account", lambda: _application(data))
+        return self._read_effect("account.open_demo_sms", "demo account",
+                                 lambda: _application(data), params)
 
     async def update_profile(self, request: m.UpdateProfile) -> m.Ack:
         """3.12-3.14: section ``base``, ``finance`` or ``certificate``; vendor field names."""
@@ -557,7 +582,7 @@ class LworkFunding(_LworkPort, FundingPort):
                 raw=body,
             )
 
-        return self._read("deposit application", read)
+        return self._read_effect("account.deposit", "deposit application", read, params)
 
     async def confirm_deposit(self, request: m.DepositConfirmation) -> m.Ack:
         """3.3 (signed): the payment succeeded (status 1); the vendor credits the deposit."""
