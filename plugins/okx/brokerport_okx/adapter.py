@@ -163,6 +163,7 @@ class OkxAdapter(Adapter):
         by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest},
     )
     sandbox = "okx"
+    samples = "brokerport_okx.testing:OkxSamples"
 
     @classmethod
     def build_catalog(cls) -> Catalog:
@@ -179,6 +180,7 @@ class OkxAdapter(Adapter):
         if flag is not None and flag.reveal().lower() in _TRUE:
             self.simulated = True
         self._signer: Signer | None = None
+        self._resyncing = False
         path = profile.option("oauth_token_path")
         self._catalog_override = okx_catalog.build_catalog(path) if path else None
 
@@ -299,14 +301,17 @@ class OkxAdapter(Adapter):
     async def resync_clock(self) -> bool:
         """Learn the server clock offset from GET /api/v5/public/time."""
         client = self.client
-        if client is None:
+        if client is None or self._resyncing:
             return False
+        self._resyncing = True
         t0 = client.clock()
         try:
             data = await client.invoke("public.time", {})
             server = int(str(data[0]["ts"])) / 1000
         except (BrokerportError, LookupError, TypeError, ValueError):
             return False
+        finally:
+            self._resyncing = False
         t1 = client.clock()
         client.clock_offset = server - (t0 + t1) / 2
         return True

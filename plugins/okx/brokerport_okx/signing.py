@@ -111,7 +111,8 @@ class OkxHmacSigner(Signer):
 
     async def on_auth_failure(self, request: PreparedRequest) -> bool:
         code, self.note.code = self.note.code, None
-        if code == TIMESTAMP_EXPIRED and self.resync is not None:
+        if (code == TIMESTAMP_EXPIRED and self.resync is not None
+                and request.endpoint not in self.public_endpoints):
             self.resyncs += 1
             return await self.resync()
         return False
