@@ -117,12 +117,16 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"non-JSON constant {name}")
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
 
 
 def encode_query(pairs: list[tuple[str, str]]) -> str:
     """``k=v&...`` percent-encoded exactly once (RFC 3986 unreserved kept)."""
-    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
+    return "&".join(f"{_q(k)}={_q(v)}" for k, v in pairs)
+
+
+def _q(text: str) -> str:
+    return text if text.isascii() and text.isalnum() else quote(text, safe="")
 
 
 def parse_json(response: RawResponse, *, vendor: str | None = None) -> Any:
@@ -131,7 +135,7 @@ def parse_json(response: RawResponse, *, vendor: str | None = None) -> Any:
     if not body:
         raise DecodeError("empty response body", vendor=vendor, http_status=response.status)
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
+        return _DECODER.decode(body.decode())
     except (ValueError, UnicodeDecodeError):
         kind = "an HTML page" if body.lstrip()[:1] == b"<" else "malformed JSON"
         raise DecodeError(

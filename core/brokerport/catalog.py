@@ -107,12 +107,14 @@ class Endpoint:
     #: A whole-request rule: takes the parameters, returns an error or None.
     check: Callable[[Mapping[str, Any]], str | None] | None = None
     tags: frozenset[str] = frozenset()
+    _names: frozenset[str] = attrs.field(init=False, repr=False, eq=False, default=frozenset())
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "method", self.method.upper())
         if self.idempotent is None:
             object.__setattr__(self, "idempotent", self.method in ("GET", "HEAD"))
-        names = {p.name for p in self.params}
+        names = frozenset(p.name for p in self.params)
+        object.__setattr__(self, "_names", names)
         for placeholder in _PLACEHOLDER.findall(self.path):
             if placeholder not in names:
                 raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
@@ -139,13 +141,10 @@ class Endpoint:
         def fail(msg: str, field: str | None = None) -> InvalidRequest:
             return InvalidRequest(msg, field=field, vendor=vendor, endpoint=self.name)
 
-        if self.strict:
-            known = {p.name for p in self.params}
-            unknown = sorted(k for k in params if k not in known)
-            if unknown:
-                raise fail(
-                    f"unknown parameter(s) for {self.name}: {', '.join(unknown)}", unknown[0]
-                )
+        if self.strict and not params.keys() <= self._names:
+            unknown = sorted(k for k in params if k not in self._names)
+            names = ", ".join(unknown)
+            raise fail(f"unknown parameter(s) for {self.name}: {names}", unknown[0])
         for p in self.params:
             value = params.get(p.name)
             if value is None or value == "":
@@ -164,6 +163,8 @@ class Endpoint:
                 raise fail(problem)
 
     def render_path(self, params: Mapping[str, Any]) -> str:
+        if "{" not in self.path:
+            return self.path
         from urllib.parse import quote
 
         return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self.path)

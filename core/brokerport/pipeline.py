@@ -161,9 +161,7 @@ class Pipeline:
         self.hooks = client.hooks
         self._sensitive_headers = frozenset(self.signer.sensitive_headers)
         # skip awaiting a no-op prepare() on the hot path
-        self._prepare = (
-            None if type(self.signer).prepare is Signer.prepare else self.signer.prepare
-        )
+        self._prepare = None if type(self.signer).prepare is Signer.prepare else self.signer.prepare
 
     def now(self) -> float:
         return self.client.clock() + self.client.clock_offset

@@ -57,7 +57,7 @@ class SlidingWindow:
 class Limiter:
     """A bucket with FIFO fairness: callers are served in arrival order."""
 
-    __slots__ = ("_clock", "_lock", "_sleep", "waits", "window")
+    __slots__ = ("_clock", "_lock", "_queued", "_sleep", "waits", "window")
 
     def __init__(
         self,
@@ -74,24 +74,30 @@ class Limiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = asyncio.Lock()
+        #: callers holding or waiting for the lock (a woken waiter has not re-locked yet)
+        self._queued = 0
         self.waits = 0
 
     async def acquire(self, cost: int = 1) -> None:
         window = self.window
-        if not self._lock.locked():
+        if not self._queued:
             now = self._clock()
             if window.delay(now, cost) == 0.0:
                 window.take(now, cost)
                 return
-        async with self._lock:
-            while True:
-                now = self._clock()
-                wait = window.delay(now, cost)
-                if wait <= 0:
-                    window.take(now, cost)
-                    return
-                self.waits += 1
-                await self._sleep(wait)
+        self._queued += 1
+        try:
+            async with self._lock:
+                while True:
+                    now = self._clock()
+                    wait = window.delay(now, cost)
+                    if wait <= 0:
+                        window.take(now, cost)
+                        return
+                    self.waits += 1
+                    await self._sleep(wait)
+        finally:
+            self._queued -= 1
 
 
 class LimiterRegistry:

@@ -115,7 +115,7 @@ class AiohttpTransport(Transport):
                 allow_redirects=False,
             ) as resp:
                 body = await resp.read()
-                return RawResponse(resp.status, dict(resp.headers), body)
+                return RawResponse(resp.status, resp.headers, body)
         except aiohttp.ClientConnectorError as exc:
             raise TransportFailure("connect", f"cannot connect: {exc.os_error}") from None
         except (TimeoutError, aiohttp.ServerTimeoutError):
