@@ -75,7 +75,7 @@ def _whole(value: Any, _: Any) -> int:
     # cattrs' default is int(value): Decimal("1.5") would become 1
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, (str, Decimal)) and not isinstance(value, bool):
+    if isinstance(value, (str, Decimal)):
         number = parse_decimal(value)
         if number == number.to_integral_value():
             return int(number)
