@@ -120,6 +120,9 @@ class Endpoint:
                 raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
         if len(names) != len(self.params):
             raise PluginError(f"{self.name}: duplicate parameter names")
+        if self.cost < 1 or (self.rate_limit is not None and self.cost > self.rate_limit.count):
+            # a cost the bucket can never hold would wait forever (or fail in the limiter)
+            raise PluginError(f"{self.name}: cost {self.cost} does not fit its rate limit")
 
     @property
     def is_idempotent(self) -> bool:
