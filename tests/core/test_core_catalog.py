@@ -182,3 +182,11 @@ async def test_unencodable_value_is_invalid_request_before_io() -> None:
         with pytest.raises(InvalidRequest):
             await client.call("account.list", limit=1, cursor=1.5)  # a float in the query
     assert transport.requests == []
+
+
+def test_cost_must_fit_the_rate_limit() -> None:
+    Endpoint("ok", "GET", "/ok", rate_limit=RateLimit(5, 1), cost=5)
+    with pytest.raises(PluginError, match="cost 6"):
+        Endpoint("big", "GET", "/big", rate_limit=RateLimit(5, 1), cost=6)
+    with pytest.raises(PluginError, match="cost 0"):
+        Endpoint("free", "GET", "/free", cost=0)
