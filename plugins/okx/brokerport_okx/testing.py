@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from decimal import Decimal
 from typing import Any
@@ -20,8 +21,19 @@ def _name(prefix: str, n: int) -> str:
     return f"{prefix}{n:04d}x{next(_counter):04d}"
 
 
+#: The order :meth:`OkxSamples.prepare` places so that :meth:`read_call` has one to read.
+READ_ORDER = "kitread01"
+
+
 class OkxSamples(Samples):
     timestamp_window = 30.0
+
+    async def prepare(self) -> None:
+        """Place one order so the signed read (trade.get_order, 60 / 2 s) has a target."""
+        with contextlib.suppress(Conflict):
+            await self.client.call("trade.place_order", instId="BTC-USDT", tdMode="cash",
+                                   side="buy", ordType="limit", sz="1", px="1",
+                                   clOrdId=READ_ORDER)
 
     def create_subaccount(self, n: int) -> m.CreateSubAccount:
         return m.CreateSubAccount(name=_name("kitsub", n), label=f"kit{n}")
@@ -108,10 +120,8 @@ class OkxSamples(Samples):
             req = m.PlaceOrder(instrument="BTC-USDT", side="buy", order_type="limit",
                                quantity=Decimal("1"), price=Decimal("10"),
                                client_order_id="kitdupord1", extra={"tdMode": "cash"})
-            try:
+            with contextlib.suppress(Conflict):
                 await c.trading.place_order(req)
-            except Conflict:
-                pass
             return await c.trading.place_order(req)
 
         return [
@@ -124,6 +134,10 @@ class OkxSamples(Samples):
         ]
 
     def read_call(self) -> tuple[str, dict[str, Any]]:
+        return "trade.get_order", {"instId": "BTC-USDT", "clOrdId": READ_ORDER}
+
+    def burst_call(self, n: int) -> tuple[str, dict[str, Any]]:
+        """The sub-account list: 1 request / s, so 3 calls must spread over 2 s."""
         return "broker.dma.subaccount_info", {}
 
     def write_call(self, n: int) -> tuple[str, dict[str, Any]]:

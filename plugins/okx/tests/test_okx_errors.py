@@ -29,7 +29,6 @@ from brokerport_okx import OkxAdapter
 from brokerport_okx.errors import CODES
 
 
-
 class Replies:
     def __init__(self) -> None:
         self.status = 200

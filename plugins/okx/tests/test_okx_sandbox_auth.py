@@ -90,13 +90,13 @@ async def test_stale_or_future_timestamp_is_50102(sandbox: OkxSandbox, shift: fl
 
 
 async def test_timestamp_within_30s_is_accepted(sandbox: OkxSandbox) -> None:
-    status, doc = await raw(sandbox, "POST", CREATE, BODY, now=time.time() - 25)
+    _, doc = await raw(sandbox, "POST", CREATE, BODY, now=time.time() - 25)
     assert doc["code"] == "0"
 
 
 async def test_malformed_timestamp_is_50112(sandbox: OkxSandbox) -> None:
-    status, doc = await raw(sandbox, "POST", CREATE, BODY,
-                            override={"OK-ACCESS-TIMESTAMP": "1607418537"})
+    _, doc = await raw(sandbox, "POST", CREATE, BODY,
+                       override={"OK-ACCESS-TIMESTAMP": "1607418537"})
     assert doc["code"] == "50112"
 
 

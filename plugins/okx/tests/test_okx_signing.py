@@ -70,7 +70,8 @@ async def test_get_query_is_signed_and_post_body_is_the_exact_bytes() -> None:
 
 
 async def test_public_time_carries_no_credentials() -> None:
-    transport = MockTransport(lambda r: RawResponse(200, {}, b'{"code":"0","msg":"","data":[{"ts":"1"}]}'))
+    answer = b'{"code":"0","msg":"","data":[{"ts":"1"}]}'
+    transport = MockTransport(lambda r: RawResponse(200, {}, answer))
     profile = Profile(vendor="okx", base_url="http://okx.test",
                       credentials={"api_key": "k", "secret_key": "s", "passphrase": "p"})
     async with Client(OkxAdapter, profile, transport=transport) as c:
