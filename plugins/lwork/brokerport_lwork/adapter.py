@@ -101,7 +101,7 @@ class LworkAdapter(Adapter):
                 "lwork needs credentials tenant_id and token (x-api-tenantId, x-api-token)",
                 vendor=self.name,
             )
-        return LworkSigner(tenant.reveal(), token)
+        return LworkSigner(tenant, token)
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         doc = parse_json(response, vendor=self.name)

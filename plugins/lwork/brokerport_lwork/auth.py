@@ -45,11 +45,16 @@ TOKEN_HEADER = "x-api-token"
 
 
 class LworkSigner(HeaderSigner):
-    """``x-api-tenantId`` and ``x-api-token`` on every request."""
+    """``x-api-tenantId`` and ``x-api-token`` on every request.
 
-    def __init__(self, tenant_id: str, token: Secret) -> None:
+    Both are redacted from what hooks and logs see: the token is the secret,
+    and the tenant id is half of the credential pair.
+    """
+
+    def __init__(self, tenant_id: Secret, token: Secret) -> None:
         super().__init__(
-            {TENANT_HEADER: tenant_id, TOKEN_HEADER: token}, sensitive=frozenset({TOKEN_HEADER})
+            {TENANT_HEADER: tenant_id, TOKEN_HEADER: token},
+            sensitive=frozenset({TOKEN_HEADER, TENANT_HEADER}),
         )
 
     def __repr__(self) -> str:
