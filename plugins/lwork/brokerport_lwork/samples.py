@@ -10,12 +10,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from brokerport import models as m
 from brokerport.client import Client
 from brokerport.errors import BrokerportError, InsufficientFunds, InvalidRequest, NotFound
 from brokerport.testing.samples import ErrorCase, InvalidCase, PagedCase, Samples
 
-from .sandbox import SEED_USER, LworkSandbox
+from .sandbox import SEED_DEMO_TYPE, SEED_USER, LworkSandbox
 
 __all__ = ["LworkSamples"]
 
@@ -26,6 +27,21 @@ PAYEE = m.Payee(name="Demo", account_number="6226", bank_name="ICBC")
 
 class LworkSamples(Samples):
     user_id = SEED_USER
+
+    async def prepare(self) -> None:
+        """Give the sandbox session the defaults a real profile would set as options.
+
+        (The core's sandbox profile carries credentials only; lwork ports need a
+        user id, server id and platform for requests that do not name them.)
+        """
+        if self._sandbox() is None:
+            return
+        profile = self.client.profile
+        defaults = {"user_id": self.user_id, "server_id": "428", "platform": "MT4",
+                    "pay_currency": "CNY", "demo_account_type": SEED_DEMO_TYPE}
+        merged = {**defaults, **profile.options}
+        if merged != dict(profile.options):
+            self.client.profile = attrs.evolve(profile, options=merged)
 
     def _sandbox(self) -> LworkSandbox | None:
         return self.sandbox if isinstance(self.sandbox, LworkSandbox) else None
