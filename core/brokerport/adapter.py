@@ -33,6 +33,7 @@ from .errors import (
 )
 from .ports import PORTS, Extension, Port
 from .signing import PreparedRequest, Signer, reveal_all
+from .transport import RawResponse
 from .types import Secret
 
 if TYPE_CHECKING:
@@ -41,9 +42,17 @@ if TYPE_CHECKING:
     from .client import Client
     from .pipeline import Call
     from .profile import Profile
-    from .transport import RawResponse
 
-__all__ = ["Adapter", "ErrorMap", "VendorFault", "encode_value", "parse_json"]
+__all__ = [
+    "Adapter",
+    "Endpoint",
+    "ErrorMap",
+    "PreparedRequest",
+    "RawResponse",
+    "VendorFault",
+    "encode_value",
+    "parse_json",
+]
 
 
 class VendorFault(Exception):

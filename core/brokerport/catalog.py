@@ -254,4 +254,25 @@ def int_range(lo: int, hi: int) -> Rule:
     return rule
 
 
-__all__ += ["int_range", "max_len", "one_of", "pattern"]
+def money(places: int, *, positive: bool = True) -> Rule:
+    """A decimal amount (str/int/Decimal, never float) with at most ``places`` decimals.
+
+    Rejects rather than rounds: the host must send what the vendor can represent.
+    """
+    from .types import decimal_places, parse_decimal
+
+    def rule(value: Any) -> str | None:
+        try:
+            amount = parse_decimal(value)
+        except (TypeError, ValueError):
+            return "must be a decimal amount (str or Decimal, never float)"
+        if positive and amount <= 0:
+            return "must be greater than zero"
+        if decimal_places(amount) > places:
+            return f"at most {places} decimal places (it would have to be rounded)"
+        return None
+
+    return rule
+
+
+__all__ += ["int_range", "max_len", "money", "one_of", "pattern"]

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
@@ -99,8 +100,23 @@ def make_converter() -> cattrs.Converter:
     return conv
 
 
-def renamed(conv: cattrs.Converter, cls: type[Any], **wire_names: str) -> None:
-    """Structure/unstructure ``cls`` with field -> wire-name renames."""
+def renamed(
+    conv: cattrs.Converter, cls: type[Any], *, keep_raw: bool = False, **wire_names: str
+) -> None:
+    """Structure/unstructure ``cls`` with field -> wire-name renames.
+
+    ``keep_raw``: also store the vendor's whole object in the model's ``raw``
+    field (response models have one, excluded from repr and equality).
+    """
     overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in wire_names.items()}
-    conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
+    if keep_raw:
+        overrides["raw"] = override(omit=True)
+        plain = make_dict_structure_fn(cls, conv, **overrides)
+
+        def with_raw(value: Any, t: Any) -> Any:
+            return attrs.evolve(plain(value, t), raw=value)
+
+        conv.register_structure_hook(cls, with_raw)
+    else:
+        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
     conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **overrides))

@@ -234,7 +234,7 @@ class Pipeline:
         adapter = self.adapter
         limiter = self.limiters.for_endpoint(endpoint, self.scope)
         retry = self.retry
-        recovered = False
+        reauthed = recovered = False
         debug = log.isEnabledFor(logging.DEBUG)
         while True:
             call.attempts += 1
@@ -309,8 +309,8 @@ class Pipeline:
             # a typed error from the vendor: recover, retry, or raise
             if isinstance(error, UnknownOutcome):
                 raise error
-            if not recovered and isinstance(error, AuthenticationError):
-                recovered = True
+            if not reauthed and isinstance(error, AuthenticationError):
+                reauthed = True
                 if await self.signer.on_auth_failure(request):
                     continue
             if not recovered:

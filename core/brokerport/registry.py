@@ -92,7 +92,8 @@ def list_plugins(*, load: bool = True) -> list[PluginInfo]:
             error = _check_adapter(ep.name, adapter)
             if error:
                 adapter = None
-        out.append(PluginInfo(ep.name, dist, version, adapter, error, ep.name in sandbox_names))
+        sandbox = (adapter.sandbox if adapter is not None else None) or ep.name
+        out.append(PluginInfo(ep.name, dist, version, adapter, error, sandbox in sandbox_names))
     return out
 
 

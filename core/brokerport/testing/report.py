@@ -70,7 +70,7 @@ def run_conformance(name: str, *, verbose: bool = False, keyword: str | None = N
         ]
         if keyword:
             args += ["-k", keyword]
-        args += ["-q"] if verbose else ["-q", "--no-header", "-p", "no:terminal"]
+        args += ["-q"] if verbose else ["-p", "no:terminal"]
         code = pytest.main(args, plugins=[collector])
     rows = collector.rows
     if not rows:
