@@ -160,8 +160,9 @@ class LworkSamples(Samples):
                                 **{"from": "01/01/2026", "to": "2026-02-01", "page": 1,
                                    "size": 10})
 
-        async def no_user(c: Client) -> Any:
-            return await c.trading.positions(m.PositionQuery(account_id=FUNDING_ACCOUNT))
+        async def bad_port_platform(c: Client) -> Any:
+            return await c.funding.balances(m.GetBalances(
+                account_id=FUNDING_ACCOUNT, server_id="428", platform="cTrader"))
 
         return [
             InvalidCase("funding.request_deposit", three_decimals,
@@ -170,7 +171,7 @@ class LworkSamples(Samples):
             InvalidCase("raw account.info", bad_platform, "x-api-vendor not MT4/MT5"),
             InvalidCase("raw account.cashflow", bad_type, "unknown cash-flow type"),
             InvalidCase("raw account.history", bad_date, "date not YYYY-MM-DD"),
-            InvalidCase("trading.positions", no_user, "no user id anywhere"),
+            InvalidCase("funding.balances", bad_port_platform, "platform not MT4/MT5"),
         ]
 
     def error_cases(self) -> list[ErrorCase]:
