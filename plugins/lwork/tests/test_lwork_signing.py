@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from brokerport import hookimpl
 from brokerport import models as m
 from brokerport.client import Client
 from brokerport.errors import AuthenticationError, InvalidRequest
@@ -293,3 +294,35 @@ async def test_sandbox_hands_out_an_encrypted_key(openssl_keys: dict[str, Path])
             pay_currency="CNY",
         ))
         assert ticket.pay_amount == Decimal("68.23")
+
+
+class RaiseAmount:
+    """A host hook that changes the amount before the request is built."""
+
+    @hookimpl
+    def brokerport_before_request(self, call: Any) -> None:
+        if call.endpoint.name == "account.deposit":
+            call.params["depositAmount"] = Decimal("250.5")
+
+
+async def test_hook_changes_are_signed(
+    sandbox: LworkSandbox, make_client: Callable[..., Client]
+) -> None:
+    """The signature is computed after the hooks, over what is finally sent."""
+    client = make_client()
+    client._extra_hooks.append(RaiseAmount())
+    async with client:
+        ticket = await client.funding.request_deposit(
+            m.DepositRequest(account_id=ACCOUNT, amount=Decimal("1")))
+    assert last_body(sandbox, "account.deposit")["depositAmount"] == "250.50"
+    assert sandbox.deposits[ticket.deposit_id].amount == Decimal("250.50")
+    assert sandbox.journal.rejections() == []
+
+
+async def test_raw_paged_answer_has_the_documented_fields(client: Client) -> None:
+    data = await client.call(
+        "account.history", userId=SEED_USER, login=ACCOUNT,
+        **{"from": "2000-01-01", "to": "2100-01-01", "page": 1, "size": 1})
+    assert set(data) == {"list", "offset", "pager", "pages", "size", "total"}
+    assert (data["pager"], data["pages"], data["size"], data["total"]) == (1, 2, 1, 2)
+    assert isinstance(data["list"][0]["closePrice"], Decimal)
