@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-
-from fakex_vendor import FAST_RETRY, Fakex, FakexSandbox
-
 from brokerport.client import Client, _global_hooks
+from fakex_vendor import FAST_RETRY, Fakex, FakexSandbox
 
 
 @pytest.fixture(autouse=True)

@@ -15,12 +15,20 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from aiohttp import web
-
 import brokerport
+from aiohttp import web
 from brokerport import models as m
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
-from brokerport.catalog import Catalog, Endpoint, Param, RateLimit, int_range, max_len, one_of, pattern
+from brokerport.catalog import (
+    Catalog,
+    Endpoint,
+    Param,
+    RateLimit,
+    int_range,
+    max_len,
+    one_of,
+    pattern,
+)
 from brokerport.client import Client
 from brokerport.pipeline import RetryPolicy
 from brokerport.ports import Extension, KeyMgmtPort, SubAccountPort, TradingPort
@@ -215,8 +223,8 @@ class Fakex(Adapter):
     operations = frozenset(
         {"subaccounts.create", "subaccounts.list", "keys.create", "trading.place_order"}
     )
-    ports = {"subaccounts": FakexSubs, "keys": FakexKeys, "trading": FakexTrading}
-    extensions = {"fakex.tools": FakexTools}
+    ports = {"subaccounts": FakexSubs, "keys": FakexKeys, "trading": FakexTrading}  # noqa: RUF012
+    extensions = {"fakex.tools": FakexTools}  # noqa: RUF012
     error_map = ErrorMap(
         {
             "50011": brokerport.RateLimited,
@@ -382,7 +390,9 @@ def raw(body: bytes | str, status: int = 200, content_type: str = "application/j
                        body.encode() if isinstance(body, str) else body)
 
 
-def mock_client(handler: Callable[[PreparedRequest], Any], **kw: Any) -> tuple[Client, MockTransport]:
+def mock_client(
+    handler: Callable[[PreparedRequest], Any], **kw: Any
+) -> tuple[Client, MockTransport]:
     transport = MockTransport(handler)
     kw.setdefault("retry", FAST_RETRY)
     return Client(Fakex, profile(), transport=transport, **kw), transport

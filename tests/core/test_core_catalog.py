@@ -6,9 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
-from fakex_vendor import CATALOG, mock_client, never_called
-
 from brokerport import InvalidRequest, PluginError
 from brokerport.catalog import (
     Catalog,
@@ -20,6 +17,7 @@ from brokerport.catalog import (
     one_of,
     pattern,
 )
+from fakex_vendor import CATALOG, mock_client, never_called
 
 # ------------------------------------------------------------ definitions
 

@@ -6,8 +6,14 @@ import gc
 import warnings
 from typing import Any
 
+import brokerport
 import pytest
-
+from brokerport import NotSupported, PluginError
+from brokerport import models as m
+from brokerport.adapter import Adapter
+from brokerport.client import Client
+from brokerport.ports import SubAccountPort
+from brokerport.profile import Profile
 from fakex_vendor import (
     FAST_RETRY,
     Fakex,
@@ -18,14 +24,6 @@ from fakex_vendor import (
     ok_response,
     profile,
 )
-
-import brokerport
-from brokerport import NotSupported, PluginError
-from brokerport import models as m
-from brokerport.adapter import Adapter
-from brokerport.client import Client
-from brokerport.ports import SubAccountPort
-from brokerport.profile import Profile
 
 
 async def test_capabilities_content() -> None:
@@ -90,7 +88,7 @@ async def test_ext() -> None:
         tools = client.ext("fakex.tools")
         assert client.ext("fakex.tools") is tools
         assert await tools.ping() == {"pong": True}
-        with pytest.raises(NotSupported, match="no extension 'okx.rebates'") as info:
+        with pytest.raises(NotSupported, match=r"no extension 'okx\.rebates'") as info:
             client.ext("okx.rebates")
         assert info.value.vendor == "fakex"
     assert len(transport.requests) == 1
@@ -177,7 +175,7 @@ async def test_embedded_sandbox_profile() -> None:
 
 
 async def test_sandbox_profile_without_factory_is_plugin_error() -> None:
-    with pytest.raises(PluginError, match="no base_url"):
+    with pytest.raises(PluginError, match=r"no base_url"):
         async with Client(Fakex, Profile(vendor="fakex")):
             pass
 
@@ -208,11 +206,11 @@ async def test_missing_credential_is_invalid_request() -> None:
 
 
 def test_adapter_definition_checks() -> None:
-    with pytest.raises(PluginError, match="declares 'subaccounts.delete' but does not implement"):
+    with pytest.raises(PluginError, match=r"declares 'subaccounts\.delete' but does not implement"):
         class A(Adapter):
             name = "a1"
             operations = frozenset({"subaccounts.delete"})
-            ports = {"subaccounts": SubAccountPort}
+            ports = {"subaccounts": SubAccountPort}  # noqa: RUF012
 
     with pytest.raises(PluginError, match="unknown operation"):
         class B(Adapter):
@@ -222,17 +220,17 @@ def test_adapter_definition_checks() -> None:
     with pytest.raises(PluginError, match="unknown port"):
         class C(Adapter):
             name = "c1"
-            ports = {"rockets": FakexSubs}
+            ports = {"rockets": FakexSubs}  # noqa: RUF012
 
     with pytest.raises(PluginError, match="must subclass"):
         class D(Adapter):
             name = "d1"
-            ports = {"keys": FakexSubs}
+            ports = {"keys": FakexSubs}  # noqa: RUF012
 
     with pytest.raises(PluginError, match="not an Extension"):
         class E(Adapter):
             name = "e1"
-            extensions = {"e1.x": FakexSubs}  # type: ignore[dict-item]
+            extensions = {"e1.x": FakexSubs}  # type: ignore[dict-item]  # noqa: RUF012
 
 
 async def test_profile_options_reach_the_adapter() -> None:

@@ -6,26 +6,24 @@ import inspect
 import pickle
 from typing import Any
 
-import pytest
-
-from fakex_vendor import (
-    Fakex,
-    FakexSandbox,
-    FAST_RETRY,
-    body_json,
-    envelope,
-    mock_client,
-    ok_response,
-    raw,
-)
-
 import brokerport
+import pytest
 from brokerport import errors
 from brokerport import models as m
 from brokerport.adapter import ErrorMap, VendorFault
 from brokerport.client import Client
 from brokerport.signing import PreparedRequest
 from brokerport.transport import RawResponse
+from fakex_vendor import (
+    FAST_RETRY,
+    Fakex,
+    FakexSandbox,
+    body_json,
+    envelope,
+    mock_client,
+    ok_response,
+    raw,
+)
 
 ALL_ERRORS = [
     cls for _, cls in inspect.getmembers(errors, inspect.isclass)
@@ -208,7 +206,7 @@ WRONG_TYPES = {
 
 @pytest.mark.parametrize("case", sorted(WRONG_TYPES))
 async def test_unstructurable_payload_is_decode_error(case: str) -> None:
-    client, transport = mock_client(_always(ok_response(WRONG_TYPES[case])))
+    client, _transport = mock_client(_always(ok_response(WRONG_TYPES[case])))
     async with client:
         with pytest.raises(errors.DecodeError) as info:
             await client.invoke("account.get", {"account_id": "a1"}, into=m.Account)
@@ -281,8 +279,10 @@ def body_code(response: RawResponse) -> str:
 async def test_sandbox_malformed_faults_end_typed(sandbox: FakexSandbox) -> None:
     """Real aiohttp round trips: truncated, HTML, non-JSON and empty bodies."""
     async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY) as client:
-        for kind, get_error in [("truncate", errors.DecodeError), ("html", errors.VendorUnavailable),
-                                ("not_json", errors.DecodeError), ("empty", errors.DecodeError)]:
+        for kind, get_error in [
+            ("truncate", errors.DecodeError), ("html", errors.VendorUnavailable),
+            ("not_json", errors.DecodeError), ("empty", errors.DecodeError),
+        ]:
             sandbox.faults.clear()
             sandbox.faults.add(kind, "account.get", times=-1)
             with pytest.raises(get_error):

@@ -15,21 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from fakex_vendor import (
-    FAST_RETRY,
-    SECRET_KEY,
-    Fakex,
-    FakexSandbox,
-    body_json,
-    mock_client,
-    ok_response,
-    profile,
-    raw,
-    envelope,
-    signature,
-)
-
 from brokerport import (
     InvalidRequest,
     RateLimited,
@@ -45,6 +30,19 @@ from brokerport.transport import (
     RawResponse,
     TransportFailure,
     TransportSettings,
+)
+from fakex_vendor import (
+    FAST_RETRY,
+    SECRET_KEY,
+    Fakex,
+    FakexSandbox,
+    body_json,
+    envelope,
+    mock_client,
+    ok_response,
+    profile,
+    raw,
+    signature,
 )
 
 ORDER = {"symbol": "BTC-USD", "side": "buy", "qty": "1"}
@@ -464,6 +462,6 @@ def test_backoff_is_bounded_full_jitter() -> None:
 
 
 async def test_unknown_endpoint_name(client: Client, sandbox: FakexSandbox) -> None:
-    with pytest.raises(InvalidRequest, match="no endpoint named 'orders.nuke'"):
+    with pytest.raises(InvalidRequest, match=r"no endpoint named 'orders\.nuke'"):
         await client.call("orders.nuke")
     assert len(sandbox.journal) == 0

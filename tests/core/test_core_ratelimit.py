@@ -7,7 +7,6 @@ import random
 import time
 
 import pytest
-
 from brokerport.catalog import Endpoint, RateLimit
 from brokerport.ratelimit import Limiter, LimiterRegistry, SlidingWindow
 

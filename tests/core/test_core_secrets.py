@@ -10,8 +10,14 @@ import traceback
 from typing import Any
 
 import attrs
+import brokerport
 import pytest
-
+from brokerport import Secret
+from brokerport import models as m
+from brokerport.client import Client
+from brokerport.convert import make_converter
+from brokerport.profile import Profile
+from brokerport.types import REDACTED
 from fakex_vendor import (
     API_KEY,
     FAST_RETRY,
@@ -21,14 +27,6 @@ from fakex_vendor import (
     Fakex,
     FakexSandbox,
 )
-
-import brokerport
-from brokerport import Secret
-from brokerport import models as m
-from brokerport.client import Client
-from brokerport.convert import make_converter
-from brokerport.profile import Profile
-from brokerport.types import REDACTED
 
 VALUE = "s3cr3t-VALUE-do-not-print"
 
@@ -48,7 +46,7 @@ def test_secret_repr_str_format() -> None:
     assert f"{s}" == REDACTED
     assert f"{s!r}" == "Secret('***')"
     assert f"{s:>40}" == REDACTED
-    assert "{}".format(s) == REDACTED
+    assert f"{s}" == REDACTED
     assert "%s" % s == REDACTED  # noqa: UP031
     assert "%r" % (s,) == "Secret('***')"  # noqa: UP031
     assert s.reveal() == VALUE
