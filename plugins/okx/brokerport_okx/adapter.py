@@ -32,7 +32,7 @@ from brokerport.signing import BearerToken, Signer, TokenPair
 from brokerport.types import Secret
 
 from . import catalog as okx_catalog
-from .errors import CODES, TIMESTAMP_EXPIRED, error_class
+from .errors import CODES, error_class
 from .hooks import BrokerCodeTagger, ClientWiring, new_clordid
 from .ports import OkxFunding, OkxKeys, OkxOAuth, OkxRebates, OkxSubAccounts, OkxTrading
 from .signing import FaultNote, OkxHmacSigner, OkxOAuthSigner
@@ -317,8 +317,8 @@ class OkxAdapter(Adapter):
         return True
 
     async def recover(self, error: BrokerportError, call: Call) -> bool:
-        if error.vendor_code == TIMESTAMP_EXPIRED and self.mode == "api_key":
-            return await self.resync_clock()
+        # 50102 is an AuthenticationError: OkxHmacSigner.on_auth_failure resyncs
+        # the clock (once per call); nothing more to repair here.
         return False
 
 
