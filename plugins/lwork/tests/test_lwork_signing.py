@@ -17,6 +17,7 @@ from brokerport.client import Client
 from brokerport.errors import AuthenticationError, InvalidRequest
 from brokerport.signing import PreparedRequest
 from brokerport.transport import AiohttpTransport, RawResponse
+from brokerport_lwork import LworkAdapter
 from brokerport_lwork.auth import signing_string
 from brokerport_lwork.sandbox import SEED_USER, LworkSandbox
 
@@ -33,6 +34,12 @@ def openssl_sign(key: Path, message: str, passphrase: str | None = None) -> str:
     if passphrase:
         args += ["-passin", f"pass:{passphrase}"]
     return base64.b64encode(openssl(*args, input=message.encode("utf-8"))).decode()
+
+
+def key_source(client: Client) -> str:
+    adapter = client.adapter
+    assert isinstance(adapter, LworkAdapter)
+    return adapter.rsa_key.source
 
 
 def last_body(sandbox: LworkSandbox, endpoint: str) -> dict[str, Any]:
@@ -266,14 +273,14 @@ async def test_key_from_file_and_environment(
     sandbox.register_public_key(openssl_keys["pub"].read_bytes())
     async with make_client({"private_key": "", "private_key_passphrase": "Sesame-Pass-1"},
                            private_key_file=str(openssl_keys["pkcs8-enc"])) as client:
-        assert client.adapter.rsa_key.source == "file"
+        assert key_source(client) == "file"
         await client.funding.request_deposit(
             m.DepositRequest(account_id=ACCOUNT, amount=Decimal("1"))
         )
     one_line = openssl_keys["pkcs1"].read_text().replace("\n", "\\n")
     monkeypatch.setenv("LWORK_TEST_KEY", one_line)
     async with make_client({"private_key": ""}, private_key_env="LWORK_TEST_KEY") as client:
-        assert client.adapter.rsa_key.source == "environment"
+        assert key_source(client) == "environment"
         await client.funding.request_deposit(
             m.DepositRequest(account_id=ACCOUNT, amount=Decimal("2"))
         )
