@@ -250,7 +250,8 @@ class Pipeline:
                     self.vendor,
                     endpoint.name,
                     request.method,
-                    request.path_with_query if endpoint.method == "GET" else request.path,
+                    # never the query text: a sensitive query value would show in clear
+                    endpoint.render_path(call.redacted_params()),
                     attempt,
                     call.redacted_params(),
                 )
