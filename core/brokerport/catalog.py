@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
 import attrs
@@ -156,6 +157,8 @@ class Endpoint:
                 continue
             if isinstance(value, float):
                 raise fail(f"{p.name}: floats are not accepted; use Decimal or str", p.name)
+            if isinstance(value, Decimal) and not value.is_finite():
+                raise fail(f"{p.name}: {value} is not a finite amount", p.name)
             for rule in p.rules:
                 problem = rule(value)
                 if problem:
