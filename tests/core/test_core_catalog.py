@@ -188,3 +188,16 @@ def test_cost_must_fit_the_rate_limit() -> None:
         Endpoint("big", "GET", "/big", rate_limit=RateLimit(5, 1), cost=6)
     with pytest.raises(PluginError, match="cost 0"):
         Endpoint("free", "GET", "/free", cost=0)
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"),
+                                   Decimal("sNaN")])
+async def test_non_finite_decimals_are_refused_before_io(value: Decimal) -> None:
+    ep = CATALOG["order.place"]
+    err = _fail(ep, {"symbol": "BTC-USD", "side": "buy", "qty": value})
+    assert err.field == "qty" and "finite" in err.message
+    client, transport = mock_client(never_called)
+    async with client:
+        with pytest.raises(InvalidRequest):
+            await client.call("order.place", symbol="BTC-USD", side="buy", qty="1", price=value)
+    assert transport.requests == []

@@ -270,3 +270,42 @@ async def test_after_response_result_hides_minted_secret(sandbox: FakexSandbox) 
     minted = key.secret_key.reveal()
     (_call, _response, result), = cap.results
     assert minted not in repr(result)
+
+
+async def test_sensitive_query_and_path_values_stay_out_of_debug_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from brokerport.catalog import Catalog, Endpoint, Param
+    from brokerport.transport import MockTransport
+    from fakex_vendor import ok_response
+
+    class QueryToken(Fakex):
+        name = "fakex"
+
+        @classmethod
+        def build_catalog(cls) -> Catalog:
+            return Catalog("fakex", [
+                Endpoint("t", "GET", "/t/{key_id}", (
+                    Param("key_id", "path", sensitive=True),
+                    Param("token", "query", sensitive=True),
+                    Param("page", "query"),
+                )),
+            ])
+
+    caplog.set_level(logging.DEBUG)
+    transport = MockTransport(lambda r: ok_response({}))
+    async with Client(QueryToken, fakex_profile(), transport=transport) as client:
+        await client.call("t", key_id="KEYID-" + VALUE, token=Secret("TOK-" + VALUE), page=2)
+    # the wire carries the values...
+    sent = transport.requests[0].path_with_query
+    assert "TOK-" + VALUE in sent and "KEYID-" in sent
+    # ...the logs never do
+    assert any("attempt=1" in r.getMessage() for r in caplog.records)
+    assert_clean(caplog.text)
+    assert "page" in caplog.text
+
+
+def fakex_profile() -> Profile:
+    from fakex_vendor import profile
+
+    return profile()
