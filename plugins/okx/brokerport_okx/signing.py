@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import ClassVar
 
 from brokerport.signing import (
     BearerSigner,
@@ -73,7 +72,7 @@ Resync = Callable[[], Awaitable[bool]]
 class OkxHmacSigner(Signer):
     """OK-ACCESS-KEY / SIGN / TIMESTAMP / PASSPHRASE over the exact bytes sent."""
 
-    sensitive_headers: ClassVar[frozenset[str]] = frozenset(
+    sensitive_headers = frozenset(
         {"ok-access-sign", "ok-access-passphrase", "authorization"}
     )
 
@@ -133,7 +132,7 @@ class OkxHmacSigner(Signer):
 class OkxOAuthSigner(BearerSigner):
     """``Authorization: Bearer`` (+ optional TERMID) with single-flight rotation."""
 
-    sensitive_headers: ClassVar[frozenset[str]] = frozenset({"authorization"})
+    sensitive_headers = frozenset({"authorization"})
 
     def __init__(
         self,
