@@ -171,7 +171,9 @@ class Client:
                 )
             self.sandbox = self._sandbox_factory()
             base_url = await self.sandbox.start()
-            profile = self.profile = profile.with_sandbox(base_url, self.sandbox.credentials())
+            profile = self.profile = profile.with_sandbox(
+                base_url, self.sandbox.credentials(), self.sandbox.profile_options()
+            )
         try:
             self.adapter = self.adapter_cls(profile)
             self.signer = self.adapter.create_signer()

@@ -68,11 +68,18 @@ class Profile:
     def option(self, key: str, default: str | None = None) -> str | None:
         return self.options.get(key, default)
 
-    def with_sandbox(self, base_url: str, credentials: Mapping[str, str]) -> Profile:
+    def with_sandbox(
+        self,
+        base_url: str,
+        credentials: Mapping[str, str],
+        options: Mapping[str, str] | None = None,
+    ) -> Profile:
+        """This profile pointed at a sandbox; its own credentials and options win."""
         return attrs.evolve(
             self,
             base_url=base_url,
             credentials={**credentials, **self.credentials},
+            options={**(options or {}), **self.options},
         )
 
     def redacted(self) -> dict[str, Any]:

@@ -312,6 +312,10 @@ class Sandbox:
         """Credentials a client needs to talk to this sandbox (safe to print)."""
         return {}
 
+    def profile_options(self) -> dict[str, str]:
+        """Profile options a client of this sandbox defaults to (e.g. a server id)."""
+        return {}
+
     def authenticate(
         self, request: web.Request, endpoint: Endpoint, body: bytes
     ) -> web.StreamResponse | None:
