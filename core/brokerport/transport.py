@@ -105,7 +105,10 @@ class AiohttpTransport(Transport):
 
         session = self._session or self._open()
         # encoded=True: yarl must not re-quote the path or query we signed
-        url = URL(request.url, encoded=True)
+        try:
+            url = URL(request.url, encoded=True)
+        except ValueError:
+            raise TransportFailure("connect", "invalid URL: check the profile's base_url") from None
         try:
             async with session.request(
                 request.method,
@@ -118,6 +121,9 @@ class AiohttpTransport(Transport):
                 return RawResponse(resp.status, resp.headers, body)
         except aiohttp.ClientConnectorError as exc:
             raise TransportFailure("connect", f"cannot connect: {exc.os_error}") from None
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
+            # refused before anything was sent: safe to report as never sent
+            raise TransportFailure("connect", "invalid URL: check the profile's base_url") from None
         except (TimeoutError, aiohttp.ServerTimeoutError):
             raise TransportFailure("timeout", "timed out waiting for the vendor") from None
         except aiohttp.ClientPayloadError:
