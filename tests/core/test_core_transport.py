@@ -11,9 +11,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-
-from fakex_vendor import FAST_RETRY, Fakex, FakexSandbox, profile
-
 from brokerport import UnknownOutcome, VendorUnavailable
 from brokerport.client import Client
 from brokerport.signing import PreparedRequest
@@ -24,6 +21,7 @@ from brokerport.transport import (
     TransportFailure,
     TransportSettings,
 )
+from fakex_vendor import FAST_RETRY, Fakex, FakexSandbox, profile
 
 ORDER = {"symbol": "BTC-USD", "side": "buy", "qty": "1"}
 
@@ -82,7 +80,9 @@ BROKEN = {
     "closed": None,
     "bad_gzip": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nabcde",
     "bad_chunks": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n",
-    "huge_header": b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 20000 + b"\r\nContent-Length: 2\r\n\r\n{}",
+    "huge_header": (
+        b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 20000 + b"\r\nContent-Length: 2\r\n\r\n{}"
+    ),
 }
 
 
@@ -147,13 +147,13 @@ async def test_bad_base_url_through_the_pipeline(base_url: str) -> None:
 
 @pytest.mark.parametrize("case", ["short_body", "not_http", "closed"])
 async def test_broken_answers_through_the_pipeline(case: str) -> None:
-    async with RawServer(BROKEN[case]) as server:
-        async with Client(Fakex, profile(server.url), retry=FAST_RETRY) as client:
-            with pytest.raises(VendorUnavailable):
-                await client.call("account.get", account_id="a1")
-            reads = server.requests
-            with pytest.raises(UnknownOutcome):
-                await client.call("order.place", **ORDER)
+    server = RawServer(BROKEN[case])
+    async with server, Client(Fakex, profile(server.url), retry=FAST_RETRY) as client:
+        with pytest.raises(VendorUnavailable):
+            await client.call("account.get", account_id="a1")
+        reads = server.requests
+        with pytest.raises(UnknownOutcome):
+            await client.call("order.place", **ORDER)
     # aiohttp itself may re-send an idempotent GET once on a dropped keep-alive connection
     assert FAST_RETRY.max_attempts <= reads <= 2 * FAST_RETRY.max_attempts
     assert server.requests == reads + 1  # a write goes out exactly once
