@@ -40,11 +40,13 @@ async def test_guide_code_runs(page: Path) -> None:
     namespace = module.__dict__
     for line, source in found:
         code = compile(
-            "\n" * (line - 1) + source, str(page), "exec",
+            "\n" * (line - 1) + source,
+            str(page),
+            "exec",
             flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
         )
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            result = eval(code, namespace)  # noqa: S307 - our own docs
+            result = eval(code, namespace)
             if result is not None:
                 await result
