@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
@@ -56,17 +57,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def dumps_json(obj: Any) -> bytes:
     """JSON with Decimals as bare numbers (as vendors send doubles), exact digits."""
     numbers: list[str] = []
+    # a per-call nonce: a string value in the data can never look like a placeholder
+    tag = secrets.token_hex(8)
 
     def default(value: Any) -> Any:
         if isinstance(value, Decimal):
             numbers.append(format(value, "f"))
-            return f"\x00{len(numbers) - 1}\x00"
+            return f"\x00{tag}:{len(numbers) - 1}\x00"
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
     text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
     if numbers:
         for i, num in enumerate(numbers):
-            text = text.replace(f'"\\u0000{i}\\u0000"', num, 1)
+            text = text.replace(f'"\\u0000{tag}:{i}\\u0000"', num, 1)
     return text.encode()
 
 
