@@ -274,23 +274,19 @@ class BearerToken:
         if self._flight is None:
             if self._refresher is None or self._tokens.refresh_token is None:
                 raise AuthenticationError("access token expired and no refresh token is available")
-            loop = asyncio.get_running_loop()
-            flight: asyncio.Future[TokenPair] = loop.create_future()
-            self._flight = flight
-            try:
-                new = await self._refresher(self._tokens)
-            except BaseException as exc:
-                flight.set_exception(exc)
-                # mark retrieved: the other waiters may not exist
-                flight.exception()
-                self._flight = None
-                raise
+            # its own task: a caller cancelled mid-refresh neither cancels the other
+            # waiters nor drops a rotated pair the vendor has already issued
+            self._flight = asyncio.ensure_future(self._run_refresh(self._refresher))
+        return await asyncio.shield(self._flight)
+
+    async def _run_refresh(self, refresher: Refresher) -> TokenPair:
+        try:
+            new = await refresher(self._tokens)
             self._tokens = new
             self.refresh_count += 1
-            flight.set_result(new)
-            self._flight = None
             return new
-        return await asyncio.shield(self._flight)
+        finally:
+            self._flight = None
 
 
 class BearerSigner(Signer):
