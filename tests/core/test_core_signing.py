@@ -325,3 +325,49 @@ async def test_bearer_signer_in_pipeline_recovers_once_from_401() -> None:
         with pytest.raises(AuthenticationError):
             await client.call("account.get", account_id="a1")
         assert len(transport.requests) == 2 and len(refreshes) == 2
+
+
+async def test_cancelling_the_refreshing_caller_spares_the_others() -> None:
+    clock = Clock()
+    gate = asyncio.Event()
+    calls: list[int] = []
+
+    async def refresher(old: TokenPair) -> TokenPair:
+        calls.append(1)
+        await gate.wait()
+        return _pair(2, clock.now + 3600)
+
+    token = BearerToken(_pair(1, clock.now - 1), refresher, clock=clock)
+    first = asyncio.create_task(token.current())
+    await asyncio.sleep(0)
+    others = [asyncio.create_task(token.current()) for _ in range(5)]
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*others)
+    assert {r.reveal() for r in results} == {"access-2"}
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert calls == [1] and token.refresh_count == 1
+
+
+async def test_rotated_pair_is_kept_when_every_caller_gave_up() -> None:
+    """With refresh-token rotation the vendor has already spent the old refresh
+    token: dropping the new pair because the caller timed out would log us out."""
+    clock = Clock()
+    gate = asyncio.Event()
+
+    async def refresher(old: TokenPair) -> TokenPair:
+        await gate.wait()
+        return _pair(2, clock.now + 3600)
+
+    token = BearerToken(_pair(1, clock.now - 1), refresher, clock=clock)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(token.current(), 0.01)
+    gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert token.tokens.access_token.reveal() == "access-2"
+    assert (await token.current()).reveal() == "access-2"
+    assert token.refresh_count == 1
