@@ -121,6 +121,11 @@ class Endpoint:
                 raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
         if len(names) != len(self.params):
             raise PluginError(f"{self.name}: duplicate parameter names")
+        if self.idempotency_param and self.strict and self.idempotency_param not in names:
+            # the pipeline fills it in, and strict validation would then refuse every call
+            raise PluginError(
+                f"{self.name}: idempotency_param {self.idempotency_param!r} has no Param"
+            )
         if self.cost < 1 or (self.rate_limit is not None and self.cost > self.rate_limit.count):
             # a cost the bucket can never hold would wait forever (or fail in the limiter)
             raise PluginError(f"{self.name}: cost {self.cost} does not fit its rate limit")
