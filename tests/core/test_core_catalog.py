@@ -201,3 +201,11 @@ async def test_non_finite_decimals_are_refused_before_io(value: Decimal) -> None
         with pytest.raises(InvalidRequest):
             await client.call("order.place", symbol="BTC-USD", side="buy", qty="1", price=value)
     assert transport.requests == []
+
+
+def test_idempotency_param_must_be_declared() -> None:
+    with pytest.raises(PluginError, match="idempotency_param 'cid'"):
+        Endpoint("x", "POST", "/x", (Param("a"),), idempotency_param="cid")
+    Endpoint("x", "POST", "/x", (Param("a"), Param("cid")), idempotency_param="cid")
+    # a loose endpoint passes undeclared parameters through, so it may omit it
+    Endpoint("x", "POST", "/x", (Param("a"),), idempotency_param="cid", strict=False)
