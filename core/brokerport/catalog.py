@@ -121,6 +121,14 @@ class Endpoint:
                 raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
         if len(names) != len(self.params):
             raise PluginError(f"{self.name}: duplicate parameter names")
+        if self.method in ("GET", "DELETE", "HEAD"):
+            dropped = [p.name for p in self.params if p.location == "body"]
+            if dropped:
+                # the request builder sends no body for these methods
+                raise PluginError(
+                    f"{self.name}: {self.method} has no body for {', '.join(dropped)}"
+                    " (give them location='query')"
+                )
         if self.idempotency_param and self.strict and self.idempotency_param not in names:
             # the pipeline fills it in, and strict validation would then refuse every call
             raise PluginError(
