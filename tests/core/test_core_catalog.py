@@ -209,3 +209,11 @@ def test_idempotency_param_must_be_declared() -> None:
     Endpoint("x", "POST", "/x", (Param("a"), Param("cid")), idempotency_param="cid")
     # a loose endpoint passes undeclared parameters through, so it may omit it
     Endpoint("x", "POST", "/x", (Param("a"),), idempotency_param="cid", strict=False)
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "HEAD"])
+def test_body_params_on_bodiless_methods_are_refused(method: str) -> None:
+    # Param's default location is "body": on a GET it would be silently dropped
+    with pytest.raises(PluginError, match="no body for a"):
+        Endpoint("x", method, "/x", (Param("a"),))
+    Endpoint("x", method, "/x", (Param("a", "query"),))
