@@ -64,6 +64,8 @@ class Hooks:
         self.before_request = self.after_response = self.on_error = False
 
     def register(self, impl: object, name: str | None = None) -> None:
+        if self.pm.is_registered(impl):
+            return  # registered globally and for this client too: it runs once
         self.pm.register(impl, name=name)
         self.pm.check_pending()
         self._refresh()
