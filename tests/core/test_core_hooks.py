@@ -225,3 +225,18 @@ def test_hooks_flags_follow_registration() -> None:
     assert hooks.get("rec") is rec
     hooks.unregister(name="rec")
     assert not (hooks.before_request or hooks.after_response or hooks.on_error)
+
+
+async def test_hook_registered_globally_and_per_client_runs_once(sandbox: FakexSandbox) -> None:
+    rec = Recorder("both")
+    brokerport.register_hooks(rec)
+    try:
+        async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY, hooks=[rec]) as client:
+            sandbox.faults.add("status", "account.get", times=2)
+            await client.call("account.get", account_id="a1")
+    finally:
+        brokerport.unregister_hooks(rec)
+    # once per logical call, not per retry, and not twice for a double registration
+    assert rec.kinds() == ["created", "before", "after", "closed"]
+    _call, response, _result = rec.events[2][1]
+    assert response.attempts == 3 and response.status == 200
