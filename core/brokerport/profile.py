@@ -116,9 +116,14 @@ class Profile:
                 doc = tomllib.loads(file.read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError) as exc:
                 raise InvalidRequest(f"cannot read profile file {file}: {exc}") from None
-            section = doc.get(vendor, {}).get(name, {})
-            if isinstance(section, dict):
-                data = section
+            tables = doc.get(vendor, {})
+            section = tables.get(name, {}) if isinstance(tables, dict) else None
+            if not isinstance(section, dict) or not all(
+                isinstance(section.get(k, {}), dict) for k in ("credentials", "options")
+            ):
+                # never fall back to the sandbox on a malformed profile
+                raise InvalidRequest(f"profile file {file}: [{vendor}.{name}] is malformed")
+            data = section
         creds: dict[str, Any] = dict(data.get("credentials", {}))
         opts: dict[str, Any] = dict(data.get("options", {}))
         base_url = data.get("base_url")
