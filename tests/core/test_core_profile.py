@@ -130,3 +130,19 @@ def test_profile_is_frozen() -> None:
     p = Profile(vendor="fakex")
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         p.base_url = "http://x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'fakex = "oops"\n',
+        '[fakex]\ndefault = "oops"\n',
+        '[fakex.default]\ncredentials = "api_key"\n',
+        '[fakex.default]\nbase_url = "https://x"\noptions = [1, 2]\n',
+    ],
+)
+def test_malformed_profile_is_invalid_request_not_sandbox(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidRequest, match="malformed"):
+        Profile.load("fakex", env={}, path=path)
