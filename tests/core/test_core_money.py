@@ -258,3 +258,18 @@ async def test_decimal_amounts_round_trip_through_a_call() -> None:
     async with client2:
         data = await client2.call("account.get", account_id="a1")
     assert isinstance(data["balance"], Decimal) and str(data["balance"]) == "1234.5600"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cattrs structures a str into tuple[str, ...] / tuple[int, ...] by iterating "
+    "its characters ('read' -> ('r','e','a','d'), '125' -> (1, 2, 5)); refusing text for "
+    "sequence types needs a sequence hook factory in make_converter (cattrs-version "
+    "dependent), not a one-line fix",
+)
+def test_converter_does_not_split_strings_into_sequences() -> None:
+    conv = make_converter()
+    with pytest.raises(ClassValidationError):
+        conv.structure({"api_key": "k", "permissions": "read,trade"}, m.ApiKey)
+    with pytest.raises(ClassValidationError):
+        conv.structure({"account_id": "a", "available": "125"}, m.Leverage)
