@@ -172,6 +172,9 @@ class Endpoint:
                 raise fail(f"{p.name}: floats are not accepted; use Decimal or str", p.name)
             if isinstance(value, Decimal) and not value.is_finite():
                 raise fail(f"{p.name}: {value} is not a finite amount", p.name)
+            if p.location == "path" and {".", ".."} & set(re.split(r"[/\\]", str(value))):
+                # servers and proxies decode %2F and resolve dot segments: another endpoint
+                raise fail(f"{p.name}: {value!r} is not a valid path segment", p.name)
             for rule in p.rules:
                 problem = rule(value)
                 if problem:
