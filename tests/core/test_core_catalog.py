@@ -217,3 +217,19 @@ def test_body_params_on_bodiless_methods_are_refused(method: str) -> None:
     with pytest.raises(PluginError, match="no body for a"):
         Endpoint("x", method, "/x", (Param("a"),))
     Endpoint("x", method, "/x", (Param("a", "query"),))
+
+
+@pytest.mark.parametrize("value", [".", "..", "../x", "a/../../b", "..\\x", "./a"])
+async def test_dot_segments_in_path_params_are_refused(value: str) -> None:
+    # /accounts/.. would be resolved by a server or proxy to another endpoint
+    err = _fail(CATALOG["account.get"], {"account_id": value})
+    assert err.field == "account_id"
+    client, transport = mock_client(never_called)
+    async with client:
+        with pytest.raises(InvalidRequest):
+            await client.call("order.replace", order_id=value, qty="1")
+    assert transport.requests == []
+    # other values with dots or slashes are escaped and harmless
+    for fine in ("a.b", "...", "a/b", "..a", "%2e%2e"):
+        CATALOG["account.get"].validate({"account_id": fine})
+    assert CATALOG["account.get"].render_path({"account_id": "a/b"}) == "/api/v1/accounts/a%2Fb"
