@@ -258,6 +258,34 @@ class OkxAdapter(Adapter):
 
     def attach(self, client: Client) -> None:
         self.client = client
+        self._widen_rate_limit_margins(client)
+
+    def _widen_rate_limit_margins(self, client: Client) -> None:
+        """Leave room for network jitter: OKX counts a request when it *arrives*.
+
+        The core limiter keeps a 2 % margin; a burst of 40 concurrent requests
+        on a busy host can arrive tens of milliseconds apart, so the next
+        window's first requests could land inside OKX's window. The profile
+        option ``rate_limit_margin`` (fraction of the window, default 0.1,
+        at most 0.25 s) widens it for every OKX endpoint of this client.
+        """
+        try:
+            fraction = float(self.profile.option("rate_limit_margin") or "0.1")
+        except ValueError:
+            raise InvalidRequest("profile option rate_limit_margin must be a number",
+                                 vendor="okx") from None
+        registry = getattr(client, "limiters", None)
+        scope = getattr(client, "limiter_scope", "")
+        if registry is None:
+            return
+        for endpoint in self.catalog().values():
+            limit = endpoint.rate_limit
+            if limit is None:
+                continue
+            limiter = registry.for_endpoint(endpoint, scope)
+            if limiter is not None:
+                window = limiter.window
+                window.margin = max(window.margin, min(limit.per * fraction, 0.25))
 
     def mint_idempotency_key(self, endpoint: Endpoint) -> str:
         return new_clordid()

@@ -32,6 +32,7 @@ import attrs
 from aiohttp import web
 from brokerport.catalog import Endpoint
 from brokerport.errors import BrokerportError
+from brokerport.profile import Profile
 from brokerport.signing import hmac_sha256_b64
 from brokerport.testing.sandbox import Sandbox, SandboxClock, json_response, verify_digest
 
@@ -234,10 +235,14 @@ class OkxSandbox(Sandbox):
 
     def credentials(self) -> dict[str, str]:
         key = self.demo_key if self.demo else self.live_key
-        out = {"api_key": key.api_key, "secret_key": key.secret, "passphrase": key.passphrase}
-        if self.demo:
-            out["simulated"] = "1"
-        return out
+        return {"api_key": key.api_key, "secret_key": key.secret, "passphrase": key.passphrase}
+
+    def profile_options(self) -> dict[str, str]:
+        """A demo sandbox's clients send ``x-simulated-trading: 1``."""
+        return {"simulated": "1"} if self.demo else {}
+
+    def profile(self, name: str = "sandbox", **options: str) -> Profile:
+        return super().profile(name, **{**self.profile_options(), **options})
 
     def demo_credentials(self) -> dict[str, str]:
         k = self.demo_key

@@ -125,3 +125,13 @@ async def test_one_per_second_read_spreads(strict: OkxSandbox) -> None:
     assert not strict.journal.rejections("rate_limit")
     a, b = (e.at for e in strict.journal.for_endpoint("broker.dma.get_apikey"))
     assert b - a >= 1.0
+
+
+async def test_margin_for_network_jitter_is_widened(strict: OkxSandbox) -> None:
+    async with Client(OkxAdapter, strict.profile()) as client:
+        ep = client.catalog["broker.dma.create_subaccount"]
+        limiter = client.limiters.for_endpoint(ep, client.limiter_scope)
+        assert limiter is not None and limiter.window.margin == 0.1
+        ep = client.catalog["broker.fd.generate_rebate_link"]
+        limiter = client.limiters.for_endpoint(ep, client.limiter_scope)
+        assert limiter is not None and limiter.window.margin == 0.25
