@@ -31,6 +31,8 @@ Location = Literal["path", "query", "body", "header"]
 Rule = Callable[[Any], "str | None"]
 
 _PLACEHOLDER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
+#: Characters that may not appear in a header (CR/LF would inject headers).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @attrs.frozen(slots=True)
@@ -172,6 +174,8 @@ class Endpoint:
                 raise fail(f"{p.name}: floats are not accepted; use Decimal or str", p.name)
             if isinstance(value, Decimal) and not value.is_finite():
                 raise fail(f"{p.name}: {value} is not a finite amount", p.name)
+            if p.location == "header" and CONTROL_CHARS.search(str(value)):
+                raise fail(f"{p.name}: control characters are not allowed in a header", p.name)
             if p.location == "path" and {".", ".."} & set(re.split(r"[/\\]", str(value))):
                 # servers and proxies decode %2F and resolve dot segments: another endpoint
                 raise fail(f"{p.name}: {value!r} is not a valid path segment", p.name)

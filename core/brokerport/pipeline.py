@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from .adapter import VendorFault
-from .catalog import Endpoint
+from .catalog import CONTROL_CHARS, Endpoint
 from .errors import (
     AuthenticationError,
     BrokerportError,
@@ -187,6 +187,11 @@ class Pipeline:
                 call.idempotency_key = str(key)
             if hooks.before_request:
                 hooks.pm.hook.brokerport_before_request(call=call)
+                for hname, hvalue in call.headers.items():
+                    if CONTROL_CHARS.search(f"{hname}{hvalue}"):
+                        raise InvalidRequest(
+                            f"header {hname!r} holds a control character", field=hname
+                        )
             endpoint.validate(call.params, vendor=self.vendor)
             try:
                 request = adapter.build_request(endpoint, call.params, call.headers)
