@@ -130,6 +130,9 @@ class AiohttpTransport(Transport):
             raise TransportFailure("disconnect", "response body cut short") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise TransportFailure("disconnect", f"connection lost: {type(exc).__name__}") from None
+        except ValueError as exc:
+            # aiohttp refuses a malformed request (e.g. a header with CR/LF) before sending
+            raise TransportFailure("connect", f"request refused: {type(exc).__name__}") from None
 
     async def aclose(self) -> None:
         if self._session is not None:
