@@ -233,3 +233,10 @@ async def test_dot_segments_in_path_params_are_refused(value: str) -> None:
     for fine in ("a.b", "...", "a/b", "..a", "%2e%2e"):
         CATALOG["account.get"].validate({"account_id": fine})
     assert CATALOG["account.get"].render_path({"account_id": "a/b"}) == "/api/v1/accounts/a%2Fb"
+
+
+def test_header_params_refuse_control_characters() -> None:
+    ep = Endpoint("h", "GET", "/h", (Param("X-Tenant", "header"),))
+    ep.validate({"X-Tenant": "t1\tok"})  # a tab is legal in a header value
+    for bad in ("t1\r\nX-Evil: 1", "t1\n", "t\x00"):
+        assert _fail(ep, {"X-Tenant": bad}).field == "X-Tenant"

@@ -240,3 +240,18 @@ async def test_hook_registered_globally_and_per_client_runs_once(sandbox: FakexS
     assert rec.kinds() == ["created", "before", "after", "closed"]
     _call, response, _result = rec.events[2][1]
     assert response.attempts == 3 and response.status == 200
+
+
+@pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nb", "nul\x00"])
+async def test_header_injection_from_a_hook_is_refused_before_io(value: str) -> None:
+    class Injector:
+        @brokerport.hookimpl
+        def brokerport_before_request(self, call: Any) -> None:
+            call.headers["X-FX-Meta-Tag"] = value
+
+    client, transport = mock_client(never_called, hooks=[Injector()])
+    async with client:
+        with pytest.raises(brokerport.InvalidRequest, match="control character") as info:
+            await client.call("account.get", account_id="a1")
+    assert info.value.field == "X-FX-Meta-Tag" and info.value.endpoint == "account.get"
+    assert transport.requests == []

@@ -172,3 +172,14 @@ async def test_mock_transport_records_snapshots() -> None:
     req.headers["H"] = "2"  # later mutation (a re-sign) does not rewrite history
     assert mock.requests[0].headers == {"H": "1"} and mock.requests[0].endpoint == "ep"
     assert seen[0] is mock.requests[0]
+
+
+async def test_malformed_header_is_refused_unsent(sandbox: FakexSandbox,
+                                                   transport: AiohttpTransport) -> None:
+    # a plugin bug (e.g. a signature from base64.encodebytes, which ends in "\n")
+    req = PreparedRequest("POST", sandbox.base_url or "", "/api/v1/subaccounts", "",
+                          {"X-FX-SIGN": "c2lnbmF0dXJl\n"}, b"{}")
+    with pytest.raises(TransportFailure) as info:
+        await transport.send(req)
+    assert info.value.kind == "connect" and not info.value.maybe_sent
+    assert len(sandbox.journal) == 0
