@@ -180,11 +180,17 @@ class Endpoint:
                 # servers and proxies decode %2F and resolve dot segments: another endpoint
                 raise fail(f"{p.name}: {value!r} is not a valid path segment", p.name)
             for rule in p.rules:
-                problem = rule(value)
+                try:
+                    problem = rule(value)
+                except Exception as exc:  # a rule choking on odd input still means "invalid"
+                    problem = f"invalid value ({type(exc).__name__})"
                 if problem:
                     raise fail(f"{p.name}: {problem}", p.name)
         if self.check is not None:
-            problem = self.check(params)
+            try:
+                problem = self.check(params)
+            except Exception as exc:
+                problem = f"invalid request ({type(exc).__name__})"
             if problem:
                 raise fail(problem)
 
