@@ -240,3 +240,20 @@ def test_header_params_refuse_control_characters() -> None:
     ep.validate({"X-Tenant": "t1\tok"})  # a tab is legal in a header value
     for bad in ("t1\r\nX-Evil: 1", "t1\n", "t\x00"):
         assert _fail(ep, {"X-Tenant": bad}).field == "X-Tenant"
+
+
+async def test_a_rule_that_raises_still_means_invalid_request() -> None:
+    from decimal import Decimal as D
+
+    def positive(value: Any) -> str | None:
+        return None if D(str(value)) > 0 else "must be positive"  # raises on "abc"
+
+    def needs_side(params: Any) -> str | None:
+        return None if params["side"] else "side"  # KeyError without a side
+
+    ep = Endpoint("r", "POST", "/r", (Param("qty", rules=(positive,)), Param("side")),
+                  check=needs_side)
+    assert "InvalidOperation" in _fail(ep, {"qty": "abc", "side": "buy"}).message
+    assert "must be positive" in _fail(ep, {"qty": "-1", "side": "buy"}).message
+    assert "KeyError" in _fail(ep, {"qty": "1"}).message
+    ep.validate({"qty": "1", "side": "buy"})
