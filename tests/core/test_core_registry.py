@@ -206,3 +206,13 @@ def test_import_brokerport_imports_no_plugin_and_no_aiohttp() -> None:
     out2 = subprocess.run([sys.executable, "-c", code2], capture_output=True, text=True,
                           timeout=60, check=True)
     assert json.loads(out2.stdout) == []
+
+
+def test_public_api_resolves() -> None:
+    for name in brokerport.__all__:
+        assert getattr(brokerport, name) is not None, name
+    with pytest.raises(AttributeError):
+        brokerport.no_such_thing  # noqa: B018
+    from brokerport.client import Client as RealClient
+
+    assert brokerport.Client is RealClient
