@@ -13,6 +13,7 @@ from brokerport import models as m
 from brokerport.adapter import ErrorMap, VendorFault
 from brokerport.client import Client
 from brokerport.signing import PreparedRequest
+from brokerport.testing.sandbox import FaultKind
 from brokerport.transport import RawResponse
 from fakex_vendor import (
     FAST_RETRY,
@@ -30,7 +31,7 @@ ALL_ERRORS = [
     if issubclass(cls, errors.BrokerportError)
 ]
 
-CONTEXT = {
+CONTEXT: dict[str, Any] = {
     "vendor": "fakex",
     "vendor_code": "51008",
     "vendor_message": "Insufficient balance",
@@ -235,12 +236,6 @@ async def test_unstructurable_answer_to_write_via_invoke_is_unknown_outcome() ->
     assert info.value.idempotency_key == body_json(transport.requests[0])["client_id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ports structure the payload after invoke() returns (Port.structure -> "
-    "Client.structure), outside the pipeline: a write whose success payload cannot be "
-    "structured raises a retryable DecodeError instead of UnknownOutcome",
-)
 async def test_unstructurable_answer_to_write_via_port_is_unknown_outcome() -> None:
     client, transport = mock_client(_always(ok_response({"name": 5, "created_at": "soon"})))
     async with client:
@@ -279,10 +274,11 @@ def body_code(response: RawResponse) -> str:
 async def test_sandbox_malformed_faults_end_typed(sandbox: FakexSandbox) -> None:
     """Real aiohttp round trips: truncated, HTML, non-JSON and empty bodies."""
     async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY) as client:
-        for kind, get_error in [
+        cases: list[tuple[FaultKind, type[errors.BrokerportError]]] = [
             ("truncate", errors.DecodeError), ("html", errors.VendorUnavailable),
             ("not_json", errors.DecodeError), ("empty", errors.DecodeError),
-        ]:
+        ]
+        for kind, get_error in cases:
             sandbox.faults.clear()
             sandbox.faults.add(kind, "account.get", times=-1)
             with pytest.raises(get_error):

@@ -217,14 +217,17 @@ async def test_misspelled_global_hook_fails_client_open() -> None:
 def test_hooks_flags_follow_registration() -> None:
     from brokerport.client import Hooks
 
+    def flags(h: Hooks) -> tuple[bool, bool, bool]:
+        return h.before_request, h.after_response, h.on_error
+
     hooks = Hooks({})
-    assert not (hooks.before_request or hooks.after_response or hooks.on_error)
+    assert flags(hooks) == (False, False, False)
     rec = Recorder()
     hooks.register(rec, name="rec")
-    assert hooks.before_request and hooks.after_response and hooks.on_error
+    assert flags(hooks) == (True, True, True)
     assert hooks.get("rec") is rec
     hooks.unregister(name="rec")
-    assert not (hooks.before_request or hooks.after_response or hooks.on_error)
+    assert flags(hooks) == (False, False, False)
 
 
 async def test_hook_registered_globally_and_per_client_runs_once(sandbox: FakexSandbox) -> None:

@@ -113,7 +113,7 @@ def test_bad_toml_is_invalid_request(tmp_path: Path) -> None:
 
 
 def test_missing_credential_and_options() -> None:
-    p = Profile(vendor="fakex", credentials={"a": "1"}, options={"n": 5})  # type: ignore[dict-item]
+    p = Profile(vendor="fakex", credentials={"a": "1"}, options={"n": 5})
     assert p.options == {"n": "5"}
     with pytest.raises(InvalidRequest, match="lacks credential 'b'") as info:
         p.credential("b")

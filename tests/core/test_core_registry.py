@@ -8,12 +8,14 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import brokerport
 import pytest
 from brokerport import PluginError
 from brokerport.profile import Profile
-from brokerport.registry import list_plugins, load_adapter, load_sandbox
+from brokerport.registry import PluginInfo, list_plugins, load_adapter, load_sandbox
+from fakex_vendor import FakexSandbox
 
 FAKE_MODULES = ("bpgood_mod", "bpbroken_mod", "bpdup_a_mod", "bpdup_b_mod", "bpwrong_mod",
                 "bpnotadapter_mod")
@@ -108,7 +110,7 @@ def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 def test_list_plugins_reports_broken_conflicting_and_good(fake_site: Path) -> None:
     infos = list_plugins()
-    by_name: dict[str, list] = {}
+    by_name: dict[str, list[PluginInfo]] = {}
     for info in infos:
         by_name.setdefault(info.name, []).append(info)
 
@@ -164,6 +166,10 @@ def test_load_adapter(fake_site: Path) -> None:
         load_sandbox("bpbroken")
 
 
+def _sandbox_of(client: Any) -> Any:
+    return client.sandbox
+
+
 async def test_good_plugin_connects_despite_broken_ones(fake_site: Path) -> None:
     async with brokerport.connect("bpgood", Profile(vendor="bpgood")) as client:
         assert client.vendor == "bpgood"
@@ -171,12 +177,13 @@ async def test_good_plugin_connects_despite_broken_ones(fake_site: Path) -> None
         result = await client.call("account.get", account_id="a1")
         assert result["account_id"] == "a1"
         assert "subaccounts.create" in client.capabilities
-    assert client.sandbox is None
+    assert _sandbox_of(client) is None  # stopped on close
     # connect to the embedded sandbox with options for it
     async with brokerport.connect(
         "bpgood", Profile(vendor="bpgood"), sandbox_options={"check_timestamps": False}
-    ) as client:
-        assert client.sandbox is not None and client.sandbox.check_timestamps is False  # type: ignore[attr-defined]
+    ) as client2:
+        assert isinstance(client2.sandbox, FakexSandbox)
+        assert client2.sandbox.check_timestamps is False
 
 
 async def test_connect_failures_are_plugin_errors(fake_site: Path) -> None:

@@ -62,8 +62,9 @@ def rsa_key() -> Iterator[rsa.RSAPrivateKey]:
 
 def _pem(key: Any, fmt: serialization.PrivateFormat,
          enc: serialization.KeySerializationEncryption | None = None) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, fmt,
-                             enc or serialization.NoEncryption())
+    data: bytes = key.private_bytes(serialization.Encoding.PEM, fmt,
+                                    enc or serialization.NoEncryption())
+    return data
 
 
 def _pub_pem(key: rsa.RSAPrivateKey) -> bytes:
