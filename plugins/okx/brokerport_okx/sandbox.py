@@ -163,6 +163,8 @@ class OkxSandbox(Sandbox):
     """
 
     vendor: ClassVar[str] = "okx"
+    live_key: KeyRecord
+    demo_key: KeyRecord
 
     def __init__(
         self,
@@ -187,7 +189,7 @@ class OkxSandbox(Sandbox):
 
     # ---------------------------------------------------------- state
 
-    def _init_state(self) -> None:
+    def _init_state(self, *, keep: bool = False) -> None:
         now = self.clock.now_ms()
         self.keys: dict[str, KeyRecord] = {}
         self.subaccounts: dict[str, SubRecord] = {}
@@ -201,6 +203,11 @@ class OkxSandbox(Sandbox):
         self.grants: dict[str, GrantRecord] = {}
         self._uid_seq = 345173667552038914
         self._seq = 0
+        if keep:  # reset() keeps the broker's own credentials: connected clients go on
+            for key in (self.live_key, self.demo_key):
+                key.perms, key.ips = ["read_only", "trade"], []
+                self.keys[key.api_key] = key
+            return
         self.live_key = self._new_key(self.master_uid, None, "broker", ["read_only", "trade"],
                                       [], demo=False, ts=now)
         self.demo_key = self._new_key(self.master_uid, None, "brokerdemo",
@@ -210,8 +217,10 @@ class OkxSandbox(Sandbox):
         self.oauth_redirect_uri = "https://broker.example/callback"
 
     def reset(self) -> None:
+        """Forget every sub-account, key, record, order, rebate and token; the broker's
+        own API keys and OAuth client stay valid."""
         super().reset()
-        self._init_state()
+        self._init_state(keep=True)
 
     def _new_key(self, uid: str, sub: str | None, label: str, perms: list[str], ips: list[str],
                  *, demo: bool, ts: int, passphrase: str | None = None) -> KeyRecord:

@@ -44,3 +44,14 @@ async def test_embedded_live_sandbox() -> None:
         data = await client.call("public.time")
         assert int(data[0]["ts"]) > 0
         assert "x-simulated-trading" not in client.hooks.credentials
+
+
+async def test_sandbox_reset_keeps_broker_credentials() -> None:
+    async with connect("okx", Profile(vendor="okx")) as client:
+        sandbox = client.sandbox
+        assert isinstance(sandbox, OkxSandbox)
+        await client.subaccounts.create(m.CreateSubAccount(name="resetMe01"))
+        sandbox.reset()
+        assert not sandbox.subaccounts and len(sandbox.journal) == 0
+        page = await client.subaccounts.list(m.ListSubAccounts())
+        assert page.items == ()
