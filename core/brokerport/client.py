@@ -144,6 +144,8 @@ class Client:
         self.adapter_cls = adapter_cls
         self.vendor = adapter_cls.name
         self.profile = profile
+        #: what open() starts from: a reopened client gets a fresh sandbox, not the old URL
+        self._given_profile = profile
         self.retry_policy = retry or RetryPolicy()
         self.limiters = limiters or LimiterRegistry()
         self.clock = clock
@@ -164,7 +166,7 @@ class Client:
     async def open(self) -> Client:
         if self._open:
             return self
-        profile = self.profile
+        profile = self.profile = self._given_profile
         if profile.is_sandbox:
             if self._sandbox_factory is None:
                 raise PluginError(
