@@ -238,3 +238,18 @@ async def test_profile_options_reach_the_adapter() -> None:
     async with client:
         assert client.adapter.profile.option("region") == "eu"
         assert client.adapter.profile.option("nope", "d") == "d"
+
+
+async def test_reopened_client_gets_a_fresh_sandbox() -> None:
+    created: list[FakexSandbox] = []
+
+    def factory() -> FakexSandbox:
+        created.append(FakexSandbox())
+        return created[-1]
+
+    client = Client(Fakex, Profile(vendor="fakex"), sandbox_factory=factory, retry=FAST_RETRY)
+    async with client:
+        assert await client.call("ping") == {"pong": True}
+    async with client:  # the first sandbox is gone: a new one, not its old URL
+        assert await client.call("ping") == {"pong": True}
+    assert len(created) == 2 and all(sb.base_url is None for sb in created)
