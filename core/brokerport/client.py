@@ -211,8 +211,10 @@ class Client:
             self.hooks.pm.hook.brokerport_client_closed(client=self)
         finally:
             try:
-                await self.signer.aclose()
-                await self.transport.aclose()
+                try:
+                    await self.signer.aclose()
+                finally:
+                    await self.transport.aclose()  # never leak the session
             finally:
                 await self._close_sandbox()
 
