@@ -253,3 +253,28 @@ async def test_reopened_client_gets_a_fresh_sandbox() -> None:
     async with client:  # the first sandbox is gone: a new one, not its old URL
         assert await client.call("ping") == {"pong": True}
     assert len(created) == 2 and all(sb.base_url is None for sb in created)
+
+
+async def test_failing_signer_close_does_not_leak_the_session(sandbox: FakexSandbox) -> None:
+    from fakex_vendor import FakexSigner
+
+    class BadCloseSigner(FakexSigner):
+        async def aclose(self) -> None:
+            raise RuntimeError("signer cleanup failed")
+
+    class BadClose(Fakex):
+        name = "fakex"
+
+        def create_signer(self) -> FakexSigner:
+            p = self.profile
+            return BadCloseSigner(p.credential("api_key"), p.credential("secret_key"),
+                                  p.credential("passphrase"))
+
+    client = Client(BadClose, sandbox.profile(), retry=FAST_RETRY)
+    await client.open()
+    await client.call("account.get", account_id="a1")
+    session = client.transport._session  # type: ignore[attr-defined]
+    assert session is not None
+    with pytest.raises(RuntimeError, match="signer cleanup failed"):
+        await client.aclose()
+    assert session.closed
