@@ -223,3 +223,17 @@ def test_public_api_resolves() -> None:
     from brokerport.client import Client as RealClient
 
     assert brokerport.Client is RealClient
+
+
+async def test_connect_loads_a_named_profile_from_the_environment(
+    fake_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "profiles.toml"
+    cfg.write_text('[bpgood.desk]\n[bpgood.desk.options]\nregion = "eu"\n', encoding="utf-8")
+    monkeypatch.setenv("BROKERPORT_CONFIG", str(cfg))
+    monkeypatch.setenv("BROKERPORT_BPGOOD_OPTION_TIER", "gold")
+    async with brokerport.connect("bpgood", "desk") as client:
+        assert client.profile.name == "desk"
+        assert client.profile.option("region") == "eu" and client.profile.option("tier") == "gold"
+        assert client.sandbox is not None  # no base_url: the embedded sandbox
+        assert (await client.call("ping")) == {"pong": True}
