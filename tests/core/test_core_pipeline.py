@@ -62,7 +62,9 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
         recorded.append(delay)
         await real_sleep(0)
 
-    monkeypatch.setattr(pipeline_module, "asyncio", types.SimpleNamespace(sleep=fake_sleep))
+    # only the pipeline's view of asyncio changes, and only its sleep
+    patched = types.SimpleNamespace(**{**vars(asyncio), "sleep": fake_sleep})
+    monkeypatch.setattr(pipeline_module, "asyncio", patched)
     yield recorded
 
 
