@@ -64,12 +64,20 @@ class OAuthManager:
     whose signer is waiting on this very refresh), so it cannot deadlock.
     """
 
-    def __init__(self, adapter: OkxAdapter, token: BearerToken, client_id: Secret,
-                 client_secret: Secret | None) -> None:
+    def __init__(self, adapter: OkxAdapter, client_id: Secret, client_secret: Secret | None,
+                 tokens: TokenPair) -> None:
         self.adapter = adapter
-        self.token = token
         self._client_id = client_id
         self._client_secret = client_secret
+        self.signer: OkxOAuthSigner | None = None
+        self.token = self.new_token(tokens)
+
+    def new_token(self, tokens: TokenPair) -> BearerToken:
+        """Put ``tokens`` in use (for this manager and its signer)."""
+        self.token = BearerToken(tokens, self.refresher, clock=self.adapter._now)
+        if self.signer is not None:
+            self.signer.token = self.token
+        return self.token
 
     async def _token_call(self, params: dict[str, Any]) -> TokenPair:
         adapter = self.adapter
@@ -124,7 +132,7 @@ class OAuthManager:
         if redirect_uri:
             params["redirect_uri"] = redirect_uri
         pair = await self._token_call(params)
-        self.token._tokens = pair
+        self.new_token(pair)
         return pair
 
     def __repr__(self) -> str:
@@ -217,19 +225,14 @@ class OkxAdapter(Adapter):
                 expires_at = None
             pair = TokenPair(access_token=access, refresh_token=creds.get("refresh_token"),
                              expires_at=expires_at)
-            manager_box: list[OAuthManager] = []
-
-            async def refresher(old: TokenPair) -> TokenPair:
-                return await manager_box[0].refresher(old)
-
-            token = BearerToken(pair, refresher, clock=self._now)
-            self.oauth = OAuthManager(self, token, profile.credential("client_id"),
-                                      creds.get("client_secret"))
-            manager_box.append(self.oauth)
-            signer: Signer = OkxOAuthSigner(
-                token, termid=profile.option("termid"), simulated=self.simulated,
+            manager = self.oauth = OAuthManager(self, profile.credential("client_id"),
+                                                creds.get("client_secret"), pair)
+            oauth_signer = OkxOAuthSigner(
+                manager.token, termid=profile.option("termid"), simulated=self.simulated,
                 public_endpoints=self._public_endpoints(), note=self.note,
             )
+            manager.signer = oauth_signer
+            signer: Signer = oauth_signer
         else:
             hmac_signer = OkxHmacSigner(
                 profile.credential("api_key"), profile.credential("secret_key"),

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import attrs
 from brokerport import models as m
-from brokerport.errors import DecodeError, InvalidRequest, NotSupported
+from brokerport.errors import Conflict, DecodeError, InvalidRequest, NotFound, NotSupported
 from brokerport.ports import Extension, FundingPort, KeyMgmtPort, SubAccountPort, TradingPort
 from brokerport.types import REDACTED, Secret, parse_decimal, utc_from_ms
 
@@ -431,7 +431,21 @@ class OkxTrading(TradingPort):
         return _read(lambda: _order_ack(_first(data)), "order answer")
 
     async def cancel_order(self, request: m.OrderRef) -> m.OrderAck:
-        data = await self.client.invoke("trade.cancel_order", _ref(request))
+        """Cancelling an order that is already cancelled succeeds (so a retried
+        cancel whose first answer was lost does not report a conflict)."""
+        try:
+            data = await self.client.invoke("trade.cancel_order", _ref(request))
+        except Conflict as exc:
+            if exc.vendor_code != "51400":
+                raise
+            try:
+                order = await self.get_order(request)
+            except NotFound:
+                raise exc from None
+            if order.status != "canceled":
+                raise
+            return m.OrderAck(order_id=order.order_id, client_order_id=order.client_order_id,
+                              tag=order.tag, status="cancelled", raw=order.raw)
         def read() -> m.OrderAck:
             item = _first(data)
             return m.OrderAck(order_id=_s(item.get("ordId")),

@@ -46,6 +46,8 @@ ACCESS_TTL = 3600.0
 REFRESH_TTL = 3 * 24 * 3600.0
 #: ASSUMPTION: the document gives no authorization-code lifetime; 5 minutes.
 CODE_TTL = 300.0
+#: Unbound live trading keys are deleted after this long idle.
+IDLE_KEY_TTL = 14 * 24 * 3600.0
 #: OKX rejects requests whose timestamp is more than 30 s away from its clock.
 SKEW = 30.0
 _TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
@@ -77,6 +79,7 @@ class KeyRecord:
     ips: list[str]
     demo: bool
     ts: int
+    last_used: float = 0.0
 
 
 @attrs.define
@@ -229,8 +232,19 @@ class OkxSandbox(Sandbox):
             passphrase=passphrase or ("Sb" + secrets.token_hex(6) + "!9"), uid=uid, sub=sub,
             label=label, perms=perms, ips=ips, demo=demo, ts=ts,
         )
+        rec.last_used = self.clock.now()
         self.keys[rec.api_key] = rec
         return rec
+
+    def _purge_idle_keys(self) -> None:
+        """Live sub-account keys with trade or withdraw permission and no bound IP are
+        deleted after 14 idle days (as the document says; demo keys are kept)."""
+        horizon = self.clock.now() - IDLE_KEY_TTL
+        for key in list(self.keys.values()):
+            if (key.sub is not None and not key.demo and not key.ips
+                    and key.last_used < horizon
+                    and ({"trade", "withdraw"} & set(key.perms))):
+                del self.keys[key.api_key]
 
     def _next_uid(self) -> str:
         self._uid_seq += 1
@@ -371,6 +385,7 @@ class OkxSandbox(Sandbox):
             return self.fail("50112")
         if abs(sent.timestamp() - self.clock.now()) > SKEW:
             return self.fail("50102")
+        self._purge_idle_keys()
         key = self.keys.get(key_id)
         if key is None:
             return self.fail("50111")
@@ -390,6 +405,7 @@ class OkxSandbox(Sandbox):
             return self.fail("50120")
         if _broker_only(endpoint) and key.sub is not None:
             return self.fail("59608")
+        key.last_used = self.clock.now()
         request[PRINCIPAL] = Principal(uid=key.uid, key=key)
         return None
 

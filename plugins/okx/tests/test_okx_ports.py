@@ -155,6 +155,9 @@ async def test_order_lifecycle(client: Any, sandbox: OkxSandbox) -> None:
     cancelled = await client.trading.cancel_order(m.OrderRef(instrument="BTC-USDT",
                                                              order_id=ack.order_id))
     assert cancelled.status == "cancelled"
+    again = await client.trading.cancel_order(m.OrderRef(instrument="BTC-USDT",
+                                                         order_id=ack.order_id))
+    assert again.status == "cancelled" and again.order_id == ack.order_id
     with pytest.raises(Conflict):
         await client.trading.amend_order(m.AmendOrder(
             instrument="BTC-USDT", order_id=ack.order_id, new_quantity=Decimal("1")))
@@ -203,3 +206,36 @@ async def test_broker_type_required_when_broker_has_two(make_client: Any,
             await c.ext("okx.rebates").links(all_history=True)
         assert info.value.vendor_code == "50044"
         assert await c.ext("okx.rebates").links(all_history=True, broker_type="oauth") == ()
+
+
+async def test_cancel_whose_answer_was_lost_is_retried_and_succeeds(client: Any,
+                                                                    sandbox: OkxSandbox) -> None:
+    ack = await client.trading.place_order(m.PlaceOrder(
+        instrument="BTC-USDT", side="buy", order_type="limit", quantity=Decimal("1"),
+        price=Decimal("1")))
+    sandbox.faults.add("lost", "trade.cancel_order")
+    done = await client.trading.cancel_order(m.OrderRef(instrument="BTC-USDT",
+                                                        client_order_id=ack.client_order_id))
+    assert done.status == "cancelled"
+    assert len(sandbox.journal.for_endpoint("trade.cancel_order")) == 2
+    assert len(sandbox.journal.effects("trade.cancel_order")) == 1
+
+
+async def test_idle_unbound_trading_keys_are_deleted_after_14_days(client: Any,
+                                                                   sandbox: OkxSandbox) -> None:
+    await client.subaccounts.create(m.CreateSubAccount(name="idleKeys1"))
+    unbound = await client.keys.create(m.CreateApiKey(
+        owner="idleKeys1", label="unbound", passphrase="Qwr4321!", permissions=("trade",)))
+    bound = await client.keys.create(m.CreateApiKey(
+        owner="idleKeys1", label="bound", passphrase="Qwr4321!", permissions=("trade",),
+        ips=("10.1.1.1",)))
+    reader = await client.keys.create(m.CreateApiKey(
+        owner="idleKeys1", label="reader", passphrase="Qwr4321!", permissions=("read",)))
+    sandbox.clock.advance(14 * 24 * 3600 + 1)
+    import time as _time
+
+    # the client signs on its own clock: follow the sandbox
+    client.clock_offset = sandbox.clock.now() - _time.time()
+    keys = {k.api_key for k in await client.keys.list(m.ListApiKeys(owner="idleKeys1"))}
+    assert keys == {bound.api_key, reader.api_key}
+    assert unbound.api_key not in sandbox.keys
