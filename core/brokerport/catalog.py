@@ -110,6 +110,8 @@ class Endpoint:
     #: A whole-request rule: takes the parameters, returns an error or None.
     check: Callable[[Mapping[str, Any]], str | None] | None = None
     tags: frozenset[str] = frozenset()
+    #: Answer fields (besides the usual credential names) to redact from hook payloads.
+    sensitive_response: frozenset[str] = frozenset()
     _names: frozenset[str] = attrs.field(init=False, repr=False, eq=False, default=frozenset())
 
     def __attrs_post_init__(self) -> None:

@@ -270,17 +270,20 @@ class Client:
         return await self.pipeline.invoke(endpoint_name, params)
 
     def structure(self, data: Any, cls: type[T]) -> T:
-        from .errors import DecodeError
+        """Structure decoded vendor data; a failure is a brokerport error.
+
+        For the answer to a write the failure is ``UnknownOutcome`` (the vendor
+        accepted it; sending it again could repeat it), else ``DecodeError``.
+        """
+        from .pipeline import last_call
 
         try:
             return self.converter.structure(data, cls)
         except BrokerportError:
             raise
         except Exception as exc:
-            raise DecodeError(
-                f"cannot read the vendor's answer as {getattr(cls, '__name__', cls)}: "
-                f"{type(exc).__name__}",
-                vendor=self.vendor,
+            raise self.pipeline.unreadable(
+                last_call.get(), getattr(cls, "__name__", str(cls)), exc
             ) from None
 
     def ext(self, name: str) -> Any:

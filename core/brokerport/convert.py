@@ -18,6 +18,8 @@ A vendor converter adds rename overrides for its wire names with
 
 from __future__ import annotations
 
+import collections.abc
+import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -83,8 +85,35 @@ def _whole(value: Any, _: Any) -> int:
     raise ValueError(f"not a whole number: {value!r}")
 
 
+def _is_homogeneous_sequence(t: Any) -> bool:
+    origin = typing.get_origin(t)
+    args = typing.get_args(t)
+    if origin is tuple:
+        return len(args) == 2 and args[1] is Ellipsis
+    return origin in (list, collections.abc.Sequence) and len(args) == 1
+
+
+def _sequence_hook(conv: cattrs.Converter) -> Any:
+    def factory(t: Any) -> Any:
+        elem = typing.get_args(t)[0]
+        build = tuple if typing.get_origin(t) is tuple else list
+
+        def structure(value: Any, _: Any) -> Any:
+            # cattrs would iterate a str: "read" -> ("r", "e", "a", "d")
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(
+                value, collections.abc.Iterable
+            ):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            return build(conv.structure(e, elem) for e in value)
+
+        return structure
+
+    return factory
+
+
 def make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False)
+    conv.register_structure_hook_factory(_is_homogeneous_sequence, _sequence_hook(conv))
     conv.register_structure_hook(str, _text)
     conv.register_structure_hook(bool, _flag)
     conv.register_structure_hook(int, _whole)

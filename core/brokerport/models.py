@@ -18,7 +18,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
-from .types import Secret
+from .types import Secret, redact_payload
 
 T = TypeVar("T")
 
@@ -91,8 +91,13 @@ def _frozen_map(value: Any) -> Mapping[str, Any]:
     return dict(value or {})
 
 
+def _raw_map(value: Any) -> Mapping[str, Any]:
+    # the vendor's object, with credential fields (a minted secret key) redacted
+    return redact_payload(dict(value or {}))  # type: ignore[no-any-return]
+
+
 def raw_field() -> Any:
-    return attrs.field(factory=dict, eq=False, repr=False, converter=_frozen_map)
+    return attrs.field(factory=dict, eq=False, repr=False, converter=_raw_map)
 
 
 def extra_field() -> Any:

@@ -16,6 +16,7 @@ attempt carries a fresh timestamp.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import logging
 import random
@@ -39,7 +40,7 @@ from .errors import (
 )
 from .signing import PreparedRequest, Signer
 from .transport import RawResponse, TransportFailure
-from .types import REDACTED, Secret
+from .types import REDACTED, Secret, redact_payload
 
 if TYPE_CHECKING:
     from .adapter import Adapter
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
 __all__ = ["Call", "ResponseInfo", "RetryPolicy"]
 
 log = logging.getLogger("brokerport.pipeline")
+#: The last call that succeeded in this task: lets a port's structuring step
+#: know whether the answer it cannot read belongs to a write.
+last_call: contextvars.ContextVar[Call | None] = contextvars.ContextVar(
+    "brokerport_last_call", default=None
+)
 T = TypeVar("T")
 _ids = itertools.count(1)
 
@@ -210,28 +216,35 @@ class Pipeline:
             if hooks.on_error:
                 hooks.pm.hook.brokerport_on_error(call=call, error=err)
             raise
+        last_call.set(call)
         if hooks.after_response:
+            shown = redact_payload(result, endpoint.sensitive_response)
             info = ResponseInfo(
                 raw.status, raw.headers, time.monotonic() - call.started, call.attempts
             )
-            hooks.pm.hook.brokerport_after_response(call=call, response=info, result=result)
+            hooks.pm.hook.brokerport_after_response(call=call, response=info, result=shown)
         return result
 
     def _structure(self, payload: Any, into: Any, endpoint: Endpoint, call: Call) -> Any:
         try:
             return self.client.converter.structure(payload, into)
         except Exception as exc:
-            if not endpoint.is_idempotent:
-                # the write went through but its answer is unreadable: never a retryable error
-                raise self._unknown(
-                    call, endpoint, f"its answer could not be read ({type(exc).__name__})"
-                ) from None
-            raise DecodeError(
-                f"cannot read the vendor's answer as {getattr(into, '__name__', into)}: "
-                f"{type(exc).__name__}",
-                vendor=self.vendor,
-                endpoint=endpoint.name,
-            ) from None
+            raise self.unreadable(call, getattr(into, "__name__", str(into)), exc) from None
+
+    def unreadable(self, call: Call | None, what: str, exc: BaseException) -> BrokerportError:
+        """The error for a successful answer we cannot structure (in the pipeline or a port)."""
+        if call is not None and not call.endpoint.is_idempotent:
+            # the vendor accepted a write: re-sending it could do it twice
+            return self._unknown(
+                call,
+                call.endpoint,
+                f"its answer could not be read as {what} ({type(exc).__name__})",
+            )
+        return DecodeError(
+            f"cannot read the vendor's answer as {what}: {type(exc).__name__}",
+            vendor=self.vendor,
+            endpoint=call.endpoint.name if call else None,
+        )
 
     async def _attempts(
         self, call: Call, endpoint: Endpoint, request: PreparedRequest

@@ -14,6 +14,7 @@ __all__ = [
     "decimal_places",
     "format_money",
     "parse_decimal",
+    "redact_payload",
     "utc_from_ms",
     "utcnow",
 ]
@@ -77,6 +78,48 @@ class Secret:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
         return self
+
+
+#: Field names (compared lower-case, without ``_`` and ``-``) whose values are
+#: credentials wherever they appear in a vendor payload.
+SENSITIVE_FIELDS: Final = frozenset(
+    {
+        "secret",
+        "secretkey",
+        "apisecret",
+        "clientsecret",
+        "passphrase",
+        "password",
+        "newpassword",
+        "oldpassword",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "privatekey",
+        "signature",
+        "sign",
+    }
+)
+
+
+def _norm(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def redact_payload(value: Any, extra: frozenset[str] = frozenset()) -> Any:
+    """A copy of decoded vendor data with credential fields replaced by ``"***"``."""
+    if isinstance(value, dict):
+        names = SENSITIVE_FIELDS | extra if extra else SENSITIVE_FIELDS
+        return {
+            k: REDACTED
+            if (isinstance(k, str) and _norm(k) in names and v not in (None, ""))
+            else redact_payload(v, extra)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_payload(v, extra) for v in value]
+    return value
 
 
 def utcnow() -> datetime:
