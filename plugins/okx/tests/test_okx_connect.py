@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from brokerport import connect
 from brokerport import models as m
 from brokerport.profile import Profile
 from brokerport_okx import OkxAdapter
 from brokerport_okx.sandbox import OkxSandbox, create_sandbox
-
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:The verify_requirements argument:DeprecationWarning"
-)
 
 
 def test_entry_points_and_catalog() -> None:
