@@ -261,8 +261,12 @@ class OkxSandbox(Sandbox):
         return {"api_key": key.api_key, "secret_key": key.secret, "passphrase": key.passphrase}
 
     def profile_options(self) -> dict[str, str]:
-        """A demo sandbox's clients send ``x-simulated-trading: 1``."""
-        return {"simulated": "1"} if self.demo else {}
+        """Clients of the sandbox tag orders with its broker's code; a demo sandbox's
+        clients send ``x-simulated-trading: 1``. The host's own options win."""
+        options = {"broker_code": self.broker_code}
+        if self.demo:
+            options["simulated"] = "1"
+        return options
 
     def profile(self, name: str = "sandbox", **options: str) -> Profile:
         return super().profile(name, **{**self.profile_options(), **options})

@@ -35,10 +35,17 @@ async def test_embedded_demo_sandbox() -> None:
 
 
 async def test_embedded_live_sandbox() -> None:
+    from decimal import Decimal
+
     async with connect("okx", Profile(vendor="okx")) as client:
         data = await client.call("public.time")
         assert int(data[0]["ts"]) > 0
         assert "x-simulated-trading" not in client.hooks.credentials
+        # the sandbox broker's own code is the default broker code of its clients
+        ack = await client.trading.place_order(m.PlaceOrder(
+            instrument="BTC-USDT", side="buy", order_type="market", quantity=Decimal("1")))
+        assert client.sandbox is not None
+        assert ack.tag == client.sandbox.broker_code  # type: ignore[attr-defined]
 
 
 async def test_sandbox_reset_keeps_broker_credentials() -> None:
