@@ -76,7 +76,7 @@ async def test_oauth_tokens_never_leak(make_client: Any, sandbox: OkxSandbox,
                          ordType="market", sz="1")
             tokens = c.ext("okx.oauth").tokens
             texts.append(_blob(c, c.signer, c.profile, c.hooks.credentials, c.adapter,
-                               c.adapter.oauth, tokens, c.signer.token))  # type: ignore[attr-defined]
+                               c.adapter.oauth, tokens, c.signer.token))
             new_values = (tokens.access_token.reveal(), tokens.refresh_token.reveal())
             sandbox.revoke_tokens()
             with pytest.raises(BrokerportError) as info:
