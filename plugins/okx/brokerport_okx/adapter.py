@@ -9,11 +9,13 @@ options: ``broker_code`` (goes in ``tag`` of every order), ``simulated``
 (``1``/``true``: demo trading, header ``x-simulated-trading: 1``), ``auth``
 (``api_key`` | ``oauth``; default from the credentials), ``termid`` (OAuth
 TERMID header), ``access_token_expires_at`` (epoch seconds of the given access
-token), ``oauth_token_path``, ``default_td_mode`` (``cash``).
+token), ``oauth_token_path``, ``default_td_mode`` (``cash``),
+``rate_limit_margin`` (fraction of each rate-limit window kept free, 0.1).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -110,7 +112,11 @@ class OAuthManager:
             raise DecodeError("the OAuth token answer has no access_token", vendor="okx",
                               endpoint=endpoint.name)
         expires_in = data.get("expires_in")
-        expires_at = started + float(expires_in) if expires_in is not None else None
+        try:
+            expires_at = started + float(expires_in) if expires_in is not None else None
+        except (TypeError, ValueError):
+            raise DecodeError("the OAuth token answer has a bad expires_in", vendor="okx",
+                              endpoint=endpoint.name) from None
         refresh = data.get("refresh_token")
         return TokenPair(
             access_token=Secret(str(data["access_token"])),
@@ -188,7 +194,7 @@ class OkxAdapter(Adapter):
         if flag is not None and flag.reveal().lower() in _TRUE:
             self.simulated = True
         self._signer: Signer | None = None
-        self._resyncing = False
+        self._resync_flight: asyncio.Future[bool] | None = None
         path = profile.option("oauth_token_path")
         self._catalog_override = okx_catalog.build_catalog(path) if path else None
 
@@ -220,7 +226,11 @@ class OkxAdapter(Adapter):
             if not access:
                 expires_at: float | None = 0.0  # refresh before the first call
             elif expires_opt:
-                expires_at = float(expires_opt)
+                try:
+                    expires_at = float(expires_opt)
+                except ValueError:
+                    raise InvalidRequest("profile option access_token_expires_at must be epoch "
+                                         "seconds", vendor="okx") from None
             else:
                 expires_at = None
             pair = TokenPair(access_token=access, refresh_token=creds.get("refresh_token"),
@@ -330,19 +340,36 @@ class OkxAdapter(Adapter):
     # ---------------------------------------------------------- recovery
 
     async def resync_clock(self) -> bool:
-        """Learn the server clock offset from GET /api/v5/public/time."""
+        """Learn the server clock offset from GET /api/v5/public/time.
+
+        Single flight: calls that hit 50102 together share one time request.
+        """
+        if self._resync_flight is not None:
+            return await asyncio.shield(self._resync_flight)
+        flight: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._resync_flight = flight
+        try:
+            ok = await self._read_server_clock()
+        except BaseException as exc:
+            flight.set_exception(exc)
+            flight.exception()  # retrieved: there may be no other waiter
+            raise
+        else:
+            flight.set_result(ok)
+        finally:
+            self._resync_flight = None
+        return ok
+
+    async def _read_server_clock(self) -> bool:
         client = self.client
-        if client is None or self._resyncing:
+        if client is None:
             return False
-        self._resyncing = True
         t0 = client.clock()
         try:
             data = await client.invoke("public.time", {})
             server = int(str(data[0]["ts"])) / 1000
         except (BrokerportError, LookupError, TypeError, ValueError):
             return False
-        finally:
-            self._resyncing = False
         t1 = client.clock()
         client.clock_offset = server - (t0 + t1) / 2
         return True

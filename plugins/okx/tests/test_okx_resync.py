@@ -42,3 +42,17 @@ async def test_resync_happens_at_most_once_per_call(make_client: Any,
     kinds = [e.endpoint for e in sandbox.journal]
     assert kinds.count("public.time") == 1
     assert kinds.count("broker.dma.subaccount_info") == 2
+
+
+async def test_concurrent_50102_share_one_time_request(make_client: Any,
+                                                       sandbox: OkxSandbox) -> None:
+    import asyncio
+
+    sandbox.clock.advance(-200)
+    async with make_client() as c:
+        results = await asyncio.gather(*(c.call("broker.dma.report_subaccount_ip",
+                                                subAcct="nobody01", clientIP="1.1.1.1")
+                                         for _ in range(6)), return_exceptions=True)
+    # every call was re-sent on the learned clock and reached the handler (59510)
+    assert [getattr(r, "vendor_code", None) for r in results] == ["59510"] * 6
+    assert len(sandbox.journal.for_endpoint("public.time")) <= 2
