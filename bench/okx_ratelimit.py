@@ -48,22 +48,27 @@ def report(title: str, sandbox: OkxSandbox, elapsed: float, count: int) -> None:
     print(f"   requests sent          {len(entries)} (asked {count})")
     print(f"   accepted / rejected    {len(accepted)} / {len(rejected)} (50011, HTTP 429)")
     print(f"   elapsed                {elapsed:.2f} s")
-    print(f"   achieved rate          {len(accepted) / elapsed:.1f} req/s "
-          f"(allowed {allowed:g} req/s = {limit.describe()})")
+    print(
+        f"   achieved rate          {len(accepted) / elapsed:.1f} req/s "
+        f"(allowed {allowed:g} req/s = {limit.describe()})"
+    )
     times = sorted(e.at for e in accepted)
     if len(times) > limit.count and times[-1] > times[0]:
         steady = (len(times) - limit.count) / (times[-1] - times[0])
         print(f"   steady rate after the first window  {steady:.1f} req/s")
-    print(f"   max in any {limit.per:g} s window   "
-          f"{max_in_window([e.at for e in accepted], limit.per)} (allowed {limit.count})")
+    print(
+        f"   max in any {limit.per:g} s window   "
+        f"{max_in_window([e.at for e in accepted], limit.per)} (allowed {limit.count})"
+    )
 
 
 async def brokerport_burst(count: int) -> None:
     sandbox = OkxSandbox()
     await sandbox.start()
     try:
-        async with Client(OkxAdapter, sandbox.profile(),
-                          retry=RetryPolicy(max_attempts=1)) as client:
+        async with Client(
+            OkxAdapter, sandbox.profile(), retry=RetryPolicy(max_attempts=1)
+        ) as client:
             started = time.monotonic()
             results = await asyncio.gather(
                 *(client.call(ENDPOINT, subAcct=f"bench{i:05d}") for i in range(count)),
@@ -89,7 +94,8 @@ async def naive_burst(count: int) -> None:
                 ts = okx_timestamp(time.time())
                 path = "/api/v5/broker/dma/create-subaccount"
                 headers = {
-                    "OK-ACCESS-KEY": creds["api_key"], "OK-ACCESS-TIMESTAMP": ts,
+                    "OK-ACCESS-KEY": creds["api_key"],
+                    "OK-ACCESS-TIMESTAMP": ts,
                     "OK-ACCESS-PASSPHRASE": creds["passphrase"],
                     "OK-ACCESS-SIGN": sign(creds["secret_key"], ts, "POST", path, body),
                     "Content-Type": "application/json",
@@ -109,8 +115,9 @@ async def naive_burst(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--naive", action="store_true",
-                        help="also burst from plain aiohttp without a limiter")
+    parser.add_argument(
+        "--naive", action="store_true", help="also burst from plain aiohttp without a limiter"
+    )
     args = parser.parse_args()
     asyncio.run(brokerport_burst(args.count))
     if args.naive:
