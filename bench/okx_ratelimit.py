@@ -49,8 +49,8 @@ def report(title: str, sandbox: OkxSandbox, elapsed: float, count: int) -> None:
     print(f"   accepted / rejected    {len(accepted)} / {len(rejected)} (50011, HTTP 429)")
     print(f"   elapsed                {elapsed:.2f} s")
     print(
-        f"   achieved rate          {len(accepted) / elapsed:.1f} req/s "
-        f"(allowed {allowed:g} req/s = {limit.describe()})"
+        f"   achieved rate          {len(accepted) / elapsed:.1f} req/s over the run "
+        f"(allowed {allowed:g} req/s = {limit.describe()}; the first window is a full burst)"
     )
     times = sorted(e.at for e in accepted)
     if len(times) > limit.count and times[-1] > times[0]:
