@@ -8,7 +8,8 @@ bucket lookup, retry bookkeeping, the error map and cattrs structuring.
 
     python bench/overhead.py [--calls 4000] [--rounds 3]
 
-Prints calls/s and µs/call for both at concurrency 1 and 32, and the ratio.
+Prints calls/s and µs/call (best round) for both at concurrency 1 and 32, the
+ratio of the best rounds, and the median ratio of interleaved round pairs.
 Target: brokerport >= 90 % of raw throughput at concurrency 32.
 """
 

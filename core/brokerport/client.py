@@ -194,6 +194,8 @@ class Client:
             for name, port in self.adapter.ports_for(self).items():
                 setattr(self, name, port)
             self._pipeline = Pipeline(self)
+            # ports call invoke on every request: skip one coroutine frame
+            self.invoke = self._pipeline.invoke  # type: ignore[method-assign]
         except BaseException:
             await self._close_sandbox()
             raise
@@ -207,6 +209,7 @@ class Client:
             return
         self._open = False
         self._pipeline = None  # a closed client must not silently reopen a session
+        self.__dict__.pop("invoke", None)
         try:
             self.hooks.pm.hook.brokerport_client_closed(client=self)
         finally:

@@ -30,11 +30,21 @@ __all__ = [
 ]
 
 
-@attrs.frozen(slots=True)
+USER_AGENT = "brokerport/0.1.0"
+
+
 class RawResponse:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
+    """What came back: status, headers, and the body bytes, unparsed."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"RawResponse(status={self.status}, {len(self.body)} bytes)"
 
 
 class TransportFailure(Exception):
@@ -91,9 +101,9 @@ class AiohttpTransport(Transport):
             timeout=aiohttp.ClientTimeout(
                 total=s.total_timeout, connect=s.connect_timeout, sock_read=s.read_timeout
             ),
-            # we send the exact bytes we signed: no cookies, no auto headers
+            # no cookies: every request carries exactly the credentials we signed
             cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=("User-Agent", "Content-Type"),
+            headers={"User-Agent": USER_AGENT},
             auto_decompress=True,
             raise_for_status=False,
         )

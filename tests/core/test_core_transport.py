@@ -119,7 +119,9 @@ async def test_exact_bytes_and_headers_go_out(sandbox: FakexSandbox,
     entry = sandbox.journal.last()
     assert entry is not None
     assert entry.headers["X-Custom"] == "1"
-    assert "User-Agent" not in entry.headers  # no auto headers beyond what we signed
+    # our own agent string, not aiohttp's; no cookie or other credential added
+    assert entry.headers["User-Agent"].startswith("brokerport/")
+    assert "Cookie" not in entry.headers
     post = PreparedRequest("POST", sandbox.base_url or "", "/api/v1/subaccounts", "",
                            {"Content-Type": "application/json"}, body)
     await transport.send(post)
