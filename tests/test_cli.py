@@ -133,3 +133,29 @@ def test_conformance_kit_ships_inside_the_installed_package() -> None:
         [sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True, check=False
     )
     assert "--brokerport-vendor" in out.stdout  # registered through pytest11
+
+
+async def test_limiter_max_wait_raises_rate_limited_instead_of_sleeping() -> None:
+    from brokerport.catalog import RateLimit
+    from brokerport.ratelimit import Limiter
+
+    now = [0.0]
+    slept: list[float] = []
+
+    async def fake_sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    limiter = Limiter(
+        RateLimit(1, 3600.0, margin=0.0), clock=lambda: now[0], sleep=fake_sleep, max_wait=60.0
+    )
+    await limiter.acquire()
+    with pytest.raises(brokerport.RateLimited) as info:
+        await limiter.acquire()
+    assert info.value.retry_after == pytest.approx(3600.0)
+    assert slept == []
+    # without max_wait it waits (on the injected clock) for the window to pass
+    patient = Limiter(RateLimit(2, 1.0, margin=0.25), clock=lambda: now[0], sleep=fake_sleep)
+    for _ in range(3):
+        await patient.acquire()
+    assert slept == [pytest.approx(1.25)]

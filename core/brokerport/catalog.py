@@ -47,6 +47,9 @@ class RateLimit:
     count: int
     per: float
     group: str | None = None
+    #: Seconds kept free after each window for network jitter (the vendor counts
+    #: arrivals, we count departures). None: 2 % of the window, 5–250 ms.
+    margin: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.count < 1 or self.per <= 0:

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from .catalog import Endpoint, RateLimit
+from .errors import RateLimited
 
 __all__ = ["Limiter", "LimiterRegistry", "SlidingWindow"]
 
@@ -57,7 +58,7 @@ class SlidingWindow:
 class Limiter:
     """A bucket with FIFO fairness: callers are served in arrival order."""
 
-    __slots__ = ("_clock", "_lock", "_queued", "_sleep", "waits", "window")
+    __slots__ = ("_clock", "_lock", "_queued", "_sleep", "max_wait", "waits", "window")
 
     def __init__(
         self,
@@ -66,7 +67,10 @@ class Limiter:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         margin: float | None = None,
+        max_wait: float | None = None,
     ) -> None:
+        if margin is None:
+            margin = limit.margin
         if margin is None:
             # jitter allowance: 2% of the window, at least 5 ms, at most 250 ms
             margin = min(max(limit.per * 0.02, 0.005), 0.25)
@@ -77,6 +81,8 @@ class Limiter:
         #: callers holding or waiting for the lock (a woken waiter has not re-locked yet)
         self._queued = 0
         self.waits = 0
+        #: Raise RateLimited instead of sleeping longer than this (None: always wait).
+        self.max_wait = max_wait
 
     async def acquire(self, cost: int = 1) -> None:
         window = self.window
@@ -94,6 +100,11 @@ class Limiter:
                     if wait <= 0:
                         window.take(now, cost)
                         return
+                    if self.max_wait is not None and wait > self.max_wait:
+                        raise RateLimited(
+                            f"client-side rate limit: the next slot is {wait:.1f} s away",
+                            retry_after=wait,
+                        )
                     self.waits += 1
                     await self._sleep(wait)
         finally:
@@ -104,9 +115,16 @@ class LimiterRegistry:
     """One limiter per bucket key. Share one registry between clients that
     share a vendor credential, so they share its limits."""
 
-    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        max_wait: float | None = None,
+    ) -> None:
         self.clock = clock
         self.sleep = sleep
+        self.max_wait = max_wait
         self._limiters: dict[str, Limiter] = {}
 
     def for_endpoint(self, endpoint: Endpoint, scope: str = "") -> Limiter | None:
@@ -116,7 +134,9 @@ class LimiterRegistry:
         key = f"{scope}|{limit.group or endpoint.name}"
         limiter = self._limiters.get(key)
         if limiter is None:
-            limiter = self._limiters[key] = Limiter(limit, clock=self.clock, sleep=self.sleep)
+            limiter = self._limiters[key] = Limiter(
+                limit, clock=self.clock, sleep=self.sleep, max_wait=self.max_wait
+            )
         return limiter
 
     def reset(self) -> None:

@@ -258,6 +258,10 @@ class BearerToken:
     def tokens(self) -> TokenPair:
         return self._tokens
 
+    def replace(self, tokens: TokenPair) -> None:
+        """Adopt a pair obtained elsewhere (e.g. a fresh authorization-code exchange)."""
+        self._tokens = tokens
+
     def _stale(self) -> bool:
         exp = self._tokens.expires_at
         return exp is not None and self._clock() >= exp - self._leeway
