@@ -31,7 +31,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from .types import REDACTED, Secret, parse_decimal
 
-__all__ = ["make_converter", "parse_datetime", "renamed"]
+__all__ = ["make_converter", "parse_datetime", "renamed", "renamed_keeping_raw"]
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -149,23 +149,22 @@ def make_converter() -> cattrs.Converter:
     return conv
 
 
-def renamed(
-    conv: cattrs.Converter, cls: type[Any], *, keep_raw: bool = False, **wire_names: str
-) -> None:
-    """Structure/unstructure ``cls`` with field -> wire-name renames.
-
-    ``keep_raw``: also store the vendor's whole object in the model's ``raw``
-    field (response models have one, excluded from repr and equality).
-    """
+def renamed(conv: cattrs.Converter, cls: type[Any], **wire_names: str) -> None:
+    """Structure/unstructure ``cls`` with field -> wire-name renames."""
     overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in wire_names.items()}
-    if keep_raw:
-        overrides["raw"] = override(omit=True)
-        plain = make_dict_structure_fn(cls, conv, **overrides)
-
-        def with_raw(value: Any, t: Any) -> Any:
-            return attrs.evolve(plain(value, t), raw=value)
-
-        conv.register_structure_hook(cls, with_raw)
-    else:
-        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
+    conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
     conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **overrides))
+
+
+def renamed_keeping_raw(conv: cattrs.Converter, cls: type[Any], **wire_names: str) -> None:
+    """Like :func:`renamed`, and store the vendor's whole object in the model's ``raw``
+    (response models have one: out of repr and equality, credential fields redacted)."""
+    renamed(conv, cls, **wire_names)
+    overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in wire_names.items()}
+    overrides["raw"] = override(omit=True)
+    plain = make_dict_structure_fn(cls, conv, **overrides)
+
+    def with_raw(value: Any, t: Any) -> Any:
+        return attrs.evolve(plain(value, t), raw=value)
+
+    conv.register_structure_hook(cls, with_raw)

@@ -61,18 +61,27 @@ CATALOG = Catalog(
     [
         Endpoint("ping", "GET", "/api/v1/ping", auth="public"),
         Endpoint(
-            "account.get", "GET", "/api/v1/accounts/{account_id}",
+            "account.get",
+            "GET",
+            "/api/v1/accounts/{account_id}",
             (Param("account_id", "path"),),
         ),
         Endpoint(
-            "account.list", "GET", "/api/v1/accounts",
+            "account.list",
+            "GET",
+            "/api/v1/accounts",
             (Param("cursor", "query"), Param("limit", "query", rules=(int_range(1, 100),))),
         ),
         Endpoint(
-            "order.place", "POST", "/api/v1/orders",
+            "order.place",
+            "POST",
+            "/api/v1/orders",
             (
-                Param("symbol", required=True,
-                      rules=(pattern(r"[A-Z]{2,10}-[A-Z]{2,10}", "must look like BASE-QUOTE"),)),
+                Param(
+                    "symbol",
+                    required=True,
+                    rules=(pattern(r"[A-Z]{2,10}-[A-Z]{2,10}", "must look like BASE-QUOTE"),),
+                ),
                 Param("side", required=True, rules=(one_of("buy", "sell"),)),
                 Param("type", rules=(one_of("limit", "market"),)),
                 Param("qty", required=True),
@@ -83,27 +92,44 @@ CATALOG = Catalog(
             check=_check_price,
         ),
         Endpoint(
-            "sub.create", "POST", "/api/v1/subaccounts",
+            "sub.create",
+            "POST",
+            "/api/v1/subaccounts",
             (
-                Param("name", required=True,
-                      rules=(pattern(r"[a-z0-9]{4,20}", "4-20 lower-case letters/digits"),)),
+                Param(
+                    "name",
+                    required=True,
+                    rules=(pattern(r"[a-z0-9]{4,20}", "4-20 lower-case letters/digits"),),
+                ),
                 Param("label", rules=(max_len(16),)),
                 Param("trade_password", sensitive=True),
             ),
             reconcile="list sub-accounts and look for the name",
         ),
         Endpoint(
-            "sub.list", "GET", "/api/v1/subaccounts",
+            "sub.list",
+            "GET",
+            "/api/v1/subaccounts",
             (Param("cursor", "query"), Param("limit", "query")),
         ),
         Endpoint(
-            "key.create", "POST", "/api/v1/keys",
-            (Param("owner", required=True), Param("label", required=True),
-             Param("passphrase", sensitive=True)),
+            "key.create",
+            "POST",
+            "/api/v1/keys",
+            (
+                Param("owner", required=True),
+                Param("label", required=True),
+                Param("passphrase", sensitive=True),
+            ),
         ),
         Endpoint("limited", "GET", "/api/v1/limited", rate_limit=RateLimit(2, 1.0)),
-        Endpoint("order.replace", "PUT", "/api/v1/orders/{order_id}",
-                 (Param("order_id", "path"), Param("qty", required=True)), idempotent=True),
+        Endpoint(
+            "order.replace",
+            "PUT",
+            "/api/v1/orders/{order_id}",
+            (Param("order_id", "path"), Param("qty", required=True)),
+            idempotent=True,
+        ),
     ],
 )
 
@@ -113,14 +139,21 @@ CATALOG = Catalog(
 
 def prehash(ts: str, method: str, path_qs: str, headers: Mapping[str, str], body: bytes) -> bytes:
     meta = "".join(
-        f"{k.lower()}:{v}\n" for k, v in sorted(headers.items(), key=lambda kv: kv[0].lower())
+        f"{k.lower()}:{v}\n"
+        for k, v in sorted(headers.items(), key=lambda kv: kv[0].lower())
         if k.lower().startswith(META_PREFIX)
     )
     return (ts + method + path_qs + "\n" + meta).encode() + body
 
 
-def signature(secret: str | Secret, ts: str, method: str, path_qs: str,
-              headers: Mapping[str, str], body: bytes) -> str:
+def signature(
+    secret: str | Secret,
+    ts: str,
+    method: str,
+    path_qs: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> str:
     return hmac_sha256_b64(secret, prehash(ts, method, path_qs, headers, body))
 
 
@@ -139,7 +172,11 @@ class FakexSigner(Signer):
         request.headers["X-FX-TS"] = ts
         request.headers["X-FX-PASSPHRASE"] = self._passphrase.reveal()
         request.headers["X-FX-SIGN"] = signature(
-            self._secret, ts, request.method, request.path_with_query, request.headers,
+            self._secret,
+            ts,
+            request.method,
+            request.path_with_query,
+            request.headers,
             request.body or b"",
         )
         self.signed += 1
@@ -191,8 +228,11 @@ class FakexTrading(TradingPort):
         data = await self.client.invoke(
             "order.place",
             {
-                "symbol": request.instrument, "side": request.side, "type": request.order_type,
-                "qty": request.quantity, "price": request.price,
+                "symbol": request.instrument,
+                "side": request.side,
+                "type": request.order_type,
+                "qty": request.quantity,
+                "price": request.price,
                 "client_id": request.client_order_id,
             },
         )
@@ -243,16 +283,21 @@ class Fakex(Adapter):
 
     def create_signer(self) -> Signer:
         p = self.profile
-        return FakexSigner(p.credential("api_key"), p.credential("secret_key"),
-                           p.credential("passphrase"))
+        return FakexSigner(
+            p.credential("api_key"), p.credential("secret_key"), p.credential("passphrase")
+        )
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         data = parse_json(response, vendor=self.name)
         code = str(data["code"])  # KeyError/TypeError on a wrong shape: the core must map it
         if code != "0":
             ra = _header(response.headers, "Retry-After")
-            raise VendorFault(code, data.get("msg", ""), http_status=response.status,
-                              retry_after=float(ra) if ra else None)
+            raise VendorFault(
+                code,
+                data.get("msg", ""),
+                http_status=response.status,
+                retry_after=float(ra) if ra else None,
+            )
         return data["data"]
 
 
@@ -268,9 +313,14 @@ class FakexSandbox(Sandbox):
         self.orders: dict[str, dict[str, Any]] = {}
         self.subs: dict[str, dict[str, Any]] = {}
         for name, handler in {
-            "ping": self.ping, "account.get": self.account_get, "account.list": self.account_list,
-            "order.place": self.order_place, "sub.create": self.sub_create,
-            "sub.list": self.sub_list, "key.create": self.key_create, "limited": self.limited,
+            "ping": self.ping,
+            "account.get": self.account_get,
+            "account.list": self.account_list,
+            "order.place": self.order_place,
+            "sub.create": self.sub_create,
+            "sub.list": self.sub_list,
+            "key.create": self.key_create,
+            "limited": self.limited,
             "order.replace": self.order_replace,
         }.items():
             self.add_route(name, handler)
@@ -278,8 +328,9 @@ class FakexSandbox(Sandbox):
     def credentials(self) -> dict[str, str]:
         return dict(CREDENTIALS)
 
-    def authenticate(self, request: web.Request, endpoint: Endpoint, body: bytes
-                     ) -> web.StreamResponse | None:
+    def authenticate(
+        self, request: web.Request, endpoint: Endpoint, body: bytes
+    ) -> web.StreamResponse | None:
         if endpoint.auth == "public":
             return None
         h = request.headers
@@ -299,8 +350,9 @@ class FakexSandbox(Sandbox):
         return None
 
     def rate_limited(self, endpoint: Endpoint) -> web.StreamResponse:
-        return json_response({"code": "50011", "msg": "Too Many Requests"}, 429,
-                             headers={"Retry-After": "0.05"})
+        return json_response(
+            {"code": "50011", "msg": "Too Many Requests"}, 429, headers={"Retry-After": "0.05"}
+        )
 
     def server_error(self, status: int) -> web.StreamResponse:
         return json_response({"code": "50001", "msg": "Service temporarily unavailable"}, status)
@@ -342,8 +394,11 @@ class FakexSandbox(Sandbox):
         name = body["name"]
         if name in self.subs:
             return json_response({"code": "59000", "msg": "Sub-account exists"})
-        self.subs[name] = {"name": name, "label": body.get("label"),
-                           "created_at": self.clock.now_ms()}
+        self.subs[name] = {
+            "name": name,
+            "label": body.get("label"),
+            "created_at": self.clock.now_ms(),
+        }
         self.mark_effect(request)
         return self.ok(self.subs[name])
 
@@ -353,8 +408,14 @@ class FakexSandbox(Sandbox):
     async def key_create(self, request: web.Request) -> web.StreamResponse:
         body = self.json_of(request)
         self.mark_effect(request)
-        return self.ok({"api_key": "fxkey-new-0001", "owner": body["owner"],
-                        "label": body["label"], "secret_key": "fxsecret-NEWKEY-5ca1ab1e"})
+        return self.ok(
+            {
+                "api_key": "fxkey-new-0001",
+                "owner": body["owner"],
+                "label": body["label"],
+                "secret_key": "fxsecret-NEWKEY-5ca1ab1e",
+            }
+        )
 
 
 def create_sandbox(**options: Any) -> FakexSandbox:
@@ -365,8 +426,9 @@ def create_sandbox(**options: Any) -> FakexSandbox:
 
 
 def profile(base_url: str | None = "http://fakex.invalid", **options: str) -> Profile:
-    return Profile(vendor=VENDOR, name="test", base_url=base_url, credentials=CREDENTIALS,
-                   options=options)
+    return Profile(
+        vendor=VENDOR, name="test", base_url=base_url, credentials=CREDENTIALS, options=options
+    )
 
 
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
@@ -378,16 +440,20 @@ def envelope(data: Any, *, code: str = "0", msg: str = "") -> bytes:
     return dumps_json({"code": code, "msg": msg, "data": data})
 
 
-def ok_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-                ) -> RawResponse:
-    return RawResponse(status, {"Content-Type": "application/json", **(headers or {})},
-                       envelope(data))
+def ok_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> RawResponse:
+    return RawResponse(
+        status, {"Content-Type": "application/json", **(headers or {})}, envelope(data)
+    )
 
 
-def raw(body: bytes | str, status: int = 200, content_type: str = "application/json"
-        ) -> RawResponse:
-    return RawResponse(status, {"Content-Type": content_type},
-                       body.encode() if isinstance(body, str) else body)
+def raw(
+    body: bytes | str, status: int = 200, content_type: str = "application/json"
+) -> RawResponse:
+    return RawResponse(
+        status, {"Content-Type": content_type}, body.encode() if isinstance(body, str) else body
+    )
 
 
 def mock_client(

@@ -175,8 +175,7 @@ async def test_unencodable_value_is_invalid_request_before_io() -> None:
     async with client:
         with pytest.raises(InvalidRequest):
             # passes the catalog rules (no rule on price) but cannot be JSON-encoded
-            await client.call("order.place", symbol="BTC-USD", side="buy", qty="1",
-                              price=object())
+            await client.call("order.place", symbol="BTC-USD", side="buy", qty="1", price=object())
         with pytest.raises(InvalidRequest):
             await client.call("account.list", limit=1, cursor=1.5)  # a float in the query
     assert transport.requests == []
@@ -190,8 +189,9 @@ def test_cost_must_fit_the_rate_limit() -> None:
         Endpoint("free", "GET", "/free", cost=0)
 
 
-@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"),
-                                   Decimal("sNaN")])
+@pytest.mark.parametrize(
+    "value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), Decimal("sNaN")]
+)
 async def test_non_finite_decimals_are_refused_before_io(value: Decimal) -> None:
     ep = CATALOG["order.place"]
     err = _fail(ep, {"symbol": "BTC-USD", "side": "buy", "qty": value})
@@ -251,8 +251,9 @@ async def test_a_rule_that_raises_still_means_invalid_request() -> None:
     def needs_side(params: Any) -> str | None:
         return None if params["side"] else "side"  # KeyError without a side
 
-    ep = Endpoint("r", "POST", "/r", (Param("qty", rules=(positive,)), Param("side")),
-                  check=needs_side)
+    ep = Endpoint(
+        "r", "POST", "/r", (Param("qty", rules=(positive,)), Param("side")), check=needs_side
+    )
     assert "InvalidOperation" in _fail(ep, {"qty": "abc", "side": "buy"}).message
     assert "must be positive" in _fail(ep, {"qty": "-1", "side": "buy"}).message
     assert "KeyError" in _fail(ep, {"qty": "1"}).message

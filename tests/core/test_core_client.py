@@ -44,9 +44,13 @@ async def test_capabilities_content() -> None:
         "trading": ("place_order",),
     }
     assert Fakex.describe() == {
-        "name": "fakex", "version": "0.1",
-        "ports": {"keys": ["create"], "subaccounts": ["create", "list"],
-                  "trading": ["place_order"]},
+        "name": "fakex",
+        "version": "0.1",
+        "ports": {
+            "keys": ["create"],
+            "subaccounts": ["create", "list"],
+            "trading": ["place_order"],
+        },
         "extensions": ["fakex.tools"],
     }
 
@@ -63,8 +67,11 @@ async def test_undeclared_operations_raise_not_supported_without_io() -> None:
         with pytest.raises(NotSupported):
             await client.accounts.list(m.ListAccounts(user_ids=["u1"]))
         with pytest.raises(NotSupported):
-            await client.funding.transfer(m.TransferRequest(
-                from_account="a", to_account="b", amount=__import__("decimal").Decimal("1")))
+            await client.funding.transfer(
+                m.TransferRequest(
+                    from_account="a", to_account="b", amount=__import__("decimal").Decimal("1")
+                )
+            )
         with pytest.raises(NotSupported):
             client.port("nonsense")
         assert client.port("subaccounts") is client.subaccounts
@@ -207,27 +214,32 @@ async def test_missing_credential_is_invalid_request() -> None:
 
 def test_adapter_definition_checks() -> None:
     with pytest.raises(PluginError, match=r"declares 'subaccounts\.delete' but does not implement"):
+
         class A(Adapter):
             name = "a1"
             operations = frozenset({"subaccounts.delete"})
             ports = {"subaccounts": SubAccountPort}  # noqa: RUF012
 
     with pytest.raises(PluginError, match="unknown operation"):
+
         class B(Adapter):
             name = "b1"
             operations = frozenset({"subaccounts.fly"})
 
     with pytest.raises(PluginError, match="unknown port"):
+
         class C(Adapter):
             name = "c1"
             ports = {"rockets": FakexSubs}  # noqa: RUF012
 
     with pytest.raises(PluginError, match="must subclass"):
+
         class D(Adapter):
             name = "d1"
             ports = {"keys": FakexSubs}  # noqa: RUF012
 
     with pytest.raises(PluginError, match="not an Extension"):
+
         class E(Adapter):
             name = "e1"
             extensions = {"e1.x": FakexSubs}  # type: ignore[dict-item]  # noqa: RUF012
@@ -267,8 +279,9 @@ async def test_failing_signer_close_does_not_leak_the_session(sandbox: FakexSand
 
         def create_signer(self) -> FakexSigner:
             p = self.profile
-            return BadCloseSigner(p.credential("api_key"), p.credential("secret_key"),
-                                  p.credential("passphrase"))
+            return BadCloseSigner(
+                p.credential("api_key"), p.credential("secret_key"), p.credential("passphrase")
+            )
 
     client = Client(BadClose, sandbox.profile(), retry=FAST_RETRY)
     await client.open()

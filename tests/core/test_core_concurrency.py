@@ -25,8 +25,10 @@ from fakex_vendor import (
 async def test_many_concurrent_calls_on_one_client(client: Client, sandbox: FakexSandbox) -> None:
     results = await asyncio.gather(
         *[client.call("account.get", account_id=f"acct{i}") for i in range(40)],
-        *[client.call("order.place", symbol="BTC-USD", side="buy", qty=str(i + 1))
-          for i in range(20)],
+        *[
+            client.call("order.place", symbol="BTC-USD", side="buy", qty=str(i + 1))
+            for i in range(20)
+        ],
     )
     assert [r["account_id"] for r in results[:40]] == [f"acct{i}" for i in range(40)]
     assert len({r["client_order_id"] for r in results[40:]}) == 20  # one key per call
@@ -45,8 +47,12 @@ async def test_query_text_is_signed_exactly_as_sent(client: Client, sandbox: Fak
 
 
 async def test_cancelled_call_leaves_client_usable(sandbox: FakexSandbox) -> None:
-    async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY,
-                      transport_settings=TransportSettings(read_timeout=5)) as client:
+    async with Client(
+        Fakex,
+        sandbox.profile(),
+        retry=FAST_RETRY,
+        transport_settings=TransportSettings(read_timeout=5),
+    ) as client:
         sandbox.faults.add("latency", "account.get", delay=2.0)
         task = asyncio.create_task(client.call("account.get", account_id="slow"))
         await asyncio.sleep(0.1)
@@ -90,27 +96,40 @@ def _pages(pages: dict[str | None, tuple[list[str], str | None]]) -> Any:
 
 
 async def test_paginate_across_pages() -> None:
-    client, transport = mock_client(_pages({
-        None: (["sub1", "sub2"], "c1"),
-        "c1": (["sub3"], "c2"),
-        "c2": ([], None),
-    }))
+    client, transport = mock_client(
+        _pages(
+            {
+                None: (["sub1", "sub2"], "c1"),
+                "c1": (["sub3"], "c2"),
+                "c2": ([], None),
+            }
+        )
+    )
     async with client:
-        names = [s.name async for s in brokerport.paginate(client.subaccounts.list,
-                                                           m.ListSubAccounts())]
+        names = [
+            s.name async for s in brokerport.paginate(client.subaccounts.list, m.ListSubAccounts())
+        ]
         assert names == ["sub1", "sub2", "sub3"]
         assert len(transport.requests) == 3
         transport.requests.clear()
-        capped = [s.name async for s in brokerport.paginate(
-            client.subaccounts.list, m.ListSubAccounts(), max_pages=1)]
+        capped = [
+            s.name
+            async for s in brokerport.paginate(
+                client.subaccounts.list, m.ListSubAccounts(), max_pages=1
+            )
+        ]
         assert capped == ["sub1", "sub2"] and len(transport.requests) == 1
 
 
 async def test_paginate_stops_on_a_repeated_cursor() -> None:
-    client, transport = mock_client(_pages({
-        None: (["sub1"], "c1"),
-        "c1": (["sub2"], "c1"),
-    }))
+    client, transport = mock_client(
+        _pages(
+            {
+                None: (["sub1"], "c1"),
+                "c1": (["sub2"], "c1"),
+            }
+        )
+    )
     got: list[str] = []
     async with client:
         with pytest.raises(brokerport.BrokerportError, match="repeated a page cursor"):

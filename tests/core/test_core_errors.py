@@ -27,7 +27,8 @@ from fakex_vendor import (
 )
 
 ALL_ERRORS = [
-    cls for _, cls in inspect.getmembers(errors, inspect.isclass)
+    cls
+    for _, cls in inspect.getmembers(errors, inspect.isclass)
     if issubclass(cls, errors.BrokerportError)
 ]
 
@@ -84,10 +85,17 @@ def test_subclass_specific_fields_survive_pickling() -> None:
     assert e1.field == "qty" and e1.vendor == "fakex"
     e2 = pickle.loads(pickle.dumps(errors.RateLimited("slow", retry_after=1.5, **CONTEXT)))
     assert e2.retry_after == 1.5 and e2.http_status == 400
-    e3 = pickle.loads(pickle.dumps(errors.UnknownOutcome(
-        "lost", idempotency_key="k1", reconcile_with={"client_id": "k1"},
-        how_to_reconcile="look it up", **CONTEXT,
-    )))
+    e3 = pickle.loads(
+        pickle.dumps(
+            errors.UnknownOutcome(
+                "lost",
+                idempotency_key="k1",
+                reconcile_with={"client_id": "k1"},
+                how_to_reconcile="look it up",
+                **CONTEXT,
+            )
+        )
+    )
     assert e3.idempotency_key == "k1"
     assert dict(e3.reconcile_with) == {"client_id": "k1"}
     assert e3.how_to_reconcile == "look it up" and e3.endpoint == "order.place"
@@ -114,11 +122,16 @@ def test_error_map_classifies_by_code_then_status() -> None:
     assert em.classify(None, 418) is errors.PermissionDenied
     assert em.classify(None, 502) is errors.VendorUnavailable
     assert em.classify("zzz", 200) is errors.BrokerportError
-    err = em.error(VendorFault("X", "slow down", http_status=429, retry_after=2.0),
-                   vendor="v", endpoint="e")
+    err = em.error(
+        VendorFault("X", "slow down", http_status=429, retry_after=2.0), vendor="v", endpoint="e"
+    )
     assert isinstance(err, errors.RateLimited) and err.retry_after == 2.0
     assert (err.vendor, err.vendor_code, err.vendor_message, err.http_status, err.endpoint) == (
-        "v", "X", "slow down", 429, "e"
+        "v",
+        "X",
+        "slow down",
+        429,
+        "e",
     )
 
 
@@ -128,15 +141,14 @@ def test_error_map_classifies_by_code_then_status() -> None:
 MALFORMED: dict[str, RawResponse] = {
     "truncated": raw(envelope({"account_id": "a1", "balance": "1.00"})[:25]),
     "html_200": raw(b"<html><body>Maintenance</body></html>", 200, "text/html"),
-    "html_502": raw(b"<html><head><title>502 Bad Gateway</title></head></html>", 502,
-                    "text/html"),
+    "html_502": raw(b"<html><head><title>502 Bad Gateway</title></head></html>", 502, "text/html"),
     "empty": raw(b"", 200),
     "empty_500": raw(b"", 500),
     "not_json": raw(b"Service temporarily unavailable", 200, "text/plain"),
     "not_utf8": raw(b"\xff\xfe\x00{", 200),
     "missing_code": raw(b'{"data": {"account_id": "a1"}}'),  # decoder raises KeyError
     "missing_data": raw(b'{"code": "0"}'),  # decoder raises KeyError
-    "list_body": raw(b'[1, 2, 3]'),  # decoder raises TypeError
+    "list_body": raw(b"[1, 2, 3]"),  # decoder raises TypeError
     "string_body": raw(b'"just a string"'),  # decoder raises TypeError
     "null_body": raw(b"null"),
     "nan": raw(b'{"code": NaN, "data": 1}'),
@@ -152,6 +164,7 @@ GET_FINAL = {
 def _always(response: RawResponse) -> Any:
     def handler(request: PreparedRequest) -> RawResponse:
         return response
+
     return handler
 
 
@@ -187,8 +200,7 @@ async def test_malformed_answer_to_post_is_unknown_outcome(case: str) -> None:
 
 
 async def test_malformed_then_good_get_recovers() -> None:
-    answers = [MALFORMED["truncated"], MALFORMED["html_502"],
-               ok_response({"account_id": "a1"})]
+    answers = [MALFORMED["truncated"], MALFORMED["html_502"], ok_response({"account_id": "a1"})]
     client, transport = mock_client(lambda r: answers.pop(0))
     async with client:
         assert await client.call("account.get", account_id="a1") == {"account_id": "a1"}
@@ -275,8 +287,10 @@ async def test_sandbox_malformed_faults_end_typed(sandbox: FakexSandbox) -> None
     """Real aiohttp round trips: truncated, HTML, non-JSON and empty bodies."""
     async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY) as client:
         cases: list[tuple[FaultKind, type[errors.BrokerportError]]] = [
-            ("truncate", errors.DecodeError), ("html", errors.VendorUnavailable),
-            ("not_json", errors.DecodeError), ("empty", errors.DecodeError),
+            ("truncate", errors.DecodeError),
+            ("html", errors.VendorUnavailable),
+            ("not_json", errors.DecodeError),
+            ("empty", errors.DecodeError),
         ]
         for kind, get_error in cases:
             sandbox.faults.clear()

@@ -59,11 +59,16 @@ def _check_signed_tag(sandbox: FakexSandbox, tag: str) -> None:
     assert entry.status == 200 and entry.rejected is None
     # the signature covers the header the hook added
     h = entry.headers
-    assert h["X-FX-SIGN"] == signature(SECRET_KEY, h["X-FX-TS"], entry.method, entry.path,
-                                       dict(h), entry.body)
+    assert h["X-FX-SIGN"] == signature(
+        SECRET_KEY, h["X-FX-TS"], entry.method, entry.path, dict(h), entry.body
+    )
     assert h["X-FX-SIGN"] != signature(
-        SECRET_KEY, h["X-FX-TS"], entry.method, entry.path,
-        {k: v for k, v in h.items() if k != "X-FX-Meta-Tag"}, entry.body,
+        SECRET_KEY,
+        h["X-FX-TS"],
+        entry.method,
+        entry.path,
+        {k: v for k, v in h.items() if k != "X-FX-Meta-Tag"},
+        entry.body,
     )
 
 
@@ -116,7 +121,9 @@ async def test_hooks_see_redacted_credentials(sandbox: FakexSandbox) -> None:
         await client.call("sub.create", name="abcd1", trade_password="pw-SECRET-123")
     call = rec.events[1][1]
     assert dict(call.credentials) == {
-        "api_key": REDACTED, "secret_key": REDACTED, "passphrase": REDACTED
+        "api_key": REDACTED,
+        "secret_key": REDACTED,
+        "passphrase": REDACTED,
     }
     assert "pw-SECRET-123" not in repr(call)
     assert call.redacted_params()["trade_password"] == REDACTED
@@ -137,8 +144,7 @@ async def test_before_request_param_changes_are_validated_and_sent(
         def brokerport_before_request(self, call: Any) -> None:
             call.params["label"] = "x" * 40  # breaks the catalog rule
 
-    async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY,
-                      hooks=[Labeller()]) as client:
+    async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY, hooks=[Labeller()]) as client:
         sub = await client.subaccounts.create(m.CreateSubAccount(name="abcd1"))
     assert sub.label == "from-hook"
 

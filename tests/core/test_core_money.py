@@ -15,7 +15,6 @@ from brokerport.convert import make_converter, parse_datetime
 from brokerport.transport import RawResponse
 from brokerport.types import as_utc, decimal_places, format_money, parse_decimal, utc_from_ms
 from cattrs.errors import ClassValidationError
-
 from fakex_vendor import mock_client, ok_response, raw
 
 # the converter runs without cattrs' detailed validation (speed): failures are the
@@ -54,8 +53,26 @@ def test_parse_decimal_refuses_floats(value: float) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [True, False, "", " ", "abc", "1,000", "1.2.3", "NaN", "nan", "Infinity", "-inf", "0x10",
-     "1_000", Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), "1e", "e5"],
+    [
+        True,
+        False,
+        "",
+        " ",
+        "abc",
+        "1,000",
+        "1.2.3",
+        "NaN",
+        "nan",
+        "Infinity",
+        "-inf",
+        "0x10",
+        "1_000",
+        Decimal("NaN"),
+        Decimal("Infinity"),
+        Decimal("-Infinity"),
+        "1e",
+        "e5",
+    ],
 )
 def test_parse_decimal_refuses_garbage(value: Any) -> None:
     with pytest.raises(ValueError):
@@ -80,8 +97,9 @@ def test_format_money_exact_places() -> None:
     assert format_money(Decimal("12345678901234567890.12"), 2) == "12345678901234567890.12"
 
 
-@pytest.mark.parametrize(("value", "places"), [("1.005", 2), ("0.001", 2), ("1.5", 0),
-                                                ("0.123456789", 8)])
+@pytest.mark.parametrize(
+    ("value", "places"), [("1.005", 2), ("0.001", 2), ("1.5", 0), ("0.123456789", 8)]
+)
 def test_format_money_never_rounds(value: str, places: int) -> None:
     with pytest.raises(ValueError, match="more than"):
         format_money(Decimal(value), places)
@@ -105,8 +123,9 @@ def test_models_refuse_float_amounts() -> None:
     with pytest.raises(TypeError):
         m.TransferRequest(from_account="a", to_account="b", amount=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        m.PlaceOrder(instrument="BTC-USD", side="buy", order_type="limit",
-                     quantity=Decimal("1"), price=100.5)  # type: ignore[arg-type]
+        m.PlaceOrder(
+            instrument="BTC-USD", side="buy", order_type="limit", quantity=Decimal("1"), price=100.5
+        )  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         m.Balance(currency="USD", total=True)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
@@ -158,9 +177,15 @@ def test_converter_money_and_times() -> None:
     with pytest.raises(STRUCTURE_ERRORS):
         conv.structure({"currency": "USD", "total": "ten"}, m.Balance)
     assert conv.unstructure(b)["total"] == "10.10"
-    for wire in ("2024-01-01T08:00:00+08:00", "2024-01-01T00:00:00Z", 1704067200000,
-                 "1704067200000", 1704067200, Decimal("1704067200000"),
-                 "2024-01-01 00:00:00"):
+    for wire in (
+        "2024-01-01T08:00:00+08:00",
+        "2024-01-01T00:00:00Z",
+        1704067200000,
+        "1704067200000",
+        1704067200,
+        Decimal("1704067200000"),
+        "2024-01-01 00:00:00",
+    ):
         acct = conv.structure({"account_id": "a", "created_at": wire}, m.Account)
         assert acct.created_at == datetime(2024, 1, 1, tzinfo=UTC), wire
         assert acct.created_at.tzinfo is not None
@@ -171,8 +196,9 @@ def test_converter_money_and_times() -> None:
 
 def test_converter_is_strict_about_scalars() -> None:
     conv = make_converter()
-    ok = conv.structure({"account_id": 12345, "is_demo": "false", "leverage": Decimal("100")},
-                        m.Account)
+    ok = conv.structure(
+        {"account_id": 12345, "is_demo": "false", "leverage": Decimal("100")}, m.Account
+    )
     assert ok.account_id == "12345" and ok.is_demo is False and ok.leverage == 100
     assert conv.structure({"account_id": "a", "is_demo": "TRUE"}, m.Account).is_demo is True
     assert conv.structure({"account_id": "a", "is_demo": 0}, m.Account).is_demo is False
@@ -198,8 +224,9 @@ def _resp(body: bytes, status: int = 200) -> RawResponse:
 
 
 def test_parse_json_numbers_are_decimal() -> None:
-    data = parse_json(_resp(b'{"a": 0.1, "b": 1.10, "c": 3, "d": 1e-8, "e": [2.50], '
-                            b'"f": 0.30000000000000004}'))
+    data = parse_json(
+        _resp(b'{"a": 0.1, "b": 1.10, "c": 3, "d": 1e-8, "e": [2.50], "f": 0.30000000000000004}')
+    )
     assert data["a"] == Decimal("0.1") and isinstance(data["a"], Decimal)
     assert str(data["b"]) == "1.10"
     assert data["c"] == 3 and isinstance(data["c"], int)
@@ -219,7 +246,7 @@ def test_parse_json_numbers_are_decimal() -> None:
     no_floats(data)
 
 
-@pytest.mark.parametrize("body", [b'{"a": NaN}', b'{"a": Infinity}', b'[-Infinity]'])
+@pytest.mark.parametrize("body", [b'{"a": NaN}', b'{"a": Infinity}', b"[-Infinity]"])
 def test_parse_json_refuses_non_json_constants(body: bytes) -> None:
     with pytest.raises(DecodeError):
         parse_json(_resp(body))
@@ -227,8 +254,12 @@ def test_parse_json_refuses_non_json_constants(body: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("body", "match"),
-    [(b"", "empty"), (b"<html>oops</html>", "HTML"), (b'{"a":', "malformed"),
-     (b"\xff\xfe", "malformed")],
+    [
+        (b"", "empty"),
+        (b"<html>oops</html>", "HTML"),
+        (b'{"a":', "malformed"),
+        (b"\xff\xfe", "malformed"),
+    ],
 )
 def test_parse_json_errors(body: bytes, match: str) -> None:
     with pytest.raises(DecodeError, match=match) as info:
@@ -246,15 +277,21 @@ def test_encode_value_and_dumps_keep_exact_digits() -> None:
     with pytest.raises(InvalidRequest):
         encode_value(0.1)
     assert json.loads(dumps({"qty": Decimal("0.00000001"), "px": Decimal("1.10")})) == {
-        "qty": "0.00000001", "px": "1.10"
+        "qty": "0.00000001",
+        "px": "1.10",
     }
 
 
 async def test_decimal_amounts_round_trip_through_a_call() -> None:
     client, transport = mock_client(lambda r: ok_response({"order_id": "o1"}))
     async with client:
-        await client.call("order.place", symbol="BTC-USD", side="buy",
-                          qty=Decimal("0.00000001"), price=Decimal("65000.10"))
+        await client.call(
+            "order.place",
+            symbol="BTC-USD",
+            side="buy",
+            qty=Decimal("0.00000001"),
+            price=Decimal("65000.10"),
+        )
     body = json.loads(transport.requests[0].body or b"")
     assert body["qty"] == "0.00000001" and body["price"] == "65000.10"
 

@@ -82,8 +82,16 @@ class CountingTransport(AiohttpTransport):
         self.sent: list[PreparedRequest] = []
 
     async def send(self, request: PreparedRequest) -> RawResponse:
-        self.sent.append(PreparedRequest(request.method, request.base_url, request.path,
-                                         request.query, dict(request.headers), request.body))
+        self.sent.append(
+            PreparedRequest(
+                request.method,
+                request.base_url,
+                request.path,
+                request.query,
+                dict(request.headers),
+                request.body,
+            )
+        )
         return await super().send(request)
 
 
@@ -98,9 +106,7 @@ async def test_get_retries_through_5xx(client: Client, sandbox: FakexSandbox) ->
     assert [e.status for e in entries] == [503, 503, 200]
 
 
-async def test_get_retries_through_connection_resets(
-    client: Client, sandbox: FakexSandbox
-) -> None:
+async def test_get_retries_through_connection_resets(client: Client, sandbox: FakexSandbox) -> None:
     fault = sandbox.faults.add("reset", "account.get", times=2)
     result = await client.call("account.get", account_id="a1")
     assert result["account_id"] == "a1"
@@ -160,8 +166,9 @@ async def test_host_supplied_idempotency_key_is_used(client: Client, sandbox: Fa
     assert info.value.idempotency_key == "host-key-1"
     assert "host-key-1" in sandbox.orders
     # an explicit parameter wins over the keyword
-    result = await client.invoke("order.place", {**ORDER, "client_id": "param-key"},
-                                 idempotency_key="ignored")
+    result = await client.invoke(
+        "order.place", {**ORDER, "client_id": "param-key"}, idempotency_key="ignored"
+    )
     assert result["client_order_id"] == "param-key"
 
 
@@ -200,8 +207,9 @@ async def test_5xx_answer_to_post_is_not_retried(client: Client, sandbox: FakexS
 
 async def test_read_timeout(sandbox: FakexSandbox) -> None:
     settings = TransportSettings(read_timeout=0.2, total_timeout=5)
-    async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY,
-                      transport_settings=settings) as client:
+    async with Client(
+        Fakex, sandbox.profile(), retry=FAST_RETRY, transport_settings=settings
+    ) as client:
         sandbox.faults.add("timeout", "account.get", times=-1, delay=1.0)
         t0 = time.monotonic()
         with pytest.raises(Timeout) as info:
@@ -234,8 +242,9 @@ async def test_read_timeout(sandbox: FakexSandbox) -> None:
 
 async def test_connect_refused_is_vendor_unavailable_and_retried_even_for_post() -> None:
     transport = CountingTransport(TransportSettings(connect_timeout=2))
-    async with Client(Fakex, profile(f"http://127.0.0.1:{closed_port()}"), retry=FAST_RETRY,
-                      transport=transport) as client:
+    async with Client(
+        Fakex, profile(f"http://127.0.0.1:{closed_port()}"), retry=FAST_RETRY, transport=transport
+    ) as client:
         with pytest.raises(VendorUnavailable) as info:
             await client.call("account.get", account_id="a1")
         assert info.value.endpoint == "account.get"
@@ -252,8 +261,10 @@ async def test_connect_refused_is_vendor_unavailable_and_retried_even_for_post()
 
 
 async def test_post_retried_after_connect_failure_then_succeeds() -> None:
-    answers: list[Any] = [TransportFailure("connect", "refused"),
-                          TransportFailure("connect", "refused")]
+    answers: list[Any] = [
+        TransportFailure("connect", "refused"),
+        TransportFailure("connect", "refused"),
+    ]
 
     def handler(request: PreparedRequest) -> RawResponse:
         if answers:
@@ -303,7 +314,11 @@ async def test_each_attempt_is_signed_with_a_fresh_timestamp() -> None:
     assert stamps == ["1700000000.000", "1700000007.000", "1700000014.000"]
     for r in transport.requests:
         assert r.headers["X-FX-SIGN"] == signature(
-            SECRET_KEY, r.headers["X-FX-TS"], r.method, r.path_with_query, r.headers,
+            SECRET_KEY,
+            r.headers["X-FX-TS"],
+            r.method,
+            r.path_with_query,
+            r.headers,
             r.body or b"",
         )
     assert len({r.headers["X-FX-SIGN"] for r in transport.requests}) == 3
@@ -314,8 +329,9 @@ async def test_each_attempt_is_signed_with_a_fresh_timestamp() -> None:
 async def test_fresh_signatures_accepted_by_sandbox(sandbox: FakexSandbox) -> None:
     base = time.time()
     ticks = iter(range(100))
-    async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY,
-                      clock=lambda: base + next(ticks)) as client:
+    async with Client(
+        Fakex, sandbox.profile(), retry=FAST_RETRY, clock=lambda: base + next(ticks)
+    ) as client:
         sandbox.faults.add("status", "account.get", times=2)
         await client.call("account.get", account_id="a1")
     entries = sandbox.journal.for_endpoint("account.get")
@@ -324,8 +340,9 @@ async def test_fresh_signatures_accepted_by_sandbox(sandbox: FakexSandbox) -> No
 
 
 async def test_clock_offset_is_applied(sandbox: FakexSandbox) -> None:
-    async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY,
-                      clock=lambda: time.time() - 3600) as client:
+    async with Client(
+        Fakex, sandbox.profile(), retry=FAST_RETRY, clock=lambda: time.time() - 3600
+    ) as client:
         from brokerport import AuthenticationError
 
         with pytest.raises(AuthenticationError):
@@ -339,8 +356,11 @@ async def test_clock_offset_is_applied(sandbox: FakexSandbox) -> None:
 
 def _rate_limited(retry_after: str | None = "0.25") -> RawResponse:
     headers = {"Retry-After": retry_after} if retry_after else {}
-    return RawResponse(429, {"Content-Type": "application/json", **headers},
-                       envelope(None, code="50011", msg="Too Many Requests"))
+    return RawResponse(
+        429,
+        {"Content-Type": "application/json", **headers},
+        envelope(None, code="50011", msg="Too Many Requests"),
+    )
 
 
 @pytest.mark.parametrize("endpoint", ["account.get", "order.place"])
@@ -380,15 +400,18 @@ async def test_sandbox_rate_limit_answer_is_rate_limited(sandbox: FakexSandbox) 
         def for_endpoint(self, endpoint: Any, scope: str = "") -> None:
             return None
 
-    async with Client(Fakex, sandbox.profile(), limiters=NoLimits(),
-                      retry=RetryPolicy(max_attempts=1)) as client:
+    async with Client(
+        Fakex, sandbox.profile(), limiters=NoLimits(), retry=RetryPolicy(max_attempts=1)
+    ) as client:
         await client.call("limited")
         await client.call("limited")
         with pytest.raises(RateLimited) as info:
             await client.call("limited")
     assert info.value.retry_after == 0.05
     assert [e.rejected for e in sandbox.journal.for_endpoint("limited")] == [
-        None, None, "rate_limit"
+        None,
+        None,
+        "rate_limit",
     ]
 
 
@@ -404,8 +427,9 @@ async def test_client_limiter_keeps_under_vendor_limit(sandbox: FakexSandbox) ->
         await asyncio.sleep(0)
 
     limiters = LimiterRegistry(clock=lambda: now[0], sleep=fake_sleep)
-    async with Client(Fakex, sandbox.profile(), limiters=limiters,
-                      retry=RetryPolicy(max_attempts=1)) as client:
+    async with Client(
+        Fakex, sandbox.profile(), limiters=limiters, retry=RetryPolicy(max_attempts=1)
+    ) as client:
         sandbox.enforce_rate_limits = False  # the sandbox's real-time window is not faked
         await asyncio.gather(*[client.call("limited") for _ in range(6)])
     limiter = limiters.for_endpoint(Fakex.catalog()["limited"], client.limiter_scope)

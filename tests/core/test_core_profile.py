@@ -69,8 +69,9 @@ def test_config_path_from_env(toml_file: Path) -> None:
     p = Profile.load("fakex", env={"BROKERPORT_CONFIG": str(toml_file)})
     assert p.base_url == "https://file.example"
     # and the profile name from BROKERPORT_PROFILE
-    p2 = Profile.load("fakex", env={"BROKERPORT_CONFIG": str(toml_file),
-                                    "BROKERPORT_PROFILE": "desk2"})
+    p2 = Profile.load(
+        "fakex", env={"BROKERPORT_CONFIG": str(toml_file), "BROKERPORT_PROFILE": "desk2"}
+    )
     assert p2.name == "desk2" and p2.base_url == "https://desk2.example"
 
 
@@ -84,8 +85,9 @@ def test_env_overrides_file(toml_file: Path) -> None:
     assert p.credential("api_key").reveal() == "file-key"  # from the file
     assert p.credential("secret_key").reveal() == "env-secret"  # env wins
     assert p.option("region") == "ap" and p.option("broker_code") == "B1"
-    p2 = Profile.load("fakex", env={"BROKERPORT_FAKEX_BASE_URL": "https://env.example"},
-                      path=toml_file)
+    p2 = Profile.load(
+        "fakex", env={"BROKERPORT_FAKEX_BASE_URL": "https://env.example"}, path=toml_file
+    )
     assert p2.base_url == "https://env.example"
 
 

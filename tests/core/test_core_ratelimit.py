@@ -33,7 +33,7 @@ def assert_window(grants: list[float], count: int, per: float) -> None:
     grants = sorted(grants)
     for i in range(len(grants) - count):
         assert grants[i + count] - grants[i] >= per - 1e-9, (
-            f"{count + 1} grants within {per}s: {grants[i:i + count + 1]}"
+            f"{count + 1} grants within {per}s: {grants[i : i + count + 1]}"
         )
 
 

@@ -17,8 +17,14 @@ from brokerport.profile import Profile
 from brokerport.registry import PluginInfo, list_plugins, load_adapter, load_sandbox
 from fakex_vendor import FakexSandbox
 
-FAKE_MODULES = ("bpgood_mod", "bpbroken_mod", "bpdup_a_mod", "bpdup_b_mod", "bpwrong_mod",
-                "bpnotadapter_mod")
+FAKE_MODULES = (
+    "bpgood_mod",
+    "bpbroken_mod",
+    "bpdup_a_mod",
+    "bpdup_b_mod",
+    "bpwrong_mod",
+    "bpnotadapter_mod",
+)
 
 
 def _dist(root: Path, dist: str, entry_points: str) -> None:
@@ -38,13 +44,20 @@ def _module(root: Path, name: str, source: str) -> None:
 def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "site"
     root.mkdir()
-    _dist(root, "bpgood-plugin", """
+    _dist(
+        root,
+        "bpgood-plugin",
+        """
         [brokerport.adapters]
         bpgood = bpgood_mod:GoodAdapter
         [brokerport.sandboxes]
         bpgood = bpgood_mod:create_sandbox
-    """)
-    _module(root, "bpgood_mod", """
+    """,
+    )
+    _module(
+        root,
+        "bpgood_mod",
+        """
         from fakex_vendor import Fakex, FakexSandbox
 
         class GoodAdapter(Fakex):
@@ -57,40 +70,69 @@ def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
         def create_sandbox(**options):
             return GoodSandbox(**options)
-    """)
-    _dist(root, "bpbroken-plugin", """
+    """,
+    )
+    _dist(
+        root,
+        "bpbroken-plugin",
+        """
         [brokerport.adapters]
         bpbroken = bpbroken_mod:Adapter
-    """)
-    _module(root, "bpbroken_mod", """
+    """,
+    )
+    _module(
+        root,
+        "bpbroken_mod",
+        """
         raise ImportError("No module named 'vendorsdk' (bpbroken needs it)")
-    """)
+    """,
+    )
     for letter in ("a", "b"):
-        _dist(root, f"bpdup-{letter}", f"""
+        _dist(
+            root,
+            f"bpdup-{letter}",
+            f"""
             [brokerport.adapters]
             bpdup = bpdup_{letter}_mod:Dup
-        """)
-        _module(root, f"bpdup_{letter}_mod", """
+        """,
+        )
+        _module(
+            root,
+            f"bpdup_{letter}_mod",
+            """
             from fakex_vendor import Fakex
 
             class Dup(Fakex):
                 name = "bpdup"
-        """)
-    _dist(root, "bpwrong-plugin", """
+        """,
+        )
+    _dist(
+        root,
+        "bpwrong-plugin",
+        """
         [brokerport.adapters]
         bpwrong = bpwrong_mod:Wrong
         bpnotadapter = bpnotadapter_mod:NotAnAdapter
-    """)
-    _module(root, "bpwrong_mod", """
+    """,
+    )
+    _module(
+        root,
+        "bpwrong_mod",
+        """
         from fakex_vendor import Fakex
 
         class Wrong(Fakex):
             name = "somethingelse"
-    """)
-    _module(root, "bpnotadapter_mod", """
+    """,
+    )
+    _module(
+        root,
+        "bpnotadapter_mod",
+        """
         class NotAnAdapter:
             name = "bpnotadapter"
-    """)
+    """,
+    )
 
     # stevedore keeps a process-wide entry point cache per group (and a disk cache):
     # start from a clean one so it sees the fake distributions
@@ -202,16 +244,18 @@ def test_import_brokerport_imports_no_plugin_and_no_aiohttp() -> None:
         "if m.startswith('brokerport_') or m.split('.')[0] in "
         "('aiohttp', 'stevedore', 'cryptography', 'yarl', 'multidict'))))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert json.loads(out.stdout) == []
     # the lazy names still resolve without dragging a plugin in
     code2 = (
         "import brokerport, sys, json; brokerport.Client; brokerport.register_hooks; "
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('brokerport_'))))"
     )
-    out2 = subprocess.run([sys.executable, "-c", code2], capture_output=True, text=True,
-                          timeout=60, check=True)
+    out2 = subprocess.run(
+        [sys.executable, "-c", code2], capture_output=True, text=True, timeout=60, check=True
+    )
     assert json.loads(out2.stdout) == []
 
 

@@ -15,15 +15,17 @@ from fakex_vendor import FAST_RETRY, Fakex, FakexSandbox
 
 
 def test_dumps_json_keeps_exact_decimal_digits() -> None:
-    text = dumps_json({"a": Decimal("1.10"), "b": [Decimal("0.00000001"), Decimal("-5")],
-                       "c": "x", "d": None})
+    text = dumps_json(
+        {"a": Decimal("1.10"), "b": [Decimal("0.00000001"), Decimal("-5")], "c": "x", "d": None}
+    )
     assert text == b'{"a":1.10,"b":[0.00000001,-5],"c":"x","d":null}'
     assert json.loads(text, parse_float=Decimal)["a"] == Decimal("1.10")
     with pytest.raises(TypeError):
         dumps_json({"f": object()})
     # a string that looks like the placeholder is left alone
     assert json.loads(dumps_json({"s": "\x000\x00", "n": Decimal("2.5")})) == {
-        "s": "\x000\x00", "n": 2.5
+        "s": "\x000\x00",
+        "n": 2.5,
     }
 
 
@@ -77,8 +79,9 @@ async def test_sandbox_enforces_catalog_rate_limits(sandbox: FakexSandbox) -> No
         def for_endpoint(self, endpoint, scope=""):  # type: ignore[no-untyped-def]
             return None
 
-    async with Client(Fakex, sandbox.profile(), limiters=NoClientLimits(),
-                      retry=RetryPolicy(max_attempts=1)) as client:
+    async with Client(
+        Fakex, sandbox.profile(), limiters=NoClientLimits(), retry=RetryPolicy(max_attempts=1)
+    ) as client:
         await client.call("limited")
         await client.call("limited")
         with pytest.raises(RateLimited):
@@ -92,8 +95,11 @@ async def test_auth_rejections_are_journaled(sandbox: FakexSandbox) -> None:
     from brokerport import AuthenticationError
     from brokerport.profile import Profile
 
-    prof = Profile(vendor="fakex", base_url=sandbox.base_url,
-                   credentials={**sandbox.credentials(), "secret_key": "wrong"})
+    prof = Profile(
+        vendor="fakex",
+        base_url=sandbox.base_url,
+        credentials={**sandbox.credentials(), "secret_key": "wrong"},
+    )
     async with Client(Fakex, prof, retry=FAST_RETRY) as client:
         with pytest.raises(AuthenticationError) as info:
             await client.call("account.get", account_id="a1")

@@ -134,8 +134,12 @@ def test_cattrs_unstructure_redacts() -> None:
 
 
 def test_profile_repr_and_redacted() -> None:
-    p = Profile(vendor="fakex", base_url="https://x", credentials={"secret_key": VALUE},
-                options={"region": "eu"})
+    p = Profile(
+        vendor="fakex",
+        base_url="https://x",
+        credentials={"secret_key": VALUE},
+        options={"region": "eu"},
+    )
     assert isinstance(p.credentials["secret_key"], Secret)
     for text in (repr(p), str(p), f"{p}", repr(p.redacted()), json.dumps(p.redacted())):
         assert_clean(text)
@@ -176,9 +180,7 @@ async def test_debug_logs_hooks_and_errors_never_show_secrets(
     errors: list[BaseException] = []
     async with Client(Fakex, sandbox.profile(), retry=FAST_RETRY, hooks=[cap]) as client:
         # a successful signed write carrying sensitive params
-        key = await client.keys.create(
-            m.CreateApiKey(owner="o1", label="desk", passphrase=VALUE)
-        )
+        key = await client.keys.create(m.CreateApiKey(owner="o1", label="desk", passphrase=VALUE))
         assert isinstance(key.secret_key, Secret)
         await client.call("sub.create", name="abcd1", trade_password=VALUE)
         await client.call("account.get", account_id="acct1")
@@ -211,24 +213,29 @@ async def test_debug_logs_hooks_and_errors_never_show_secrets(
     signatures = {e.headers["X-FX-SIGN"] for e in sandbox.journal if "X-FX-SIGN" in e.headers}
     assert signatures, "the sandbox saw signed requests"
     # every signed request did carry the real credentials on the wire
-    assert all(e.headers.get("X-FX-PASSPHRASE") == PASSPHRASE
-               for e in sandbox.journal if e.endpoint != "ping")
+    assert all(
+        e.headers.get("X-FX-PASSPHRASE") == PASSPHRASE
+        for e in sandbox.journal
+        if e.endpoint != "ping"
+    )
 
     # logs at DEBUG
     assert any(r.name == "brokerport.pipeline" for r in caplog.records), "pipeline logged"
-    log_text = caplog.text + "\n".join(
-        repr(r.args) + r.getMessage() for r in caplog.records
-    )
+    log_text = caplog.text + "\n".join(repr(r.args) + r.getMessage() for r in caplog.records)
     assert_clean(log_text, *signatures)
 
     # errors: message, str, repr, fields, reconcile data, traceback, pickle
     for err in errors:
         assert isinstance(err, brokerport.BrokerportError)
-        text = " ".join([
-            str(err), repr(err), repr(vars(err)),
-            "".join(traceback.format_exception(err)),
-            repr(pickle.loads(pickle.dumps(err)).__dict__),
-        ])
+        text = " ".join(
+            [
+                str(err),
+                repr(err),
+                repr(vars(err)),
+                "".join(traceback.format_exception(err)),
+                repr(pickle.loads(pickle.dumps(err)).__dict__),
+            ]
+        )
         assert_clean(text, *signatures)
     unknown = errors[2]
     assert isinstance(unknown, brokerport.UnknownOutcome)
@@ -241,7 +248,9 @@ async def test_debug_logs_hooks_and_errors_never_show_secrets(
         assert_clean(repr(call), *signatures)
         assert_clean(repr(call.redacted_params()))
         assert dict(call.credentials) == {
-            "api_key": REDACTED, "secret_key": REDACTED, "passphrase": REDACTED
+            "api_key": REDACTED,
+            "secret_key": REDACTED,
+            "passphrase": REDACTED,
         }
         assert_clean(repr(call.credentials))
         assert_clean(repr(call.headers), *signatures)
@@ -265,7 +274,7 @@ async def test_after_response_result_hides_minted_secret(sandbox: FakexSandbox) 
     # the host itself still gets the real secret the vendor minted...
     assert minted == "fxsecret-NEWKEY-5ca1ab1e"
     # ...hooks do not
-    (_call, _response, result), = cap.results
+    ((_call, _response, result),) = cap.results
     assert minted not in repr(result)
 
 
@@ -281,13 +290,21 @@ async def test_sensitive_query_and_path_values_stay_out_of_debug_logs(
 
         @classmethod
         def build_catalog(cls) -> Catalog:
-            return Catalog("fakex", [
-                Endpoint("t", "GET", "/t/{key_id}", (
-                    Param("key_id", "path", sensitive=True),
-                    Param("token", "query", sensitive=True),
-                    Param("page", "query"),
-                )),
-            ])
+            return Catalog(
+                "fakex",
+                [
+                    Endpoint(
+                        "t",
+                        "GET",
+                        "/t/{key_id}",
+                        (
+                            Param("key_id", "path", sensitive=True),
+                            Param("token", "query", sensitive=True),
+                            Param("page", "query"),
+                        ),
+                    ),
+                ],
+            )
 
     caplog.set_level(logging.DEBUG)
     transport = MockTransport(lambda r: ok_response({}))

@@ -38,7 +38,7 @@ PASSWORD = b"correct horse battery staple"
 
 @pytest.mark.parametrize("key", ["k3y", b"k3y", Secret("k3y")], ids=["str", "bytes", "Secret"])
 def test_hmac_helpers_match_hashlib(key: Any) -> None:
-    msg = b"1700000000.000GET/api/v1/x?a=1\n{\"b\":2}"
+    msg = b'1700000000.000GET/api/v1/x?a=1\n{"b":2}'
     expected = hmac.new(b"k3y", msg, hashlib.sha256)
     assert hmac_sha256(key, msg) == expected.digest()
     assert hmac_sha256_hex(key, msg) == expected.hexdigest()
@@ -47,9 +47,10 @@ def test_hmac_helpers_match_hashlib(key: Any) -> None:
 
 def test_hmac_unicode_secret_is_utf8() -> None:
     msg = b"m"
-    assert hmac_sha256_hex("cl\u00e9", msg) == hmac.new(
-        "cl\u00e9".encode(), msg, hashlib.sha256
-    ).hexdigest()
+    assert (
+        hmac_sha256_hex("cl\u00e9", msg)
+        == hmac.new("cl\u00e9".encode(), msg, hashlib.sha256).hexdigest()
+    )
 
 
 # -------------------------------------------------------------------- RSA
@@ -60,16 +61,21 @@ def rsa_key() -> Iterator[rsa.RSAPrivateKey]:
     yield rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _pem(key: Any, fmt: serialization.PrivateFormat,
-         enc: serialization.KeySerializationEncryption | None = None) -> bytes:
-    data: bytes = key.private_bytes(serialization.Encoding.PEM, fmt,
-                                    enc or serialization.NoEncryption())
+def _pem(
+    key: Any,
+    fmt: serialization.PrivateFormat,
+    enc: serialization.KeySerializationEncryption | None = None,
+) -> bytes:
+    data: bytes = key.private_bytes(
+        serialization.Encoding.PEM, fmt, enc or serialization.NoEncryption()
+    )
     return data
 
 
 def _pub_pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def _same_key(a: rsa.RSAPrivateKey, b: rsa.RSAPrivateKey) -> bool:
@@ -86,18 +92,24 @@ def test_load_pkcs1_and_pkcs8(rsa_key: rsa.RSAPrivateKey) -> None:
 
 
 def test_load_encrypted_pkcs8(rsa_key: rsa.RSAPrivateKey) -> None:
-    enc = _pem(rsa_key, serialization.PrivateFormat.PKCS8,
-               serialization.BestAvailableEncryption(PASSWORD))
+    enc = _pem(
+        rsa_key, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(PASSWORD)
+    )
     assert enc.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     for pw in (PASSWORD, PASSWORD.decode(), Secret(PASSWORD.decode())):
         assert _same_key(load_rsa_private_key(enc, pw), rsa_key)
-    assert _same_key(load_rsa_private_key(Secret(enc.decode()), Secret(PASSWORD.decode())),
-                     rsa_key)
+    assert _same_key(load_rsa_private_key(Secret(enc.decode()), Secret(PASSWORD.decode())), rsa_key)
 
 
 def _assert_no_key_material(err: BaseException, pem: bytes, *extra: bytes) -> None:
-    text = " ".join([str(err), repr(err), "".join(traceback.format_exception(err)),
-                     repr(getattr(err, "__dict__", {}))])
+    text = " ".join(
+        [
+            str(err),
+            repr(err),
+            "".join(traceback.format_exception(err)),
+            repr(getattr(err, "__dict__", {})),
+        ]
+    )
     body_lines = [ln for ln in pem.decode().splitlines() if ln and not ln.startswith("-----")]
     assert "PRIVATE KEY" not in text
     for line in body_lines:
@@ -107,8 +119,9 @@ def _assert_no_key_material(err: BaseException, pem: bytes, *extra: bytes) -> No
 
 
 def test_wrong_or_missing_passphrase(rsa_key: rsa.RSAPrivateKey) -> None:
-    enc = _pem(rsa_key, serialization.PrivateFormat.PKCS8,
-               serialization.BestAvailableEncryption(PASSWORD))
+    enc = _pem(
+        rsa_key, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(PASSWORD)
+    )
     wrong = b"wrong-passphrase-xyz"
     with pytest.raises(AuthenticationError, match="passphrase") as info:
         load_rsa_private_key(enc, wrong)
@@ -135,14 +148,17 @@ def test_not_a_key_or_not_rsa(rsa_key: rsa.RSAPrivateKey) -> None:
         load_rsa_private_key(ec_pem)
     with pytest.raises(PluginError):
         load_rsa_public_key(b"nope")
-    ec_pub = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ec_pub = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     with pytest.raises(PluginError, match="not an RSA"):
         load_rsa_public_key(ec_pub)
 
 
 def test_rsa_sha1_sign_and_verify(rsa_key: rsa.RSAPrivateKey) -> None:
-    msg = b"appId=1&bizContent={\"amount\":\"10.00\"}&timestamp=2024-01-01 00:00:00"
+    msg = b'appId=1&bizContent={"amount":"10.00"}&timestamp=2024-01-01 00:00:00'
     sig = rsa_sha1_sign(rsa_key, msg)
     raw_sig = base64.b64decode(sig, validate=True)
     assert len(raw_sig) == 256
@@ -165,8 +181,9 @@ def test_rsa_sha1_sign_and_verify(rsa_key: rsa.RSAPrivateKey) -> None:
 
 
 def test_header_signer_redacts() -> None:
-    s = HeaderSigner({"X-Tenant": "t1", "X-Token": Secret("tok-VALUE")},
-                     sensitive=frozenset({"X-Tenant-Key"}))
+    s = HeaderSigner(
+        {"X-Tenant": "t1", "X-Token": Secret("tok-VALUE")}, sensitive=frozenset({"X-Tenant-Key"})
+    )
     req = PreparedRequest("GET", "http://x", "/a")
     s.sign(req, 0.0)
     assert req.headers == {"X-Tenant": "t1", "X-Token": "tok-VALUE"}
@@ -313,12 +330,15 @@ async def test_bearer_signer_in_pipeline_recovers_once_from_401() -> None:
 
     transport = MockTransport(handler)
     async with Client(BearerFakex, profile(), transport=transport, retry=FAST_RETRY) as client:
-        assert client.hooks.credentials == {"Authorization": f"Bearer {REDACTED}",
-                                            "X-Client": "tests"}
+        assert client.hooks.credentials == {
+            "Authorization": f"Bearer {REDACTED}",
+            "X-Client": "tests",
+        }
         assert (await client.call("account.get", account_id="a1")) == {"account_id": "a1"}
         assert refreshes == [1]
         assert [r.headers["Authorization"] for r in transport.requests] == [
-            "Bearer access-1", "Bearer access-2"
+            "Bearer access-1",
+            "Bearer access-2",
         ]
         # a token the vendor keeps refusing is not retried forever
         transport.handler = lambda r: raw(envelope(None, code="50113", msg="revoked"), 401)

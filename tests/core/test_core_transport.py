@@ -108,12 +108,19 @@ async def test_redirects_are_not_followed(transport: AiohttpTransport) -> None:
     assert response.status == 302 and response.body == b""
 
 
-async def test_exact_bytes_and_headers_go_out(sandbox: FakexSandbox,
-                                              transport: AiohttpTransport) -> None:
+async def test_exact_bytes_and_headers_go_out(
+    sandbox: FakexSandbox, transport: AiohttpTransport
+) -> None:
     body = b'{"name":"abcd1"}'
     # a query with characters yarl would re-quote if it were allowed to
-    req = PreparedRequest("GET", sandbox.base_url or "", "/api/v1/ping",
-                          "a=b%2Fc&sp=x%20y&plus=%2B", {"X-Custom": "1"}, None)
+    req = PreparedRequest(
+        "GET",
+        sandbox.base_url or "",
+        "/api/v1/ping",
+        "a=b%2Fc&sp=x%20y&plus=%2B",
+        {"X-Custom": "1"},
+        None,
+    )
     response = await transport.send(req)
     assert response.status == 200
     entry = sandbox.journal.last()
@@ -122,15 +129,22 @@ async def test_exact_bytes_and_headers_go_out(sandbox: FakexSandbox,
     # our own agent string, not aiohttp's; no cookie or other credential added
     assert entry.headers["User-Agent"].startswith("brokerport/")
     assert "Cookie" not in entry.headers
-    post = PreparedRequest("POST", sandbox.base_url or "", "/api/v1/subaccounts", "",
-                           {"Content-Type": "application/json"}, body)
+    post = PreparedRequest(
+        "POST",
+        sandbox.base_url or "",
+        "/api/v1/subaccounts",
+        "",
+        {"Content-Type": "application/json"},
+        body,
+    )
     await transport.send(post)
     last = sandbox.journal.last()
     assert last is not None and last.body == body
 
 
-@pytest.mark.parametrize("base_url", ["fakex.example", "ftp://fakex.example", "http://",
-                                      "http://[::1"])
+@pytest.mark.parametrize(
+    "base_url", ["fakex.example", "ftp://fakex.example", "http://", "http://[::1"]
+)
 async def test_invalid_urls_are_never_sent(base_url: str, transport: AiohttpTransport) -> None:
     with pytest.raises(TransportFailure) as info:
         await transport.send(PreparedRequest("POST", base_url, "/x", body=b"{}"))
@@ -176,11 +190,18 @@ async def test_mock_transport_records_snapshots() -> None:
     assert seen[0] is mock.requests[0]
 
 
-async def test_malformed_header_is_refused_unsent(sandbox: FakexSandbox,
-                                                   transport: AiohttpTransport) -> None:
+async def test_malformed_header_is_refused_unsent(
+    sandbox: FakexSandbox, transport: AiohttpTransport
+) -> None:
     # a plugin bug (e.g. a signature from base64.encodebytes, which ends in "\n")
-    req = PreparedRequest("POST", sandbox.base_url or "", "/api/v1/subaccounts", "",
-                          {"X-FX-SIGN": "c2lnbmF0dXJl\n"}, b"{}")
+    req = PreparedRequest(
+        "POST",
+        sandbox.base_url or "",
+        "/api/v1/subaccounts",
+        "",
+        {"X-FX-SIGN": "c2lnbmF0dXJl\n"},
+        b"{}",
+    )
     with pytest.raises(TransportFailure) as info:
         await transport.send(req)
     assert info.value.kind == "connect" and not info.value.maybe_sent

@@ -111,13 +111,21 @@ class AcmeAdapter(Adapter):
     description = "Acme Prime (example plugin): sub-accounts and funding"
     # Exactly what the ports below implement; anything else raises NotSupported
     # before any I/O. Adapter.check_definition verifies this at import time.
-    operations = frozenset({
-        "subaccounts.create", "subaccounts.delete", "subaccounts.list",
-        "funding.balances", "funding.request_deposit", "funding.request_withdrawal",
-        "funding.deposit_history", "funding.withdrawal_history",
-    })
+    operations = frozenset(
+        {
+            "subaccounts.create",
+            "subaccounts.delete",
+            "subaccounts.list",
+            "funding.balances",
+            "funding.request_deposit",
+            "funding.request_withdrawal",
+            "funding.deposit_history",
+            "funding.withdrawal_history",
+        }
+    )
     ports: ClassVar[Mapping[str, type[Port]]] = {
-        "subaccounts": AcmeSubAccounts, "funding": AcmeFunding,
+        "subaccounts": AcmeSubAccounts,
+        "funding": AcmeFunding,
     }
     error_map = ACME_ERRORS
     sandbox = "acme"  # our entry in brokerport.sandboxes
@@ -135,8 +143,7 @@ class AcmeAdapter(Adapter):
         """``{"ok": true, "result": ...}`` -> result; ``{"ok": false, ...}`` -> VendorFault."""
         envelope = parse_json(response, vendor=self.name)  # numbers parse as Decimal
         if not isinstance(envelope, dict) or not isinstance(envelope.get("ok"), bool):
-            raise DecodeError("not an Acme envelope", vendor=self.name,
-                              http_status=response.status)
+            raise DecodeError("not an Acme envelope", vendor=self.name, http_status=response.status)
         if envelope["ok"]:
             return envelope.get("result")
         error = envelope.get("error")
@@ -144,7 +151,9 @@ class AcmeAdapter(Adapter):
             error = {}
         retry_after = response.headers.get("Retry-After")
         raise VendorFault(
-            error.get("code"), str(error.get("message", "")), http_status=response.status,
+            error.get("code"),
+            str(error.get("message", "")),
+            http_status=response.status,
             retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
         )
 

@@ -36,8 +36,10 @@ class BrokenAcmeAdapter(AcmeAdapter):
     @classmethod
     def build_catalog(cls) -> Catalog:
         good = super().build_catalog()
-        endpoints = [attrs.evolve(ep, idempotent=True) if name == "funding.withdraw" else ep
-                     for name, ep in good.items()]  # BUG 2: a non-idempotent write marked safe
+        endpoints = [
+            attrs.evolve(ep, idempotent=True) if name == "funding.withdraw" else ep
+            for name, ep in good.items()
+        ]  # BUG 2: a non-idempotent write marked safe
         return Catalog(good.vendor, endpoints)
 
     def ports_for(self, client: Client) -> dict[str, Port]:

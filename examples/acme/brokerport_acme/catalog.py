@@ -59,46 +59,81 @@ HISTORY_FILTERS = (
 
 
 def build_catalog() -> Catalog:
-    return Catalog("acme", [
-        # ----------------------------------------------------- sub-accounts
-        Endpoint(
-            "subaccount.create", "POST", "/v1/subaccounts",
-            params=(Param("name", required=True, rules=(SUBACCOUNT_NAME,)),
-                    Param("label", rules=(max_len(64),))),
-            rate_limit=WRITES,
-            # POST defaults to idempotent=False: a lost answer becomes UnknownOutcome.
-            reconcile="GET /v1/subaccounts/{name} tells whether it was created",
-        ),
-        Endpoint("subaccount.delete", "DELETE", "/v1/subaccounts/{name}",
-                 params=(NAME_IN_PATH,), rate_limit=WRITES),
-        Endpoint("subaccount.list", "GET", "/v1/subaccounts", params=PAGING, rate_limit=READS),
-        Endpoint("subaccount.get", "GET", "/v1/subaccounts/{name}",
-                 params=(NAME_IN_PATH,), rate_limit=READS),
-        # ------------------------------------------------------------ funding
-        Endpoint(
-            "funding.deposit", "POST", "/v1/deposits", params=MONEY_MOVE, rate_limit=WRITES,
-            # The pipeline mints client_ref once per logical call (unless the host
-            # gave one) and reuses it on every retry ...
-            idempotency_param="client_ref",
-            # ... and Acme de-duplicates deposits by client_ref, so resending is safe.
-            idempotent=True,
-        ),
-        Endpoint(
-            "funding.withdraw", "POST", "/v1/withdrawals", params=MONEY_MOVE, rate_limit=WRITES,
-            # Acme does NOT de-duplicate withdrawals: never resend one. client_ref is
-            # still minted, so a host facing UnknownOutcome can look the withdrawal up.
-            idempotency_param="client_ref",
-            idempotent=False,
-            reconcile="GET /v1/withdrawals?client_ref=<key> before trying again",
-        ),
-        Endpoint("funding.deposits", "GET", "/v1/deposits", params=HISTORY_FILTERS,
-                 rate_limit=READS),
-        Endpoint("funding.withdrawals", "GET", "/v1/withdrawals", params=HISTORY_FILTERS,
-                 rate_limit=READS),
-        Endpoint(
-            "funding.balances", "GET", "/v1/balances",
-            params=(Param("account", "query", required=True, rules=(SUBACCOUNT_NAME,)),
-                    Param("currency", "query", rules=(CURRENCY,))),
-            rate_limit=READS,
-        ),
-    ])
+    return Catalog(
+        "acme",
+        [
+            # ----------------------------------------------------- sub-accounts
+            Endpoint(
+                "subaccount.create",
+                "POST",
+                "/v1/subaccounts",
+                params=(
+                    Param("name", required=True, rules=(SUBACCOUNT_NAME,)),
+                    Param("label", rules=(max_len(64),)),
+                ),
+                rate_limit=WRITES,
+                # POST defaults to idempotent=False: a lost answer becomes UnknownOutcome.
+                reconcile="GET /v1/subaccounts/{name} tells whether it was created",
+            ),
+            Endpoint(
+                "subaccount.delete",
+                "DELETE",
+                "/v1/subaccounts/{name}",
+                params=(NAME_IN_PATH,),
+                rate_limit=WRITES,
+            ),
+            Endpoint("subaccount.list", "GET", "/v1/subaccounts", params=PAGING, rate_limit=READS),
+            Endpoint(
+                "subaccount.get",
+                "GET",
+                "/v1/subaccounts/{name}",
+                params=(NAME_IN_PATH,),
+                rate_limit=READS,
+            ),
+            # ------------------------------------------------------------ funding
+            Endpoint(
+                "funding.deposit",
+                "POST",
+                "/v1/deposits",
+                params=MONEY_MOVE,
+                rate_limit=WRITES,
+                # The pipeline mints client_ref once per logical call (unless the host
+                # gave one) and reuses it on every retry ...
+                idempotency_param="client_ref",
+                # ... and Acme de-duplicates deposits by client_ref, so resending is safe.
+                idempotent=True,
+            ),
+            Endpoint(
+                "funding.withdraw",
+                "POST",
+                "/v1/withdrawals",
+                params=MONEY_MOVE,
+                rate_limit=WRITES,
+                # Acme does NOT de-duplicate withdrawals: never resend one. client_ref is
+                # still minted, so a host facing UnknownOutcome can look the withdrawal up.
+                idempotency_param="client_ref",
+                idempotent=False,
+                reconcile="GET /v1/withdrawals?client_ref=<key> before trying again",
+            ),
+            Endpoint(
+                "funding.deposits", "GET", "/v1/deposits", params=HISTORY_FILTERS, rate_limit=READS
+            ),
+            Endpoint(
+                "funding.withdrawals",
+                "GET",
+                "/v1/withdrawals",
+                params=HISTORY_FILTERS,
+                rate_limit=READS,
+            ),
+            Endpoint(
+                "funding.balances",
+                "GET",
+                "/v1/balances",
+                params=(
+                    Param("account", "query", required=True, rules=(SUBACCOUNT_NAME,)),
+                    Param("currency", "query", rules=(CURRENCY,)),
+                ),
+                rate_limit=READS,
+            ),
+        ],
+    )

@@ -37,8 +37,11 @@ class Fail(Exception):
 
 
 def error(status: int, code: str, message: str, **headers: str) -> web.Response:
-    return json_response({"ok": False, "error": {"code": code, "message": message}},
-                         status=status, headers=headers or None)
+    return json_response(
+        {"ok": False, "error": {"code": code, "message": message}},
+        status=status,
+        headers=headers or None,
+    )
 
 
 def money(value: Decimal) -> str:
@@ -51,11 +54,18 @@ Handler = Callable[[web.Request, dict[str, Any]], Any]
 class AcmeSandbox(Sandbox):
     vendor = "acme"
 
-    def __init__(self, *, api_key: str = "acme-sandbox-key",
-                 secret_key: str = "acme-sandbox-secret", read_only: bool = False,
-                 clock: SandboxClock | None = None, enforce_rate_limits: bool = True) -> None:
-        super().__init__(AcmeAdapter.catalog(), clock=clock,
-                         enforce_rate_limits=enforce_rate_limits)
+    def __init__(
+        self,
+        *,
+        api_key: str = "acme-sandbox-key",
+        secret_key: str = "acme-sandbox-secret",
+        read_only: bool = False,
+        clock: SandboxClock | None = None,
+        enforce_rate_limits: bool = True,
+    ) -> None:
+        super().__init__(
+            AcmeAdapter.catalog(), clock=clock, enforce_rate_limits=enforce_rate_limits
+        )
         self.api_key, self.secret_key, self.read_only = api_key, secret_key, read_only
         self.reset()
         # One route per catalog endpoint: method and path come from the catalog.
@@ -84,8 +94,9 @@ class AcmeSandbox(Sandbox):
         self.records: list[dict[str, Any]] = []  # deposits and withdrawals, oldest first
         self.ids = itertools.count(1)
 
-    def authenticate(self, request: web.Request, endpoint: Endpoint,
-                     body: bytes) -> web.StreamResponse | None:
+    def authenticate(
+        self, request: web.Request, endpoint: Endpoint, body: bytes
+    ) -> web.StreamResponse | None:
         h = request.headers
         if h.get("X-Acme-Key") != self.api_key:
             return error(401, "ACME-2002", "unknown API key")
@@ -93,8 +104,13 @@ class AcmeSandbox(Sandbox):
         if not timestamp.isdigit() or abs(int(timestamp) - self.clock.now_ms()) > STALE_AFTER_MS:
             return error(401, "ACME-2003", "timestamp outside the 10 s window")
         # Rebuild the string to sign from what actually arrived: raw path + raw query + body.
-        arrived = PreparedRequest(request.method, "", request.rel_url.raw_path,
-                                  request.rel_url.raw_query_string, body=body)
+        arrived = PreparedRequest(
+            request.method,
+            "",
+            request.rel_url.raw_path,
+            request.rel_url.raw_query_string,
+            body=body,
+        )
         expected = hmac_sha256_hex(self.secret_key, string_to_sign(timestamp, arrived))
         if not verify_digest(expected, h.get("X-Acme-Signature")):  # hmac.compare_digest
             return error(401, "ACME-2001", "signature mismatch")
@@ -156,8 +172,11 @@ class AcmeSandbox(Sandbox):
         if p["name"] in self.subaccounts:
             raise Fail(409, "ACME-4090", f"sub-account {p['name']!r} already exists")
         self.subaccounts[p["name"]] = sub = {
-            "id": f"sa-{next(self.ids):06d}", "name": p["name"], "label": p.get("label"),
-            "status": "active", "created_at": self.clock.now_ms(),
+            "id": f"sa-{next(self.ids):06d}",
+            "name": p["name"],
+            "label": p.get("label"),
+            "status": "active",
+            "created_at": self.clock.now_ms(),
         }
         self.mark_effect(request)
         return sub
@@ -194,17 +213,26 @@ class AcmeSandbox(Sandbox):
         key = (p["account"], p["currency"])
         self.money[key] = self.money.get(key, Decimal(0)) + delta
         record = {
-            "id": f"{kind[:3]}-{next(self.ids):06d}", "type": kind, "account": p["account"],
-            "amount": money(abs(delta)), "currency": p["currency"], "client_ref": p["client_ref"],
-            "status": "completed", "created_at": self.clock.now_ms(),
+            "id": f"{kind[:3]}-{next(self.ids):06d}",
+            "type": kind,
+            "account": p["account"],
+            "amount": money(abs(delta)),
+            "currency": p["currency"],
+            "client_ref": p["client_ref"],
+            "status": "completed",
+            "created_at": self.clock.now_ms(),
         }
         self.records.append(record)
         self.mark_effect(request)
         return record
 
     def history(self, kind: str, p: dict[str, Any]) -> Any:
-        found = [r for r in self.records if r["type"] == kind and all(
-            p.get(f) in (None, r[f]) for f in ("account", "currency", "client_ref"))]
+        found = [
+            r
+            for r in self.records
+            if r["type"] == kind
+            and all(p.get(f) in (None, r[f]) for f in ("account", "currency", "client_ref"))
+        ]
         return self.page(found, p)
 
     def balances(self, request: web.Request, p: dict[str, Any]) -> Any:

@@ -37,7 +37,8 @@ class AcmeSamples(Samples):
         if not found.items:
             await self.client.subaccounts.create(m.CreateSubAccount(name=funds))
             ticket = await self.client.funding.request_deposit(
-                m.DepositRequest(account_id=funds, amount=Decimal("1000.00"), currency="USD"))
+                m.DepositRequest(account_id=funds, amount=Decimal("1000.00"), currency="USD")
+            )
             self.prepared.add(ticket.deposit_id)
 
     def create_subaccount(self, n: int) -> m.CreateSubAccount:
@@ -47,8 +48,7 @@ class AcmeSamples(Samples):
         return f"funds{self.tag}"
 
     def deposit(self, account_id: str, n: int = 0) -> m.DepositRequest:
-        return m.DepositRequest(account_id=account_id, amount=Decimal("10.25") + n,
-                                currency="USD")
+        return m.DepositRequest(account_id=account_id, amount=Decimal("10.25") + n, currency="USD")
 
     def withdrawal(self, account_id: str, n: int = 0) -> m.WithdrawalRequest:
         return m.WithdrawalRequest(account_id=account_id, amount=Decimal("1.10"), currency="USD")
@@ -67,41 +67,87 @@ class AcmeSamples(Samples):
             withdrawals.add(str(ticket.withdrawal_id))
         query = m.FundingHistoryQuery(account_id=account, limit=2)
         return [
-            PagedCase("subaccounts.list", c.subaccounts.list, m.ListSubAccounts(limit=2),
-                      frozenset(names), lambda s: s.name),
+            PagedCase(
+                "subaccounts.list",
+                c.subaccounts.list,
+                m.ListSubAccounts(limit=2),
+                frozenset(names),
+                lambda s: s.name,
+            ),
             # a fresh sandbox per test: the funding account's whole history is known
-            PagedCase("funding.deposit_history", c.funding.deposit_history, query,
-                      frozenset(deposits | self.prepared), lambda r: r.record_id),
-            PagedCase("funding.withdrawal_history", c.funding.withdrawal_history, query,
-                      frozenset(withdrawals), lambda r: r.record_id),
+            PagedCase(
+                "funding.deposit_history",
+                c.funding.deposit_history,
+                query,
+                frozenset(deposits | self.prepared),
+                lambda r: r.record_id,
+            ),
+            PagedCase(
+                "funding.withdrawal_history",
+                c.funding.withdrawal_history,
+                query,
+                frozenset(withdrawals),
+                lambda r: r.record_id,
+            ),
         ]
 
     def invalid_cases(self) -> list[InvalidCase]:
         account = self.funding_account()
         return [
-            InvalidCase("subaccounts.create", lambda c: c.subaccounts.create(
-                m.CreateSubAccount(name="Not_Valid")), "names are lower-case letters/digits"),
-            InvalidCase("subaccounts.list", lambda c: c.subaccounts.list(
-                m.ListSubAccounts(limit=51)), "page size is at most 50"),
-            InvalidCase("funding.request_deposit", lambda c: c.funding.request_deposit(
-                m.DepositRequest(account_id=account, amount=Decimal("1.005"), currency="USD")),
-                "amounts have at most 2 decimals"),
-            InvalidCase("funding.request_withdrawal", lambda c: c.funding.request_withdrawal(
-                m.WithdrawalRequest(account_id=account, amount=Decimal("1"), currency="usd")),
-                "currencies are 3 upper-case letters"),
+            InvalidCase(
+                "subaccounts.create",
+                lambda c: c.subaccounts.create(m.CreateSubAccount(name="Not_Valid")),
+                "names are lower-case letters/digits",
+            ),
+            InvalidCase(
+                "subaccounts.list",
+                lambda c: c.subaccounts.list(m.ListSubAccounts(limit=51)),
+                "page size is at most 50",
+            ),
+            InvalidCase(
+                "funding.request_deposit",
+                lambda c: c.funding.request_deposit(
+                    m.DepositRequest(account_id=account, amount=Decimal("1.005"), currency="USD")
+                ),
+                "amounts have at most 2 decimals",
+            ),
+            InvalidCase(
+                "funding.request_withdrawal",
+                lambda c: c.funding.request_withdrawal(
+                    m.WithdrawalRequest(account_id=account, amount=Decimal("1"), currency="usd")
+                ),
+                "currencies are 3 upper-case letters",
+            ),
         ]
 
     def error_cases(self) -> list[ErrorCase]:
         account = self.funding_account()
         return [
-            ErrorCase("unknown sub-account", "subaccounts.delete", lambda c: c.subaccounts.delete(
-                m.SubAccountRef(name=f"nosuch{self.tag}")), NotFound, "ACME-4040"),
-            ErrorCase("duplicate sub-account", "subaccounts.create", lambda c: c.subaccounts.create(
-                m.CreateSubAccount(name=account)), Conflict, "ACME-4090"),
-            ErrorCase("withdraw too much", "funding.request_withdrawal",
-                      lambda c: c.funding.request_withdrawal(m.WithdrawalRequest(
-                          account_id=account, amount=Decimal("99999999"), currency="USD")),
-                      InsufficientFunds, "ACME-4220"),
+            ErrorCase(
+                "unknown sub-account",
+                "subaccounts.delete",
+                lambda c: c.subaccounts.delete(m.SubAccountRef(name=f"nosuch{self.tag}")),
+                NotFound,
+                "ACME-4040",
+            ),
+            ErrorCase(
+                "duplicate sub-account",
+                "subaccounts.create",
+                lambda c: c.subaccounts.create(m.CreateSubAccount(name=account)),
+                Conflict,
+                "ACME-4090",
+            ),
+            ErrorCase(
+                "withdraw too much",
+                "funding.request_withdrawal",
+                lambda c: c.funding.request_withdrawal(
+                    m.WithdrawalRequest(
+                        account_id=account, amount=Decimal("99999999"), currency="USD"
+                    )
+                ),
+                InsufficientFunds,
+                "ACME-4220",
+            ),
         ]
 
     def read_call(self) -> tuple[str, dict[str, Any]]:

@@ -30,7 +30,8 @@ def usd(text: str) -> Decimal:
 async def funded(client: Client, name: str = "desk1", amount: str = "100.00") -> None:
     await client.subaccounts.create(m.CreateSubAccount(name=name))
     await client.funding.request_deposit(
-        m.DepositRequest(account_id=name, amount=usd(amount), currency="USD"))
+        m.DepositRequest(account_id=name, amount=usd(amount), currency="USD")
+    )
 
 
 # ------------------------------------------------------------------ signing
@@ -53,16 +54,16 @@ def test_signer_signs_the_exact_bytes() -> None:
     assert "key-1" not in repr(signer.redacted())
 
 
-async def test_signature_covers_what_went_on_the_wire(
-    client: Client, sandbox: AcmeSandbox
-) -> None:
+async def test_signature_covers_what_went_on_the_wire(client: Client, sandbox: AcmeSandbox) -> None:
     await client.subaccounts.list(m.ListSubAccounts(limit=5))
     await client.subaccounts.create(m.CreateSubAccount(name="desk1", label="déjà vu"))
     for entry in sandbox.journal:
         sent = PreparedRequest(entry.method, "", entry.path, entry.query, body=entry.body)
-        expected = hmac.new(b"acme-sandbox-secret",
-                            string_to_sign(entry.headers["X-Acme-Timestamp"], sent),
-                            hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            b"acme-sandbox-secret",
+            string_to_sign(entry.headers["X-Acme-Timestamp"], sent),
+            hashlib.sha256,
+        ).hexdigest()
         assert entry.headers["X-Acme-Signature"] == expected
         assert entry.status == 200
 
@@ -72,11 +73,15 @@ async def test_tampered_request_is_rejected(client: Client, sandbox: AcmeSandbox
     entry = sandbox.journal.for_endpoint("funding.deposit")[-1]
     tampered = entry.body.replace(b'"100.00"', b'"900.00"')
     assert tampered != entry.body
-    headers = {k: v for k, v in entry.headers.items()
-               if k.lower() not in ("host", "content-length")}
-    async with aiohttp.ClientSession() as http, http.post(
-        URL(f"{sandbox.base_url}{entry.path}", encoded=True), data=tampered, headers=headers
-    ) as response:
+    headers = {
+        k: v for k, v in entry.headers.items() if k.lower() not in ("host", "content-length")
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            URL(f"{sandbox.base_url}{entry.path}", encoded=True), data=tampered, headers=headers
+        ) as response,
+    ):
         answer = json.loads(await response.read())
     assert response.status == 401
     assert answer == {"ok": False, "error": {"code": "ACME-2001", "message": "signature mismatch"}}
@@ -106,8 +111,10 @@ async def test_pagination_across_pages(client: Client) -> None:
             break
         request = m.ListSubAccounts(limit=3, cursor=page.next_cursor)
     assert sizes == [3, 3, 1] and seen == names
-    walked = [s.name async for s in brokerport.paginate(client.subaccounts.list,
-                                                        m.ListSubAccounts(limit=2))]
+    walked = [
+        s.name
+        async for s in brokerport.paginate(client.subaccounts.list, m.ListSubAccounts(limit=2))
+    ]
     assert walked == names
 
 
@@ -115,9 +122,11 @@ async def test_deposit_withdrawal_history_round_trip() -> None:
     async with brokerport.connect("acme") as client:  # the embedded sandbox
         await client.subaccounts.create(m.CreateSubAccount(name="desk1"))
         ticket = await client.funding.request_deposit(
-            m.DepositRequest(account_id="desk1", amount=usd("100.25"), currency="USD"))
+            m.DepositRequest(account_id="desk1", amount=usd("100.25"), currency="USD")
+        )
         out = await client.funding.request_withdrawal(
-            m.WithdrawalRequest(account_id="desk1", amount=usd("40.10"), currency="USD"))
+            m.WithdrawalRequest(account_id="desk1", amount=usd("40.10"), currency="USD")
+        )
 
         deposits = await client.funding.deposit_history(m.FundingHistoryQuery(account_id="desk1"))
         [record] = deposits.items
@@ -126,9 +135,9 @@ async def test_deposit_withdrawal_history_round_trip() -> None:
         assert record.created_at is not None and record.created_at.tzinfo is not None
         assert record.raw["client_ref"]  # the vendor object is kept
         withdrawals = await client.funding.withdrawal_history(
-            m.FundingHistoryQuery(account_id="desk1", currency="USD"))
-        assert [(r.record_id, r.amount) for r in withdrawals] == [
-            (out.withdrawal_id, usd("40.10"))]
+            m.FundingHistoryQuery(account_id="desk1", currency="USD")
+        )
+        assert [(r.record_id, r.amount) for r in withdrawals] == [(out.withdrawal_id, usd("40.10"))]
         [balance] = await client.funding.balances(m.GetBalances(account_id="desk1"))
         assert (balance.currency, balance.total) == ("USD", usd("60.15"))
         assert isinstance(balance.total, Decimal)
@@ -137,20 +146,38 @@ async def test_deposit_withdrawal_history_round_trip() -> None:
 # ------------------------------------------------------------ bad input
 
 
-@pytest.mark.parametrize(("call", "field"), [
-    (lambda c: c.funding.request_deposit(m.DepositRequest(
-        account_id="desk1", amount=Decimal("1.005"), currency="USD")), "amount"),
-    (lambda c: c.funding.request_withdrawal(m.WithdrawalRequest(
-        account_id="desk1", amount=Decimal("10"), currency="usd")), "currency"),
-    (lambda c: c.funding.request_deposit(m.DepositRequest(
-        account_id="desk1", amount=Decimal("10"))), "currency"),  # Acme requires it
-    (lambda c: c.subaccounts.create(m.CreateSubAccount(name="ab")), "name"),
-    (lambda c: c.subaccounts.create(m.CreateSubAccount(name="Desk_1")), "name"),
-    (lambda c: c.subaccounts.delete(m.SubAccountRef(name="x" * 25)), "name"),
-    (lambda c: c.subaccounts.list(m.ListSubAccounts(limit=51)), "limit"),
-    (lambda c: c.call("funding.deposit", account="desk1", amount=1.5, currency="USD"), "amount"),
-    (lambda c: c.call("subaccount.get", name="desk1", extra="x"), "extra"),
-])
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (
+            lambda c: c.funding.request_deposit(
+                m.DepositRequest(account_id="desk1", amount=Decimal("1.005"), currency="USD")
+            ),
+            "amount",
+        ),
+        (
+            lambda c: c.funding.request_withdrawal(
+                m.WithdrawalRequest(account_id="desk1", amount=Decimal("10"), currency="usd")
+            ),
+            "currency",
+        ),
+        (
+            lambda c: c.funding.request_deposit(
+                m.DepositRequest(account_id="desk1", amount=Decimal("10"))
+            ),
+            "currency",
+        ),  # Acme requires it
+        (lambda c: c.subaccounts.create(m.CreateSubAccount(name="ab")), "name"),
+        (lambda c: c.subaccounts.create(m.CreateSubAccount(name="Desk_1")), "name"),
+        (lambda c: c.subaccounts.delete(m.SubAccountRef(name="x" * 25)), "name"),
+        (lambda c: c.subaccounts.list(m.ListSubAccounts(limit=51)), "limit"),
+        (
+            lambda c: c.call("funding.deposit", account="desk1", amount=1.5, currency="USD"),
+            "amount",
+        ),
+        (lambda c: c.call("subaccount.get", name="desk1", extra="x"), "extra"),
+    ],
+)
 async def test_rule_violations_never_reach_the_wire(
     client: Client, sandbox: AcmeSandbox, call: Any, field: str
 ) -> None:
@@ -166,29 +193,34 @@ async def test_unsupported_filters_are_refused_not_ignored(
     with pytest.raises(brokerport.InvalidRequest, match="status"):
         await client.funding.deposit_history(m.FundingHistoryQuery(status="completed"))
     with pytest.raises(brokerport.NotSupported):
-        await client.funding.transfer(m.TransferRequest(
-            from_account="a", to_account="b", amount=Decimal(1)))
+        await client.funding.transfer(
+            m.TransferRequest(from_account="a", to_account="b", amount=Decimal(1))
+        )
     assert len(sandbox.journal) == 0
 
 
 # ----------------------------------------------------------- error mapping
 
 
-@pytest.mark.parametrize(("code", "status", "expected"), [
-    ("ACME-1001", 400, brokerport.InvalidRequest),
-    ("ACME-2001", 401, brokerport.AuthenticationError),
-    ("ACME-2002", 401, brokerport.AuthenticationError),
-    ("ACME-2003", 401, brokerport.AuthenticationError),
-    ("ACME-2100", 403, brokerport.PermissionDenied),
-    ("ACME-4040", 404, brokerport.NotFound),
-    ("ACME-4090", 409, brokerport.Conflict),
-    ("ACME-4220", 422, brokerport.InsufficientFunds),
-    ("ACME-4290", 429, brokerport.RateLimited),
-    ("ACME-5000", 500, brokerport.VendorUnavailable),
-])
+@pytest.mark.parametrize(
+    ("code", "status", "expected"),
+    [
+        ("ACME-1001", 400, brokerport.InvalidRequest),
+        ("ACME-2001", 401, brokerport.AuthenticationError),
+        ("ACME-2002", 401, brokerport.AuthenticationError),
+        ("ACME-2003", 401, brokerport.AuthenticationError),
+        ("ACME-2100", 403, brokerport.PermissionDenied),
+        ("ACME-4040", 404, brokerport.NotFound),
+        ("ACME-4090", 409, brokerport.Conflict),
+        ("ACME-4220", 422, brokerport.InsufficientFunds),
+        ("ACME-4290", 429, brokerport.RateLimited),
+        ("ACME-5000", 500, brokerport.VendorUnavailable),
+    ],
+)
 def test_error_map(code: str, status: int, expected: type[Exception]) -> None:
-    error = ACME_ERRORS.error(VendorFault(code, "msg", http_status=status),
-                              vendor="acme", endpoint="x")
+    error = ACME_ERRORS.error(
+        VendorFault(code, "msg", http_status=status), vendor="acme", endpoint="x"
+    )
     assert type(error) is expected
     assert (error.vendor_code, error.http_status, error.vendor_message) == (code, status, "msg")
 
@@ -197,18 +229,34 @@ async def test_vendor_errors_arrive_typed(client: Client, sandbox: AcmeSandbox) 
     await funded(client, amount="5.00")
     c = client
     cases: list[tuple[Any, type[brokerport.BrokerportError], str]] = [
-        (lambda: c.subaccounts.delete(m.SubAccountRef(name="nobody")), brokerport.NotFound,
-         "ACME-4040"),
-        (lambda: c.subaccounts.create(m.CreateSubAccount(name="desk1")), brokerport.Conflict,
-         "ACME-4090"),
-        (lambda: c.subaccounts.delete(m.SubAccountRef(name="desk1")), brokerport.Conflict,
-         "ACME-4090"),  # it still holds funds
-        (lambda: c.funding.request_withdrawal(m.WithdrawalRequest(
-            account_id="desk1", amount=usd("5.01"), currency="USD")),
-         brokerport.InsufficientFunds, "ACME-4220"),
+        (
+            lambda: c.subaccounts.delete(m.SubAccountRef(name="nobody")),
+            brokerport.NotFound,
+            "ACME-4040",
+        ),
+        (
+            lambda: c.subaccounts.create(m.CreateSubAccount(name="desk1")),
+            brokerport.Conflict,
+            "ACME-4090",
+        ),
+        (
+            lambda: c.subaccounts.delete(m.SubAccountRef(name="desk1")),
+            brokerport.Conflict,
+            "ACME-4090",
+        ),  # it still holds funds
+        (
+            lambda: c.funding.request_withdrawal(
+                m.WithdrawalRequest(account_id="desk1", amount=usd("5.01"), currency="USD")
+            ),
+            brokerport.InsufficientFunds,
+            "ACME-4220",
+        ),
         # the client cannot know a cursor is bad; the vendor says so
-        (lambda: c.call("subaccount.list", cursor="bm90LWEtbnVtYmVy"),
-         brokerport.InvalidRequest, "ACME-1001"),
+        (
+            lambda: c.call("subaccount.list", cursor="bm90LWEtbnVtYmVy"),
+            brokerport.InvalidRequest,
+            "ACME-1001",
+        ),
     ]
     for call, expected, code in cases:
         with pytest.raises(expected) as info:
@@ -223,17 +271,23 @@ async def test_vendor_errors_arrive_typed(client: Client, sandbox: AcmeSandbox) 
     assert len(sandbox.journal) == before + 3  # a read is retried
 
 
-@pytest.mark.parametrize(("credentials", "advance", "code"), [
-    ({"secret_key": "wrong-secret"}, 0, "ACME-2001"),
-    ({"api_key": "who-is-this"}, 0, "ACME-2002"),
-    ({}, 30, "ACME-2003"),  # the vendor's clock is 30 s ahead of ours
-])
+@pytest.mark.parametrize(
+    ("credentials", "advance", "code"),
+    [
+        ({"secret_key": "wrong-secret"}, 0, "ACME-2001"),
+        ({"api_key": "who-is-this"}, 0, "ACME-2002"),
+        ({}, 30, "ACME-2003"),  # the vendor's clock is 30 s ahead of ours
+    ],
+)
 async def test_authentication_failures(
     sandbox: AcmeSandbox, credentials: dict[str, str], advance: float, code: str
 ) -> None:
     sandbox.clock.advance(advance)
-    profile = brokerport.Profile(vendor="acme", base_url=sandbox.base_url,
-                                 credentials={**sandbox.credentials(), **credentials})
+    profile = brokerport.Profile(
+        vendor="acme",
+        base_url=sandbox.base_url,
+        credentials={**sandbox.credentials(), **credentials},
+    )
     async with Client(AcmeAdapter, profile) as client:
         with pytest.raises(brokerport.AuthenticationError) as info:
             await client.subaccounts.list(m.ListSubAccounts())
@@ -252,9 +306,10 @@ async def test_read_only_key_is_permission_denied() -> None:
 async def test_sandbox_rate_limit_answers_with_its_own_envelope(sandbox: AcmeSandbox) -> None:
     # Two clients on one key, each with its own limiter: together they overrun
     # the 5/s write bucket (share one LimiterRegistry to avoid exactly this).
-    async with Client(AcmeAdapter, sandbox.profile()) as a, Client(
-        AcmeAdapter, sandbox.profile(), retry=RetryPolicy(max_attempts=1)
-    ) as b:
+    async with (
+        Client(AcmeAdapter, sandbox.profile()) as a,
+        Client(AcmeAdapter, sandbox.profile(), retry=RetryPolicy(max_attempts=1)) as b,
+    ):
         for i in range(5):
             await a.subaccounts.create(m.CreateSubAccount(name=f"desk{i}"))
         with pytest.raises(brokerport.RateLimited) as info:
@@ -276,7 +331,8 @@ async def test_idempotency_key_is_minted_once(client: Client, sandbox: AcmeSandb
     await client.subaccounts.create(m.CreateSubAccount(name="desk1"))
     sandbox.faults.add("status", "funding.deposit", status=503)  # the first attempt fails
     ticket = await client.funding.request_deposit(
-        m.DepositRequest(account_id="desk1", amount=usd("10.00"), currency="USD"))
+        m.DepositRequest(account_id="desk1", amount=usd("10.00"), currency="USD")
+    )
 
     sent = sandbox.journal.for_endpoint("funding.deposit")
     assert [e.status for e in sent] == [503, 200]  # retried: deposits are de-duplicated
@@ -287,9 +343,14 @@ async def test_idempotency_key_is_minted_once(client: Client, sandbox: AcmeSandb
 
     # A host may bring its own key; resending it is harmless.
     for _ in range(2):
-        again = await client.funding.request_deposit(m.DepositRequest(
-            account_id="desk1", amount=usd("10.00"), currency="USD",
-            extra={"client_ref": "order-42"}))
+        again = await client.funding.request_deposit(
+            m.DepositRequest(
+                account_id="desk1",
+                amount=usd("10.00"),
+                currency="USD",
+                extra={"client_ref": "order-42"},
+            )
+        )
     assert again.raw["client_ref"] == "order-42"
     assert len(sandbox.journal.effects("funding.deposit")) == 2
 
@@ -301,7 +362,8 @@ async def test_lost_withdrawal_is_unknown_outcome_with_its_key(
     sandbox.faults.add("lost", "funding.withdraw")  # applied, then the answer is lost
     with pytest.raises(brokerport.UnknownOutcome) as info:
         await client.funding.request_withdrawal(
-            m.WithdrawalRequest(account_id="desk1", amount=usd("30.00"), currency="USD"))
+            m.WithdrawalRequest(account_id="desk1", amount=usd("30.00"), currency="USD")
+        )
     [sent] = sandbox.journal.for_endpoint("funding.withdraw")  # never resent
     key = info.value.idempotency_key
     assert key == _client_ref(sent.body)
@@ -309,5 +371,6 @@ async def test_lost_withdrawal_is_unknown_outcome_with_its_key(
 
     # Reconcile: look the withdrawal up by its key.
     found = await client.funding.withdrawal_history(
-        m.FundingHistoryQuery(account_id="desk1", extra={"client_ref": key}))
+        m.FundingHistoryQuery(account_id="desk1", extra={"client_ref": key})
+    )
     assert [r.amount for r in found] == [usd("30.00")]

@@ -50,7 +50,8 @@ async def test_kit_catches_an_ungated_undeclared_operation(
 ) -> None:
     client, _, broken = pair
     contract = Kit().test_undeclared_operations_raise_not_supported_without_io(
-        brokerport_client=client, brokerport_sandbox=sandbox)
+        brokerport_client=client, brokerport_sandbox=sandbox
+    )
     if broken:
         with pytest.raises(AssertionError, match=r"subaccounts\.delete"):
             await contract
@@ -63,7 +64,8 @@ async def test_kit_catches_a_retried_write(
 ) -> None:
     client, samples, broken = pair
     contract = Kit().test_lost_write_is_unknown_outcome_never_repeated(
-        brokerport_client=client, samples=samples, brokerport_sandbox=sandbox)
+        brokerport_client=client, samples=samples, brokerport_sandbox=sandbox
+    )
     if broken:
         with pytest.raises(AssertionError, match="must be a write"):
             await contract
@@ -83,11 +85,13 @@ async def test_harm_lost_withdrawal_is_paid_twice(sandbox: AcmeSandbox) -> None:
     async with Client(BrokenAcmeAdapter, sandbox.profile()) as client:
         await client.subaccounts.create(m.CreateSubAccount(name="desk1"))
         await client.funding.request_deposit(
-            m.DepositRequest(account_id="desk1", amount=Decimal("100"), currency="USD"))
+            m.DepositRequest(account_id="desk1", amount=Decimal("100"), currency="USD")
+        )
         sandbox.faults.add("lost", "funding.withdraw")
         # The good adapter raises UnknownOutcome here; the broken one resends.
         await client.funding.request_withdrawal(
-            m.WithdrawalRequest(account_id="desk1", amount=Decimal("30"), currency="USD"))
+            m.WithdrawalRequest(account_id="desk1", amount=Decimal("30"), currency="USD")
+        )
         [balance] = await client.funding.balances(m.GetBalances(account_id="desk1"))
     assert len(sandbox.journal.effects("funding.withdraw")) == 2
     assert balance.total == Decimal("40")  # 30 asked for, 60 gone

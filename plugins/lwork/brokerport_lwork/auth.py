@@ -61,9 +61,9 @@ class LworkSigner(HeaderSigner):
         return "LworkSigner(...)"
 
 
-def format_amounts(endpoint: str, params: Mapping[str, Any], *, vendor: str = "lwork") -> dict[
-    str, Any
-]:
+def format_amounts(
+    endpoint: str, params: Mapping[str, Any], *, vendor: str = "lwork"
+) -> dict[str, Any]:
     """``params`` with every amount of ``endpoint`` as a string with exactly two decimals.
 
     More than two decimals raises :class:`InvalidRequest`: an amount is never
@@ -80,7 +80,9 @@ def format_amounts(endpoint: str, params: Mapping[str, Any], *, vendor: str = "l
             continue
         if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, str, int)):
             raise InvalidRequest(
-                f"{name}: pass a Decimal or a decimal string", field=name, vendor=vendor,
+                f"{name}: pass a Decimal or a decimal string",
+                field=name,
+                vendor=vendor,
                 endpoint=endpoint,
             )
         try:
@@ -89,7 +91,9 @@ def format_amounts(endpoint: str, params: Mapping[str, Any], *, vendor: str = "l
         except (InvalidOperation, ValueError):
             raise InvalidRequest(
                 f"{name}: lwork amounts have at most two decimal places and are never rounded",
-                field=name, vendor=vendor, endpoint=endpoint,
+                field=name,
+                vendor=vendor,
+                endpoint=endpoint,
             ) from None
     return out
 
@@ -140,9 +144,7 @@ class RsaKeyHolder:
         elif env:
             value = os.environ.get(env)
             if not value:
-                raise AuthenticationError(
-                    f"environment variable {env} holds no RSA private key"
-                )
+                raise AuthenticationError(f"environment variable {env} holds no RSA private key")
             data, self.source = Secret(value.replace("\\n", "\n")), "environment"
         if data is not None:
             pw = Secret(passphrase) if passphrase else None

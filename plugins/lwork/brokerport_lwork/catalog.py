@@ -126,8 +126,12 @@ _open_sc_params = (
     *_path("userId"),
     _p("serverId", required=True),
     _p("vendor", required=True, rules=(_vendor,)),
-    _p("accountInfo", required=True, doc="group, leverage, login, enable, readOnly, "
-       "password, investorPassword, comment, email, phone"),
+    _p(
+        "accountInfo",
+        required=True,
+        doc="group, leverage, login, enable, readOnly, "
+        "password, investorPassword, comment, email, phone",
+    ),
     _p("baseInfo", required=True),
     _p("financialInfo", required=True),
     _p("certificatesInfo", required=True),
@@ -139,13 +143,17 @@ def build_catalog() -> Catalog:
     eps = [
         # ---------------------------------------------------------- 002 / 1.
         Endpoint(
-            "account.info_by_user_ids", "GET", "/v1/api/account/info/byUserId",
+            "account.info_by_user_ids",
+            "GET",
+            "/v1/api/account/info/byUserId",
             (_p("userIds", "query", True, doc="comma-separated user ids"),),
             doc="002 §1: the accounts owned by the given user ids",
         ),
         # ------------------------------------------------------------- 3.1
         Endpoint(
-            "account.info", "GET", "/v1/api/account/{account}",
+            "account.info",
+            "GET",
+            "/v1/api/account/{account}",
             (
                 *_path("account"),
                 _p("x-api-vendor", "header", True, rules=(_vendor,), doc="MT4 or MT5"),
@@ -155,7 +163,9 @@ def build_catalog() -> Catalog:
         ),
         # ------------------------------------------------------------- 3.2
         Endpoint(
-            "account.deposit", "POST", "/v2/api/account/{userId}/{serverId}/{login}/deposit",
+            "account.deposit",
+            "POST",
+            "/v2/api/account/{userId}/{serverId}/{login}/deposit",
             (
                 *_path("userId", "serverId", "login"),
                 _p("depositAmount", required=True, rules=money),
@@ -168,7 +178,9 @@ def build_catalog() -> Catalog:
         ),
         # ------------------------------------------------------------- 3.3
         Endpoint(
-            "account.deposit_callback", "POST", "/v1/api/account/deposit/callback",
+            "account.deposit_callback",
+            "POST",
+            "/v1/api/account/deposit/callback",
             (
                 _p("jobId", required=True),
                 _p("orderId", required=True),
@@ -183,7 +195,9 @@ def build_catalog() -> Catalog:
         ),
         # ------------------------------------------------------------- 3.4
         Endpoint(
-            "account.withdraw", "POST", "/v2/api/account/{userId}/{serverId}/{login}/withdraw",
+            "account.withdraw",
+            "POST",
+            "/v2/api/account/{userId}/{serverId}/{login}/withdraw",
             (
                 *_path("userId", "serverId", "login"),
                 _p("currency", required=True),
@@ -200,7 +214,9 @@ def build_catalog() -> Catalog:
         ),
         # ------------------------------------------------------------- 3.5
         Endpoint(
-            "account.open", "POST", "/v1/api/account/{userId}/open",
+            "account.open",
+            "POST",
+            "/v1/api/account/{userId}/open",
             (
                 *_path("userId"),
                 _p("vendor", required=True, rules=(_vendor,)),
@@ -218,7 +234,9 @@ def build_catalog() -> Catalog:
         ),
         # ------------------------------------------------------------- 3.6
         Endpoint(
-            "account.open_demo_sms", "POST", "/v1/api/account/{pubUserId}/sms/open/demo",
+            "account.open_demo_sms",
+            "POST",
+            "/v1/api/account/{pubUserId}/sms/open/demo",
             (
                 *_path("pubUserId"),
                 _p("demoAccountType", required=True),
@@ -231,28 +249,38 @@ def build_catalog() -> Catalog:
         ),
         # ---------------------------------------------------------- 3.7-3.10
         Endpoint(
-            "account.cashflow", "GET", "/v1/api/account/{userId}/{login}/cashflow",
+            "account.cashflow",
+            "GET",
+            "/v1/api/account/{userId}/{login}/cashflow",
             (*_path("userId", "login"), *_paging(with_type=True)),
             doc="3.7: cash flow (deposits, withdrawals, transfers), paged",
         ),
         Endpoint(
-            "account.history", "GET", "/v1/api/account/{userId}/{login}/history",
+            "account.history",
+            "GET",
+            "/v1/api/account/{userId}/{login}/history",
             (*_path("userId", "login"), *_paging()),
             doc="3.8: closed trades, paged",
         ),
         Endpoint(
-            "account.pending", "GET", "/v1/api/account/{userId}/{login}/pending",
+            "account.pending",
+            "GET",
+            "/v1/api/account/{userId}/{login}/pending",
             (*_path("userId", "login"), *_paging()),
             doc="3.9: pending orders, paged",
         ),
         Endpoint(
-            "account.position", "GET", "/v1/api/account/{userId}/{login}/position",
+            "account.position",
+            "GET",
+            "/v1/api/account/{userId}/{login}/position",
             (*_path("userId", "login"), *_paging()),
             doc="3.10: open positions, paged",
         ),
         # ------------------------------------------------------------ 3.11
         Endpoint(
-            "account.transfer", "POST", "/v1/api/account/{pubUserId}/{accountId}/transfer",
+            "account.transfer",
+            "POST",
+            "/v1/api/account/{pubUserId}/{accountId}/transfer",
             (
                 *_path("pubUserId", "accountId"),
                 _p("receiptAccount", required=True),
@@ -272,13 +300,18 @@ def build_catalog() -> Catalog:
         # The body's keys are the owner's baseInfo / financeInfo /
         # certificateInfo keys: open-ended, so these endpoints are not strict.
         Endpoint(
-            "account.update_base", "POST", "/v1/api/account/{pubUserId}/update/diff/base",
+            "account.update_base",
+            "POST",
+            "/v1/api/account/{pubUserId}/update/diff/base",
             (*_path("pubUserId"), _p("accountName")),
-            strict=False, idempotent=True,
+            strict=False,
+            idempotent=True,
             doc="3.12: update owner base info (keys of baseInfo)",
         ),
         Endpoint(
-            "account.update_finance", "POST", "/v1/api/account/{pubUserId}/update/diff/finance",
+            "account.update_finance",
+            "POST",
+            "/v1/api/account/{pubUserId}/update/diff/finance",
             (
                 *_path("pubUserId"),
                 _p("accountNo", sensitive=True),
@@ -286,11 +319,13 @@ def build_catalog() -> Catalog:
                 _p("bankBranch"),
                 _p("bankAddress"),
             ),
-            strict=False, idempotent=True,
+            strict=False,
+            idempotent=True,
             doc="3.13: update owner finance info (keys of financeInfo)",
         ),
         Endpoint(
-            "account.update_certificate", "POST",
+            "account.update_certificate",
+            "POST",
             "/v1/api/account/{pubUserId}/update/diff/certificate",
             (
                 *_path("pubUserId"),
@@ -299,17 +334,24 @@ def build_catalog() -> Catalog:
                 _p("idUrl1"),
                 _p("idUrl2"),
             ),
-            strict=False, idempotent=True,
+            strict=False,
+            idempotent=True,
             doc="3.14: update owner certificate info (keys of certificateInfo)",
         ),
         # ------------------------------------------------------- 3.15, 3.16
         Endpoint(
-            "account.open_sc", "POST", "/v2/api/account/{userId}/open", _open_sc_params,
+            "account.open_sc",
+            "POST",
+            "/v2/api/account/{userId}/open",
+            _open_sc_params,
             reconcile="list the user's accounts (info by user ids) for a new login",
             doc="3.15: open a live account from the Support Center configuration",
         ),
         Endpoint(
-            "account.open_task", "POST", "/v2/api/account/{userId}/task/open", _open_sc_params,
+            "account.open_task",
+            "POST",
+            "/v2/api/account/{userId}/task/open",
+            _open_sc_params,
             reconcile="list the user's accounts (info by user ids) for a new login",
             doc="3.16: submit a live account-opening task (Support Center configuration)",
         ),

@@ -67,8 +67,15 @@ MCODES: dict[str, tuple[type[BrokerportError], str]] = {
 ERROR_CLASSES: dict[str, type[BrokerportError]] = {
     cls.__name__: cls
     for cls in (
-        AuthenticationError, BrokerportError, Conflict, InsufficientFunds, InvalidRequest,
-        NotFound, PermissionDenied, RateLimited, VendorUnavailable,
+        AuthenticationError,
+        BrokerportError,
+        Conflict,
+        InsufficientFunds,
+        InvalidRequest,
+        NotFound,
+        PermissionDenied,
+        RateLimited,
+        VendorUnavailable,
     )
 }
 
@@ -108,18 +115,18 @@ def parse_envelope(doc: Any, *, http_status: int) -> Any:
             raise VendorFault(None, f"HTTP {http_status}", http_status=http_status)
         raise DecodeError(
             f"expected an lwork envelope object, got {type(doc).__name__}",
-            vendor="lwork", http_status=http_status,
+            vendor="lwork",
+            http_status=http_status,
         )
     result = doc.get("result")
     mcode = doc.get("mcode")
-    if not isinstance(result, bool) or not isinstance(mcode, (str, int)) or isinstance(
-        mcode, bool
-    ):
+    if not isinstance(result, bool) or not isinstance(mcode, (str, int)) or isinstance(mcode, bool):
         if http_status >= 400:
             raise VendorFault(None, f"HTTP {http_status}", http_status=http_status)
         raise DecodeError(
             "the answer is not an lwork envelope (result / mcode missing or mistyped)",
-            vendor="lwork", http_status=http_status,
+            vendor="lwork",
+            http_status=http_status,
         )
     code = str(mcode)
     if result is True and code == SUCCESS:
@@ -129,6 +136,7 @@ def parse_envelope(doc: Any, *, http_status: int) -> Any:
         known = MCODES.get(code)
         message = f"lwork error {code}" + (f": {known[1]}" if known else "")
     if code == SUCCESS:  # result false with the success code: still a failure
-        raise VendorFault(code, message or "request failed", http_status=http_status,
-                          data=doc.get("data"))
+        raise VendorFault(
+            code, message or "request failed", http_status=http_status, data=doc.get("data")
+        )
     raise VendorFault(code, message, http_status=http_status, data=doc.get("data"))

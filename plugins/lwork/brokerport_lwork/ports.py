@@ -112,8 +112,9 @@ def _side(kind: Any) -> str | None:
 
 def _obj(value: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise DecodeError(f"lwork {what}: expected an object, got {type(value).__name__}",
-                          vendor="lwork")
+        raise DecodeError(
+            f"lwork {what}: expected an object, got {type(value).__name__}", vendor="lwork"
+        )
     return value
 
 
@@ -131,7 +132,12 @@ class _LworkPort(Port):
         return InvalidRequest(message, field=field, vendor="lwork", endpoint=op)
 
     def _pick(
-        self, op: str, value: Any, extra: Mapping[str, Any], keys: Sequence[str], option: str,
+        self,
+        op: str,
+        value: Any,
+        extra: Mapping[str, Any],
+        keys: Sequence[str],
+        option: str,
         field: str,
     ) -> str:
         """``value``, else the first of ``extra[keys]``, else the profile option; else fail."""
@@ -144,14 +150,16 @@ class _LworkPort(Port):
             value = self._opt(option)
         if value in (None, ""):
             raise self._fail(
-                op, f"lwork needs {field} for {op}: pass it or set the profile option {option}",
+                op,
+                f"lwork needs {field} for {op}: pass it or set the profile option {option}",
                 field,
             )
         return str(value)
 
     def _user(self, op: str, value: Any, extra: Mapping[str, Any]) -> str:
-        return self._pick(op, value, extra, ("user_id", "userId", "pubUserId"), "user_id",
-                          "user_id")
+        return self._pick(
+            op, value, extra, ("user_id", "userId", "pubUserId"), "user_id", "user_id"
+        )
 
     def _server(self, op: str, value: Any, extra: Mapping[str, Any]) -> str:
         return self._pick(op, value, extra, ("server_id", "serverId"), "server_id", "server_id")
@@ -229,19 +237,24 @@ class _LworkPort(Port):
         except Exception as exc:
             ep = self.client.catalog[endpoint]
             raise UnknownOutcome(
-                f"{endpoint} was accepted but its {what} could not be read "
-                f"({type(exc).__name__})",
-                vendor="lwork", endpoint=endpoint,
+                f"{endpoint} was accepted but its {what} could not be read ({type(exc).__name__})",
+                vendor="lwork",
+                endpoint=endpoint,
                 reconcile_with={
-                    k: str(v) for k, v in params.items()
-                    if v is not None and not isinstance(v, (dict, list, Secret))
+                    k: str(v)
+                    for k, v in params.items()
+                    if v is not None
+                    and not isinstance(v, (dict, list, Secret))
                     and k not in ep.sensitive_names
                 },
                 how_to_reconcile=ep.reconcile or "look the operation up before retrying",
             ) from None
 
     def _paged(
-        self, what: str, data: Any, item: Callable[[Mapping[str, Any]], T],
+        self,
+        what: str,
+        data: Any,
+        item: Callable[[Mapping[str, Any]], T],
         cursor_for: Callable[[int], str] = str,
     ) -> tuple[list[T], str | None, int | None]:
         def read() -> tuple[list[T], str | None, int | None]:
@@ -352,8 +365,14 @@ class LworkAccounts(_LworkPort, AccountPort):
         items = self._read("account list", read)
         return m.Page(items=tuple(items), next_cursor=None, total=len(items))
 
-    async def _info(self, op: str, account_id: str, server_id: Any, platform: Any,
-                    extra: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    async def _info(
+        self,
+        op: str,
+        account_id: str,
+        server_id: Any,
+        platform: Any,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Mapping[str, Any]:
         extra = extra or {}
         params = {
             "account": account_id,
@@ -369,17 +388,20 @@ class LworkAccounts(_LworkPort, AccountPort):
         platform = self._platform(op, request.platform, {})
         server = self._server(op, request.server_id, {})
         info = await self._info(op, request.account_id, server, platform)
-        return self._read("account info", lambda: m.Account(
-            account_id=str(info.get("accountId") or request.account_id),
-            name=_str(info.get("accountName")),
-            currency=_str(info.get("currency")),
-            platform=platform,
-            server_id=server,
-            group=_str(info.get("group")),
-            leverage=_int(info.get("leverage")),
-            balance=_dec(info.get("balance")),
-            raw=info,
-        ))
+        return self._read(
+            "account info",
+            lambda: m.Account(
+                account_id=str(info.get("accountId") or request.account_id),
+                name=_str(info.get("accountName")),
+                currency=_str(info.get("currency")),
+                platform=platform,
+                server_id=server,
+                group=_str(info.get("group")),
+                leverage=_int(info.get("leverage")),
+                balance=_dec(info.get("balance")),
+                raw=info,
+            ),
+        )
 
     async def open_live(self, request: m.OpenAccount) -> m.AccountApplication:
         """3.5 by default; ``extra['via']`` = ``"sc"`` (3.15) or ``"task"`` (3.16)."""
@@ -404,7 +426,9 @@ class LworkAccounts(_LworkPort, AccountPort):
             account_info.setdefault("enable", 1)
             account_info.setdefault("readOnly", 0)
             params: dict[str, Any] = {
-                "userId": user, "serverId": server, "vendor": platform,
+                "userId": user,
+                "serverId": server,
+                "vendor": platform,
                 "accountInfo": account_info,
                 "baseInfo": extra.pop("baseInfo", {}) or {},
                 "financialInfo": extra.pop("financialInfo", {}) or {},
@@ -418,8 +442,11 @@ class LworkAccounts(_LworkPort, AccountPort):
             if isinstance(phone, str) and country is not None:
                 phone = {"countryCode": str(country), "phone": phone}
             params = {
-                "userId": user, "serverId": server, "vendor": platform,
-                "group": group, "leverage": None if leverage is None else int(leverage),
+                "userId": user,
+                "serverId": server,
+                "vendor": platform,
+                "group": group,
+                "leverage": None if leverage is None else int(leverage),
                 "accountName": extra.pop("accountName", None) or extra.pop("name", None),
                 "email": extra.pop("email", None),
                 "phone": phone,
@@ -438,16 +465,19 @@ class LworkAccounts(_LworkPort, AccountPort):
         extra = dict(request.extra)
         params = {
             "pubUserId": self._user(op, request.user_id, extra),
-            "demoAccountType": self._pick(op, None, extra, ("demoAccountType",),
-                                          "demo_account_type", "demoAccountType"),
+            "demoAccountType": self._pick(
+                op, None, extra, ("demoAccountType",), "demo_account_type", "demoAccountType"
+            ),
             "vendor": self._platform(op, request.platform, extra),
-            "accountName": self._pick(op, None, extra, ("accountName", "name"), "account_name",
-                                      "accountName"),
+            "accountName": self._pick(
+                op, None, extra, ("accountName", "name"), "account_name", "accountName"
+            ),
             "phone": self._pick(op, request.phone, extra, ("phone",), "phone", "phone"),
         }
         data = await self.client.invoke("account.open_demo_sms", params)
-        return self._read_effect("account.open_demo_sms", "demo account",
-                                 lambda: _application(data), params)
+        return self._read_effect(
+            "account.open_demo_sms", "demo account", lambda: _application(data), params
+        )
 
     async def update_profile(self, request: m.UpdateProfile) -> m.Ack:
         """3.12-3.14: section ``base``, ``finance`` or ``certificate``; vendor field names."""
@@ -557,8 +587,9 @@ class LworkFunding(_LworkPort, FundingPort):
         """
         op = "funding.request_deposit"
         extra = dict(request.extra)
-        pay_currency = self._pick(op, request.pay_currency, extra, ("payCurrency",),
-                                  "pay_currency", "pay_currency")
+        pay_currency = self._pick(
+            op, request.pay_currency, extra, ("payCurrency",), "pay_currency", "pay_currency"
+        )
         params = {
             "userId": self._user(op, request.user_id, extra),
             "serverId": self._server(op, request.server_id, extra),
@@ -597,8 +628,9 @@ class LworkFunding(_LworkPort, FundingPort):
         data = await self.client.invoke("account.deposit_callback", params)
         if str(data).strip() != "1":
             raise Conflict(
-                "lwork did not record the payment (callback answered data="
-                f"{str(data)[:20]!r})", vendor="lwork", endpoint="account.deposit_callback",
+                f"lwork did not record the payment (callback answered data={str(data)[:20]!r})",
+                vendor="lwork",
+                endpoint="account.deposit_callback",
             )
         return m.Ack(ok=True, reference=request.deposit_id, raw={"data": data})
 
@@ -646,8 +678,14 @@ class LworkFunding(_LworkPort, FundingPort):
         extra = dict(request.extra)
         user = self._user(op, request.user_id, extra)
         platform = self._platform(op, extra.get("receiptVendor"), extra)
-        receipt_server = self._pick(op, None, extra, ("receiptServerId", "server_id", "serverId"),
-                                    "server_id", "receiptServerId")
+        receipt_server = self._pick(
+            op,
+            None,
+            extra,
+            ("receiptServerId", "server_id", "serverId"),
+            "server_id",
+            "receiptServerId",
+        )
         receipt_name = extra.get("receiptAccountName")
         if receipt_name in (None, ""):
             accounts = self.client.accounts
@@ -656,8 +694,9 @@ class LworkFunding(_LworkPort, FundingPort):
             receipt_name = self._read("account info", lambda: str(info["accountName"]))
         currency = request.currency
         if not currency:
-            src_server = self._pick(op, None, extra, ("serverId", "server_id"), "server_id",
-                                    "server_id")
+            src_server = self._pick(
+                op, None, extra, ("serverId", "server_id"), "server_id", "server_id"
+            )
             accounts = self.client.accounts
             assert isinstance(accounts, LworkAccounts)
             info = await accounts._info(op, request.from_account, src_server, platform)
@@ -689,23 +728,31 @@ class LworkFunding(_LworkPort, FundingPort):
     ) -> m.Page[m.FundingRecord]:
         extra = dict(request.extra)
         user = self._user(op, request.user_id, extra)
-        account = self._pick(op, request.account_id, extra, ("login",), "account_id",
-                             "account_id")
+        account = self._pick(op, request.account_id, extra, ("login",), "account_id", "account_id")
         ttype, page = types[0], 1
         if request.cursor:
             head, sep, tail = str(request.cursor).partition(":")
             if not sep or head not in types:
-                raise self._fail(op, f"not an lwork cash-flow cursor: {request.cursor!r}",
-                                 "cursor")
+                raise self._fail(op, f"not an lwork cash-flow cursor: {request.cursor!r}", "cursor")
             ttype, page = head, self._page_no(op, tail)
         date_from, date_to = self._dates(request.start, request.end)
-        data = await self.client.invoke("account.cashflow", {
-            "userId": user, "login": account, "from": date_from, "to": date_to,
-            "type": ttype, "page": page, "size": self._size(request.limit),
-        })
+        data = await self.client.invoke(
+            "account.cashflow",
+            {
+                "userId": user,
+                "login": account,
+                "from": date_from,
+                "to": date_to,
+                "type": ttype,
+                "page": page,
+                "size": self._size(request.limit),
+            },
+        )
         tz = self._tz
         items, nxt, total = self._paged(
-            "cash flow", data, lambda r: _funding_record(r, account, tz),
+            "cash flow",
+            data,
+            lambda r: _funding_record(r, account, tz),
             cursor_for=lambda n: f"{ttype}:{n}",
         )
         if nxt is None:
@@ -716,16 +763,13 @@ class LworkFunding(_LworkPort, FundingPort):
             items = [r for r in items if r.currency == request.currency]
         if request.status:
             items = [r for r in items if r.status == request.status]
-        return m.Page(items=tuple(items), next_cursor=nxt,
-                      total=total if len(types) == 1 else None)
+        return m.Page(items=tuple(items), next_cursor=nxt, total=total if len(types) == 1 else None)
 
     async def deposit_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
         """3.7 cash flow, type Deposit."""
         return await self._cashflow("funding.deposit_history", request, ("Deposit",))
 
-    async def withdrawal_history(
-        self, request: m.FundingHistoryQuery
-    ) -> m.Page[m.FundingRecord]:
+    async def withdrawal_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
         """3.7 cash flow, type Withdraw."""
         return await self._cashflow("funding.withdrawal_history", request, ("Withdraw",))
 
@@ -796,18 +840,33 @@ class LworkTrading(_LworkPort, TradingPort):
     """Read-only: lwork reports orders and positions, it does not take orders."""
 
     async def _report(
-        self, op: str, endpoint: str, account_id: str | None, user_id: Any,
-        start: datetime | None, end: datetime | None, cursor: str | None, limit: int | None,
-        extra: Mapping[str, Any], item: Callable[[Mapping[str, Any], tzinfo], T],
+        self,
+        op: str,
+        endpoint: str,
+        account_id: str | None,
+        user_id: Any,
+        start: datetime | None,
+        end: datetime | None,
+        cursor: str | None,
+        limit: int | None,
+        extra: Mapping[str, Any],
+        item: Callable[[Mapping[str, Any], tzinfo], T],
         instrument: str | None,
     ) -> m.Page[T]:
         user = self._user(op, user_id, extra)
         account = self._pick(op, account_id, extra, ("login",), "account_id", "account_id")
         date_from, date_to = self._dates(start, end, open_items=endpoint != "account.history")
-        data = await self.client.invoke(endpoint, {
-            "userId": user, "login": account, "from": date_from, "to": date_to,
-            "page": self._page_no(op, cursor), "size": self._size(limit),
-        })
+        data = await self.client.invoke(
+            endpoint,
+            {
+                "userId": user,
+                "login": account,
+                "from": date_from,
+                "to": date_to,
+                "page": self._page_no(op, cursor),
+                "size": self._size(limit),
+            },
+        )
         tz = self._tz
         items, nxt, total = self._paged(op, data, lambda r: item(r, tz))
         if instrument:
@@ -817,17 +876,33 @@ class LworkTrading(_LworkPort, TradingPort):
     async def order_history(self, request: m.OrderQuery) -> m.Page[m.Order]:
         """3.8 trade history (closed trades), paged."""
         return await self._report(
-            "trading.order_history", "account.history", request.account_id, None,
-            request.start, request.end, request.cursor, request.limit, request.extra,
-            _closed_order, request.instrument,
+            "trading.order_history",
+            "account.history",
+            request.account_id,
+            None,
+            request.start,
+            request.end,
+            request.cursor,
+            request.limit,
+            request.extra,
+            _closed_order,
+            request.instrument,
         )
 
     async def open_orders(self, request: m.OrderQuery) -> m.Page[m.Order]:
         """3.9 pending orders, paged."""
         return await self._report(
-            "trading.open_orders", "account.pending", request.account_id, None,
-            request.start, request.end, request.cursor, request.limit, request.extra,
-            _pending_order, request.instrument,
+            "trading.open_orders",
+            "account.pending",
+            request.account_id,
+            None,
+            request.start,
+            request.end,
+            request.cursor,
+            request.limit,
+            request.extra,
+            _pending_order,
+            request.instrument,
         )
 
     async def positions(self, request: m.PositionQuery) -> m.Page[m.Position]:
@@ -835,9 +910,15 @@ class LworkTrading(_LworkPort, TradingPort):
         extra = request.extra
         start, end = extra.get("start"), extra.get("end")
         return await self._report(
-            "trading.positions", "account.position", request.account_id, None,
+            "trading.positions",
+            "account.position",
+            request.account_id,
+            None,
             start if isinstance(start, datetime) else None,
             end if isinstance(end, datetime) else None,
-            request.cursor, request.limit, extra, _position, request.instrument,
+            request.cursor,
+            request.limit,
+            extra,
+            _position,
+            request.instrument,
         )
-

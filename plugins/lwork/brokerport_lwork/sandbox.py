@@ -55,8 +55,9 @@ DEFAULT_SERVERS = {"428": "MT4", "429": "MT4", "530": "MT5"}
 class _Reject(Exception):
     """A handler refuses the request with an lwork error envelope."""
 
-    def __init__(self, mcode: str, message: str, *, data: Any = None, rejected: str | None = None
-                 ) -> None:
+    def __init__(
+        self, mcode: str, message: str, *, data: Any = None, rejected: str | None = None
+    ) -> None:
         super().__init__(message)
         self.mcode = mcode
         self.message = message
@@ -223,11 +224,13 @@ class LworkSandbox(Sandbox):
         self._token = token or secrets.token_urlsafe(24)
         key = rsa.generate_private_key(public_exponent=65537, key_size=key_bits)
         fmt = (
-            serialization.PrivateFormat.TraditionalOpenSSL if key_format == "pkcs1"
+            serialization.PrivateFormat.TraditionalOpenSSL
+            if key_format == "pkcs1"
             else serialization.PrivateFormat.PKCS8
         )
         enc: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
+            serialization.BestAvailableEncryption(passphrase.encode())
+            if passphrase
             else serialization.NoEncryption()
         )
         self._private_pem = key.private_bytes(serialization.Encoding.PEM, fmt, enc).decode()
@@ -251,8 +254,14 @@ class LworkSandbox(Sandbox):
         self.transfers: list[_Transfer] = []
         self.tasks: dict[str, dict[str, Any]] = {}
         self.demo_types: dict[str, dict[str, Any]] = {
-            SEED_DEMO_TYPE: {"vendor": "MT4", "serverId": "428", "group": "demoforex",
-                             "leverage": 100, "currency": "USD", "balance": Decimal("10000.00")},
+            SEED_DEMO_TYPE: {
+                "vendor": "MT4",
+                "serverId": "428",
+                "group": "demoforex",
+                "leverage": 100,
+                "currency": "USD",
+                "balance": Decimal("10000.00"),
+            },
         }
         self.history: list[_Report] = []
         self.pending: list[_Report] = []
@@ -267,8 +276,11 @@ class LworkSandbox(Sandbox):
         self._init_state()
 
     def credentials(self) -> dict[str, str]:
-        creds = {"tenant_id": self.tenant_id, "token": self._token,
-                 "private_key": self._private_pem}
+        creds = {
+            "tenant_id": self.tenant_id,
+            "token": self._token,
+            "private_key": self._private_pem,
+        }
         if self._passphrase:
             creds["private_key_passphrase"] = self._passphrase
         return creds
@@ -286,18 +298,35 @@ class LworkSandbox(Sandbox):
         return user
 
     def add_account(
-        self, user_id: str, *, login: str | None = None, vendor: str = "MT4",
-        server_id: str = "428", name: str = "Demo", currency: str = "USD",
-        balance: Decimal | str = "0.00", credit: Decimal | str = "0.00", group: str = "Default",
-        leverage: int = 100, demo: bool = False,
+        self,
+        user_id: str,
+        *,
+        login: str | None = None,
+        vendor: str = "MT4",
+        server_id: str = "428",
+        name: str = "Demo",
+        currency: str = "USD",
+        balance: Decimal | str = "0.00",
+        credit: Decimal | str = "0.00",
+        group: str = "Default",
+        leverage: int = 100,
+        demo: bool = False,
     ) -> SandboxAccount:
         if user_id not in self.users:
             self.add_user(user_id)
         acct = SandboxAccount(
-            login=login or self._login(), user_id=user_id, vendor=vendor, server_id=server_id,
-            name=name, currency=currency, group=group, leverage=leverage,
-            balance=Decimal(str(balance)), credit=Decimal(str(credit)),
-            registered=self.clock.now(), demo=demo,
+            login=login or self._login(),
+            user_id=user_id,
+            vendor=vendor,
+            server_id=server_id,
+            name=name,
+            currency=currency,
+            group=group,
+            leverage=leverage,
+            balance=Decimal(str(balance)),
+            credit=Decimal(str(credit)),
+            registered=self.clock.now(),
+            demo=demo,
         )
         self.accounts[acct.login] = acct
         return acct
@@ -318,54 +347,103 @@ class LworkSandbox(Sandbox):
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
 
     def add_trade(
-        self, login: str, *, symbol: str = "EURUSD", type: str = "Sell",
-        volume: str = "1", open_price: str = "1.07703", close_price: str = "1.07709",
-        profit: str = "-6", commission: str = "-13", swap: str = "0", at: float | None = None,
+        self,
+        login: str,
+        *,
+        symbol: str = "EURUSD",
+        type: str = "Sell",
+        volume: str = "1",
+        open_price: str = "1.07703",
+        close_price: str = "1.07709",
+        profit: str = "-6",
+        commission: str = "-13",
+        swap: str = "0",
+        at: float | None = None,
     ) -> dict[str, Any]:
         """A closed trade (3.8), closed at ``at`` (epoch seconds; default now)."""
         acct = self.accounts[login]
         at = self.clock.now() if at is None else at
         fields = {
-            "account": login, "closePrice": Decimal(close_price), "closeTime": self._iso(at),
-            "commission": Decimal(commission), "id": self._id(),
-            "openPrice": Decimal(open_price), "openTime": self._iso(at - 8),
-            "profit": Decimal(profit), "serverId": acct.server_id, "stopLoss": Decimal(0),
-            "swaps": Decimal(swap), "symbol": symbol, "takeProfit": Decimal(0), "type": type,
-            "vendor": acct.vendor, "volume": Decimal(volume),
+            "account": login,
+            "closePrice": Decimal(close_price),
+            "closeTime": self._iso(at),
+            "commission": Decimal(commission),
+            "id": self._id(),
+            "openPrice": Decimal(open_price),
+            "openTime": self._iso(at - 8),
+            "profit": Decimal(profit),
+            "serverId": acct.server_id,
+            "stopLoss": Decimal(0),
+            "swaps": Decimal(swap),
+            "symbol": symbol,
+            "takeProfit": Decimal(0),
+            "type": type,
+            "vendor": acct.vendor,
+            "volume": Decimal(volume),
         }
         self.history.append(_Report(login, at, fields))
         return fields
 
     def add_pending(
-        self, login: str, *, symbol: str = "EURUSD", type: str = "BuyLimit",
-        volume: str = "1", price: str = "1.05984", at: float | None = None,
+        self,
+        login: str,
+        *,
+        symbol: str = "EURUSD",
+        type: str = "BuyLimit",
+        volume: str = "1",
+        price: str = "1.05984",
+        at: float | None = None,
     ) -> dict[str, Any]:
         """A pending order (3.9) placed at ``at``."""
         acct = self.accounts[login]
         at = self.clock.now() if at is None else at
         fields = {
-            "account": login, "executionTime": self._iso(0), "orderPrice": Decimal(price),
-            "orderTime": self._iso(at), "id": self._id(), "serverId": acct.server_id,
-            "stopLoss": Decimal(0), "symbol": symbol, "takeProfit": Decimal(0), "type": type,
-            "vendor": acct.vendor, "volume": Decimal(volume),
+            "account": login,
+            "executionTime": self._iso(0),
+            "orderPrice": Decimal(price),
+            "orderTime": self._iso(at),
+            "id": self._id(),
+            "serverId": acct.server_id,
+            "stopLoss": Decimal(0),
+            "symbol": symbol,
+            "takeProfit": Decimal(0),
+            "type": type,
+            "vendor": acct.vendor,
+            "volume": Decimal(volume),
         }
         self.pending.append(_Report(login, at, fields))
         return fields
 
     def add_position(
-        self, login: str, *, symbol: str = "XAUUSD", type: str = "Buy", volume: str = "0.1",
-        open_price: str = "1255.28", profit: str = "-0.1", commission: str = "0",
+        self,
+        login: str,
+        *,
+        symbol: str = "XAUUSD",
+        type: str = "Buy",
+        volume: str = "0.1",
+        open_price: str = "1255.28",
+        profit: str = "-0.1",
+        commission: str = "0",
         at: float | None = None,
     ) -> dict[str, Any]:
         """An open position (3.10) opened at ``at``; its profit counts in floatProfit."""
         acct = self.accounts[login]
         at = self.clock.now() if at is None else at
         fields = {
-            "account": login, "commission": Decimal(commission), "id": self._id(),
-            "openPrice": Decimal(open_price), "openTime": self._iso(at),
-            "profit": Decimal(profit), "serverId": acct.server_id, "stopLoss": Decimal(0),
-            "swap": Decimal(0), "symbol": symbol, "takeProfit": Decimal(0),
-            "tenantId": self.tenant_id, "type": type, "vendor": acct.vendor,
+            "account": login,
+            "commission": Decimal(commission),
+            "id": self._id(),
+            "openPrice": Decimal(open_price),
+            "openTime": self._iso(at),
+            "profit": Decimal(profit),
+            "serverId": acct.server_id,
+            "stopLoss": Decimal(0),
+            "swap": Decimal(0),
+            "symbol": symbol,
+            "takeProfit": Decimal(0),
+            "tenantId": self.tenant_id,
+            "type": type,
+            "vendor": acct.vendor,
             "volume": Decimal(volume),
         }
         self.positions.append(_Report(login, at, fields))
@@ -373,24 +451,57 @@ class LworkSandbox(Sandbox):
 
     def _seed_data(self) -> None:
         self.add_user(SEED_USER, accountName="demo")
-        a = self.add_account(SEED_USER, login="2090001252", name="Demo", balance="51092.55",
-                             credit="277.78", group="demoTB", leverage=20)
+        a = self.add_account(
+            SEED_USER,
+            login="2090001252",
+            name="Demo",
+            balance="51092.55",
+            credit="277.78",
+            group="demoTB",
+            leverage=20,
+        )
         self.add_account(SEED_USER, login="2090001253", name="Second", balance="1000.00")
-        self.add_account(SEED_USER, login="3004272", vendor="MT5", server_id="530",
-                         name="Euro", currency="EUR", balance="0.00", group="HFT", leverage=300)
+        self.add_account(
+            SEED_USER,
+            login="3004272",
+            vendor="MT5",
+            server_id="530",
+            name="Euro",
+            currency="EUR",
+            balance="0.00",
+            group="HFT",
+            leverage=300,
+        )
         now = self.clock.now()
         self.add_trade(a.login, at=now - 3 * 86400)
-        self.add_trade(a.login, symbol="XAUUSD", type="Buy", volume="0.1", open_price="1255.28",
-                       close_price="1256.10", profit="8.2", commission="-0.1", at=now - 86400)
+        self.add_trade(
+            a.login,
+            symbol="XAUUSD",
+            type="Buy",
+            volume="0.1",
+            open_price="1255.28",
+            close_price="1256.10",
+            profit="8.2",
+            commission="-0.1",
+            at=now - 86400,
+        )
         self.add_pending(a.login, at=now - 2 * 86400)
         self.add_position(a.login, at=now - 86400)
-        self.add_position(a.login, symbol="EURUSD", volume="0.98", open_price="1.05984",
-                          profit="-7.84", commission="-9.8", at=now - 3600)
+        self.add_position(
+            a.login,
+            symbol="EURUSD",
+            volume="0.98",
+            open_price="1.05984",
+            profit="-7.84",
+            commission="-9.8",
+            at=now - 3600,
+        )
 
     # ------------------------------------------------------------ wire
 
-    def _envelope(self, mcode: str, *, data: Any = None, message: str | None = None
-                  ) -> web.Response:
+    def _envelope(
+        self, mcode: str, *, data: Any = None, message: str | None = None
+    ) -> web.Response:
         doc: dict[str, Any] = {}
         if data is not None:
             doc["data"] = data
@@ -417,10 +528,12 @@ class LworkSandbox(Sandbox):
         tenant = request.headers.get("x-api-tenantId")
         token = request.headers.get("x-api-token")
         if not tenant or not token:
-            return self._envelope("BW_INVALID_TOKEN", message="x-api-tenantId and x-api-token "
-                                  "are required")
-        if tenant != self.tenant_id or not secrets.compare_digest(token.encode(),
-                                                                  self._token.encode()):
+            return self._envelope(
+                "BW_INVALID_TOKEN", message="x-api-tenantId and x-api-token are required"
+            )
+        if tenant != self.tenant_id or not secrets.compare_digest(
+            token.encode(), self._token.encode()
+        ):
             return self._envelope("BW_INVALID_TOKEN", message="unknown tenant or token")
         return None
 
@@ -449,13 +562,16 @@ class LworkSandbox(Sandbox):
             self.public_key, message.encode("utf-8"), signature
         )
         if not ok:
-            raise _Reject("BW_INVALID_SIGNATURE", "signature verification failed",
-                          rejected="signature")
+            raise _Reject(
+                "BW_INVALID_SIGNATURE", "signature verification failed", rejected="signature"
+            )
 
     def _owned(self, user_id: str, login: str, server_id: str | None = None) -> SandboxAccount:
         acct = self.accounts.get(login)
-        if acct is None or acct.user_id != user_id or (
-            server_id is not None and acct.server_id != server_id
+        if (
+            acct is None
+            or acct.user_id != user_id
+            or (server_id is not None and acct.server_id != server_id)
         ):
             raise _Reject("BW_NOT_FOUND", f"account {login} not found for this user")
         return acct
@@ -486,14 +602,25 @@ class LworkSandbox(Sandbox):
             if acct.user_id not in ids:
                 continue
             reg = datetime.fromtimestamp(acct.registered, tz=UTC).astimezone(self.tz)
-            out.append({
-                "accountType": "HEDGED", "currency": acct.currency, "enable": acct.enable,
-                "frenchRisk": False, "group": acct.group, "leadSource": "",
-                "leverage": acct.leverage, "login": acct.login, "maxLeverage": 0,
-                "readOnly": acct.read_only, "regdate": reg.strftime("%Y-%m-%d %H:%M:%S"),
-                "sendReports": 0, "swapFree": False, "totalMarginCalculationType": "MAX",
-                "oweId": acct.user_id,
-            })
+            out.append(
+                {
+                    "accountType": "HEDGED",
+                    "currency": acct.currency,
+                    "enable": acct.enable,
+                    "frenchRisk": False,
+                    "group": acct.group,
+                    "leadSource": "",
+                    "leverage": acct.leverage,
+                    "login": acct.login,
+                    "maxLeverage": 0,
+                    "readOnly": acct.read_only,
+                    "regdate": reg.strftime("%Y-%m-%d %H:%M:%S"),
+                    "sendReports": 0,
+                    "swapFree": False,
+                    "totalMarginCalculationType": "MAX",
+                    "oweId": acct.user_id,
+                }
+            )
         return out
 
     def _h_info(self, request: web.Request) -> Any:
@@ -508,18 +635,32 @@ class LworkSandbox(Sandbox):
             raise _Reject("BW_NOT_FOUND", "account not found")
         floating = self._float(acct.login)
         return {
-            "accountId": acct.login, "accountName": acct.name, "balance": acct.balance,
-            "credit": acct.credit, "currency": acct.currency, "floatProfit": floating,
-            "group": acct.group, "leverage": acct.leverage,
+            "accountId": acct.login,
+            "accountName": acct.name,
+            "balance": acct.balance,
+            "credit": acct.credit,
+            "currency": acct.currency,
+            "floatProfit": floating,
+            "group": acct.group,
+            "leverage": acct.leverage,
             "marginFree": acct.balance + acct.credit + floating,
         }
 
     def _opened(self, acct: SandboxAccount) -> dict[str, Any]:
         return {
-            "address": "", "city": "", "country": "", "currency": acct.currency,
-            "email": acct.email, "enable": acct.enable, "enableChangePass": 1,
-            "group": acct.group, "leverage": acct.leverage, "login": int(acct.login),
-            "name": acct.name, "phone": acct.phone, "state": "",
+            "address": "",
+            "city": "",
+            "country": "",
+            "currency": acct.currency,
+            "email": acct.email,
+            "enable": acct.enable,
+            "enableChangePass": 1,
+            "group": acct.group,
+            "leverage": acct.leverage,
+            "login": int(acct.login),
+            "name": acct.name,
+            "phone": acct.phone,
+            "state": "",
         }
 
     @staticmethod
@@ -549,8 +690,9 @@ class LworkSandbox(Sandbox):
         group, name, email = _text(body, "group"), _text(body, "accountName"), _text(body, "email")
         leverage = self._leverage(body.get("leverage"))
         phone = self._phone(body.get("phone"))
-        acct = self.add_account(user.user_id, vendor=vendor, server_id=server, name=name,
-                                group=group, leverage=leverage)
+        acct = self.add_account(
+            user.user_id, vendor=vendor, server_id=server, name=name, group=group, leverage=leverage
+        )
         acct.email, acct.phone = email, phone
         self.mark_effect(request)
         return self._opened(acct)
@@ -565,9 +707,17 @@ class LworkSandbox(Sandbox):
         if vendor != kind["vendor"]:
             raise _bad("vendor does not match the demo account type")
         name, phone = _text(body, "accountName"), _text(body, "phone")
-        acct = self.add_account(user.user_id, vendor=vendor, server_id=kind["serverId"],
-                                name=name, currency=kind["currency"], group=kind["group"],
-                                leverage=kind["leverage"], balance=kind["balance"], demo=True)
+        acct = self.add_account(
+            user.user_id,
+            vendor=vendor,
+            server_id=kind["serverId"],
+            name=name,
+            currency=kind["currency"],
+            group=kind["group"],
+            leverage=kind["leverage"],
+            balance=kind["balance"],
+            demo=True,
+        )
         acct.phone = phone
         self.mark_effect(request)
         return None  # the example answers {mcode, result} only; the login goes by SMS
@@ -599,9 +749,13 @@ class LworkSandbox(Sandbox):
             raise _Reject("BW_DUPLICATE", f"login {login} exists")
         phone = info["phone"]
         acct = self.add_account(
-            user.user_id, login=login, vendor=body["vendor"], server_id=body["serverId"],
+            user.user_id,
+            login=login,
+            vendor=body["vendor"],
+            server_id=body["serverId"],
             name=str(body["baseInfo"].get("accountName") or info.get("comment") or "account"),
-            group=str(info["group"]), leverage=self._leverage(info["leverage"]),
+            group=str(info["group"]),
+            leverage=self._leverage(info["leverage"]),
         )
         acct.enable = int(str(info["enable"]))
         acct.read_only = int(str(info["readOnly"]))
@@ -658,9 +812,14 @@ class LworkSandbox(Sandbox):
             CENT, rounding=ROUND_HALF_UP
         )
         job = _Deposit(
-            job_id=str(uuid.uuid4()), login=login, amount=amount, currency=acct.currency,
-            pay_amount=pay_amount, pay_currency=pay_currency,
-            comment=_text(body, "comment", required=False), created_ms=self.clock.now_ms(),
+            job_id=str(uuid.uuid4()),
+            login=login,
+            amount=amount,
+            currency=acct.currency,
+            pay_amount=pay_amount,
+            pay_currency=pay_currency,
+            comment=_text(body, "comment", required=False),
+            created_ms=self.clock.now_ms(),
         )
         self.deposits[job.job_id] = job
         self.mark_effect(request)
@@ -673,15 +832,15 @@ class LworkSandbox(Sandbox):
         _text(body, "platform")
         pay_amount, pay_text = _money2(body.get("payAmount"), "payAmount")
         # 签名: jobId+orderId+status+payCurrency+payAmount (two decimals)
-        self._verify(request, job_id + order_id + status + pay_currency + pay_text,
-                     body.get("signature"))
+        self._verify(
+            request, job_id + order_id + status + pay_currency + pay_text, body.get("signature")
+        )
         job = self.deposits.get(job_id)
         if job is None:
             raise _Reject("BW_NOT_FOUND", "deposit job not found")
         if status != "1":
             # 支付成功才会更新,否则返回失败
-            raise _Reject("m0000001", "payment status is not 1 (paid): nothing updated",
-                          data="0")
+            raise _Reject("m0000001", "payment status is not 1 (paid): nothing updated", data="0")
         if pay_currency != job.pay_currency or pay_amount != job.pay_amount:
             raise _bad("payAmount / payCurrency do not match the deposit application")
         if job.pay_status == "Paid":
@@ -707,11 +866,17 @@ class LworkSandbox(Sandbox):
         if acct.balance < amount:
             raise _Reject("BW_INSUFFICIENT_BALANCE", "insufficient balance")
         acct.balance -= amount
-        self.withdrawals.append(_Withdrawal(
-            id=str(uuid.uuid4()), login=acct.login, amount=amount, currency=currency,
-            pay_currency=_text(body, "payCurrency", required=False) or None, bank=bank,
-            created_ms=self.clock.now_ms(),
-        ))
+        self.withdrawals.append(
+            _Withdrawal(
+                id=str(uuid.uuid4()),
+                login=acct.login,
+                amount=amount,
+                currency=currency,
+                pay_currency=_text(body, "payCurrency", required=False) or None,
+                bank=bank,
+                created_ms=self.clock.now_ms(),
+            )
+        )
         self.mark_effect(request)
         return None
 
@@ -730,8 +895,14 @@ class LworkSandbox(Sandbox):
         #       + receiptServerId + receiptVendor + transferAmount
         self._verify(
             request,
-            account_id + currency + user_id + receipt + receipt_name + receipt_server
-            + receipt_vendor + amount_text,
+            account_id
+            + currency
+            + user_id
+            + receipt
+            + receipt_name
+            + receipt_server
+            + receipt_vendor
+            + amount_text,
             body.get("signature"),
         )
         src = self._owned(user_id, account_id)
@@ -752,11 +923,17 @@ class LworkSandbox(Sandbox):
             raise _Reject("BW_INSUFFICIENT_BALANCE", "insufficient balance")
         src.balance -= amount
         dst.balance += amount
-        self.transfers.append(_Transfer(
-            id=str(uuid.uuid4()), login=src.login, receipt=dst.login, amount=amount,
-            currency=currency, comment=_text(body, "comment", required=False),
-            created_ms=self.clock.now_ms(),
-        ))
+        self.transfers.append(
+            _Transfer(
+                id=str(uuid.uuid4()),
+                login=src.login,
+                receipt=dst.login,
+                amount=amount,
+                currency=currency,
+                comment=_text(body, "comment", required=False),
+                created_ms=self.clock.now_ms(),
+            )
+        )
         self.mark_effect(request)
         return None
 
@@ -770,8 +947,9 @@ class LworkSandbox(Sandbox):
         page = _positive_int(q.get("page"), "page")
         size = _positive_int(q.get("size"), "size")
         lo = datetime(start.year, start.month, start.day, tzinfo=self.tz).timestamp()
-        hi = (datetime(end.year, end.month, end.day, tzinfo=self.tz)
-              + timedelta(days=1)).timestamp()
+        hi = (
+            datetime(end.year, end.month, end.day, tzinfo=self.tz) + timedelta(days=1)
+        ).timestamp()
         return acct, lo, hi, page, size
 
     @staticmethod
@@ -779,13 +957,22 @@ class LworkSandbox(Sandbox):
         total = len(rows)
         pages = (total + size - 1) // size
         offset = (page - 1) * size
-        return {"list": rows[offset:offset + size], "offset": offset, "pager": page,
-                "pages": pages, "size": size, "total": total}
+        return {
+            "list": rows[offset : offset + size],
+            "offset": offset,
+            "pager": page,
+            "pages": pages,
+            "size": size,
+            "total": total,
+        }
 
     def _report(self, request: web.Request, reports: list[_Report]) -> Any:
         acct, lo, hi, page, size = self._window(request)
-        rows = [dict(r.fields) for r in sorted(reports, key=lambda r: r.at)
-                if r.login == acct.login and lo <= r.at < hi]
+        rows = [
+            dict(r.fields)
+            for r in sorted(reports, key=lambda r: r.at)
+            if r.login == acct.login and lo <= r.at < hi
+        ]
         return self._paged(rows, page, size)
 
     def _h_history(self, request: web.Request) -> Any:
@@ -806,29 +993,69 @@ class LworkSandbox(Sandbox):
         if kind == "Deposit":
             for d in self.deposits.values():
                 if d.login == acct.login:
-                    rows.append((d.created_ms, {"depositTransaction": {
-                        "accountId": d.login, "comment": d.comment, "createTime": d.created_ms,
-                        "depositAmount": d.amount, "depositCurrency": d.currency,
-                        "id": d.job_id, "payAmount": d.pay_amount,
-                        "payCurrency": d.pay_currency, "payStatus": d.pay_status,
-                        "state": d.state, "orderId": d.order_id,
-                    }, "transactionType": "Deposit"}))
+                    rows.append(
+                        (
+                            d.created_ms,
+                            {
+                                "depositTransaction": {
+                                    "accountId": d.login,
+                                    "comment": d.comment,
+                                    "createTime": d.created_ms,
+                                    "depositAmount": d.amount,
+                                    "depositCurrency": d.currency,
+                                    "id": d.job_id,
+                                    "payAmount": d.pay_amount,
+                                    "payCurrency": d.pay_currency,
+                                    "payStatus": d.pay_status,
+                                    "state": d.state,
+                                    "orderId": d.order_id,
+                                },
+                                "transactionType": "Deposit",
+                            },
+                        )
+                    )
         elif kind == "Withdraw":
             for w in self.withdrawals:
                 if w.login == acct.login:
-                    rows.append((w.created_ms, {"withdrawTransaction": {
-                        "accountId": w.login, "createTime": w.created_ms, "currency": w.currency,
-                        "id": w.id, "payCurrency": w.pay_currency, "state": w.state,
-                        "withdrawAmount": w.amount, **w.bank,
-                    }, "transactionType": "Withdraw"}))
+                    rows.append(
+                        (
+                            w.created_ms,
+                            {
+                                "withdrawTransaction": {
+                                    "accountId": w.login,
+                                    "createTime": w.created_ms,
+                                    "currency": w.currency,
+                                    "id": w.id,
+                                    "payCurrency": w.pay_currency,
+                                    "state": w.state,
+                                    "withdrawAmount": w.amount,
+                                    **w.bank,
+                                },
+                                "transactionType": "Withdraw",
+                            },
+                        )
+                    )
         else:
             for t in self.transfers:
                 if acct.login in (t.login, t.receipt):
-                    rows.append((t.created_ms, {"transferTransaction": {
-                        "accountId": t.login, "comment": t.comment, "createTime": t.created_ms,
-                        "currency": t.currency, "id": t.id, "receiptAccount": t.receipt,
-                        "state": t.state, "transferAmount": t.amount,
-                    }, "transactionType": "Transfer"}))
+                    rows.append(
+                        (
+                            t.created_ms,
+                            {
+                                "transferTransaction": {
+                                    "accountId": t.login,
+                                    "comment": t.comment,
+                                    "createTime": t.created_ms,
+                                    "currency": t.currency,
+                                    "id": t.id,
+                                    "receiptAccount": t.receipt,
+                                    "state": t.state,
+                                    "transferAmount": t.amount,
+                                },
+                                "transactionType": "Transfer",
+                            },
+                        )
+                    )
         rows = [r for r in sorted(rows, key=lambda r: r[0]) if lo * 1000 <= r[0] < hi * 1000]
         return self._paged([r[1] for r in rows], page, size)
 
@@ -845,4 +1072,3 @@ def public_key_pem(sandbox: LworkSandbox) -> str:
     return sandbox.public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
-

@@ -57,8 +57,9 @@ def key_pem() -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 @pytest.fixture
@@ -69,7 +70,8 @@ def canned() -> Canned:
 @pytest_asyncio.fixture
 async def mock_client(canned: Canned, key_pem: str) -> AsyncIterator[Client]:
     profile = Profile(
-        vendor="lwork", base_url="http://127.0.0.1:9",
+        vendor="lwork",
+        base_url="http://127.0.0.1:9",
         credentials={"tenant_id": "T1", "token": "tok-secret-1", "private_key": key_pem},
         options={"user_id": "u1", "server_id": "428", "platform": "MT4", "pay_currency": "CNY"},
     )
@@ -136,11 +138,14 @@ async def test_unknown_mcode_is_a_brokerport_error_with_the_code(
     assert info.value.vendor_code == "m0000042"
 
 
-@pytest.mark.parametrize("doc", [
-    env("m0000000", result=False),              # success code, result false
-    env("m0000001", result=True, data=[]),      # result true, other code
-    env("m00000", result=True, data=[]),        # the document's short "m00000"
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        env("m0000000", result=False),  # success code, result false
+        env("m0000001", result=True, data=[]),  # result true, other code
+        env("m00000", result=True, data=[]),  # the document's short "m00000"
+    ],
+)
 async def test_success_needs_result_true_and_m0000000(
     mock_client: Client, canned: Canned, doc: dict[str, Any]
 ) -> None:
@@ -152,7 +157,8 @@ async def test_success_needs_result_true_and_m0000000(
 
 async def test_error_codes_option_extends_the_map(canned: Canned, key_pem: str) -> None:
     profile = Profile(
-        vendor="lwork", base_url="http://127.0.0.1:9",
+        vendor="lwork",
+        base_url="http://127.0.0.1:9",
         credentials={"tenant_id": "T1", "token": "t", "private_key": key_pem},
         options={"error_codes": "BW_ACCOUNT_LOCKED=PermissionDenied, m0000001=Conflict"},
     )
@@ -166,18 +172,21 @@ async def test_error_codes_option_extends_the_map(canned: Canned, key_pem: str) 
 
 
 async def test_doubles_are_decimals(mock_client: Client, canned: Canned) -> None:
-    canned.set(b'{"data": {"accountId": "2090002986", "accountName": "Demo", '
-               b'"balance": 51092.55, "credit": 277.78, "currency": "USD", '
-               b'"floatProfit": -1.164, "group": "demoTB", "leverage": 20, '
-               b'"marginFree": 51370.33}, "mcode": "m0000000", "result": true}')
+    canned.set(
+        b'{"data": {"accountId": "2090002986", "accountName": "Demo", '
+        b'"balance": 51092.55, "credit": 277.78, "currency": "USD", '
+        b'"floatProfit": -1.164, "group": "demoTB", "leverage": 20, '
+        b'"marginFree": 51370.33}, "mcode": "m0000000", "result": true}'
+    )
     (bal,) = await mock_client.funding.balances(m.GetBalances(account_id="2090002986"))
     assert bal.total == Decimal("51092.55") and isinstance(bal.total, Decimal)
     assert bal.credit == Decimal("277.78")
     assert bal.floating_pnl == Decimal("-1.164")
     assert bal.margin_free == Decimal("51370.33")
     assert bal.equity == Decimal("51369.166")
-    raw = await mock_client.call("account.info", account="2090002986",
-                                 **{"x-api-vendor": "MT4", "x-api-serverid": "428"})
+    raw = await mock_client.call(
+        "account.info", account="2090002986", **{"x-api-vendor": "MT4", "x-api-serverid": "428"}
+    )
     assert raw["balance"] == Decimal("51092.55")
 
 
@@ -204,13 +213,16 @@ async def test_malformed_answers_to_a_read_are_decode_errors(
         await mock_client.accounts.list(m.ListAccounts(user_ids=["u1"]))
 
 
-@pytest.mark.parametrize("body", [
-    b'{"result": true, "mcode": "m0000000", "data": {"balance": "abc", "currency": "USD"}}',
-    b'{"result": true, "mcode": "m0000000", "data": {"balance": true, "currency": "USD"}}',
-    b'{"result": true, "mcode": "m0000000", "data": {"currency": "USD"}}',
-    b'{"result": true, "mcode": "m0000000", "data": []}',
-    b'{"result": true, "mcode": "m0000000", "data": {"balance": NaN, "currency": "USD"}}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"result": true, "mcode": "m0000000", "data": {"balance": "abc", "currency": "USD"}}',
+        b'{"result": true, "mcode": "m0000000", "data": {"balance": true, "currency": "USD"}}',
+        b'{"result": true, "mcode": "m0000000", "data": {"currency": "USD"}}',
+        b'{"result": true, "mcode": "m0000000", "data": []}',
+        b'{"result": true, "mcode": "m0000000", "data": {"balance": NaN, "currency": "USD"}}',
+    ],
+)
 async def test_unreadable_payloads_are_decode_errors(
     mock_client: Client, canned: Canned, body: bytes
 ) -> None:
@@ -219,10 +231,14 @@ async def test_unreadable_payloads_are_decode_errors(
         await mock_client.funding.balances(m.GetBalances(account_id="1"))
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    (b"<html>502 Bad Gateway</html>", 502), (b"garbage", 200),
-    (b'{"result": true, "mcode": "m0000000", "data": {"payAmount": 1}}', 200),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"<html>502 Bad Gateway</html>", 502),
+        (b"garbage", 200),
+        (b'{"result": true, "mcode": "m0000000", "data": {"payAmount": 1}}', 200),
+    ],
+)
 async def test_malformed_answer_to_a_money_write_is_unknown_outcome(
     mock_client: Client, canned: Canned, body: bytes, status: int
 ) -> None:
@@ -246,10 +262,14 @@ async def test_html_5xx_on_a_read_is_vendor_unavailable(
 async def test_callback_data_zero_is_a_conflict(mock_client: Client, canned: Canned) -> None:
     canned.set(env("m0000000", result=True, data="0"))
     with pytest.raises(Conflict):
-        await mock_client.funding.confirm_deposit(m.DepositConfirmation(
-            deposit_id="j1", payment_reference="o1", pay_amount=Decimal("1.00"),
-            pay_currency="CNY",
-        ))
+        await mock_client.funding.confirm_deposit(
+            m.DepositConfirmation(
+                deposit_id="j1",
+                payment_reference="o1",
+                pay_amount=Decimal("1.00"),
+                pay_currency="CNY",
+            )
+        )
 
 
 # ---------------------------------------------------- the sandbox's own codes
@@ -263,15 +283,29 @@ async def test_sandbox_codes_reach_the_host_typed(
             await client.funding.balances(m.GetBalances(account_id="999"))
         assert nf.value.vendor_code == "BW_NOT_FOUND"
         with pytest.raises(InsufficientFunds) as insuff:
-            await client.funding.request_withdrawal(m.WithdrawalRequest(
-                account_id="2090001253", amount=Decimal("1000000"), currency="USD",
-                payee=m.Payee(name="Demo", account_number="6226", bank_name="ICBC"),
-            ))
+            await client.funding.request_withdrawal(
+                m.WithdrawalRequest(
+                    account_id="2090001253",
+                    amount=Decimal("1000000"),
+                    currency="USD",
+                    payee=m.Payee(name="Demo", account_number="6226", bank_name="ICBC"),
+                )
+            )
         assert insuff.value.vendor_code == "BW_INSUFFICIENT_BALANCE"
         with pytest.raises(InvalidRequest) as bad:
-            await client.call("account.cashflow", userId=SEED_USER, login="2090001252",
-                              **{"from": "2026-01-01", "to": "2026-12-31", "type": "Deposit",
-                                 "page": 1, "size": 10, "extra": "x"})
+            await client.call(
+                "account.cashflow",
+                userId=SEED_USER,
+                login="2090001252",
+                **{
+                    "from": "2026-01-01",
+                    "to": "2026-12-31",
+                    "type": "Deposit",
+                    "page": 1,
+                    "size": 10,
+                    "extra": "x",
+                },
+            )
         assert bad.value.vendor_code is None  # refused before I/O (unknown parameter)
     async with make_client({"token": "wrong-token"}) as client:
         with pytest.raises(AuthenticationError) as auth:
@@ -293,7 +327,8 @@ async def test_sandbox_5xx_fault_is_minus_one(
 
 
 async def test_connect_by_name_uses_the_embedded_sandbox() -> None:
-    async with brokerport.connect("lwork", Profile(vendor="lwork"),
-                                  sandbox_options={"key_bits": 1024}) as client:
+    async with brokerport.connect(
+        "lwork", Profile(vendor="lwork"), sandbox_options={"key_bits": 1024}
+    ) as client:
         page = await client.accounts.list(m.ListAccounts(user_ids=[SEED_USER]))
         assert {a.account_id for a in page} == {"2090001252", "2090001253", "3004272"}

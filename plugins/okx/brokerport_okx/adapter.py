@@ -66,8 +66,13 @@ class OAuthManager:
     whose signer is waiting on this very refresh), so it cannot deadlock.
     """
 
-    def __init__(self, adapter: OkxAdapter, client_id: Secret, client_secret: Secret | None,
-                 tokens: TokenPair) -> None:
+    def __init__(
+        self,
+        adapter: OkxAdapter,
+        client_id: Secret,
+        client_secret: Secret | None,
+        tokens: TokenPair,
+    ) -> None:
         self.adapter = adapter
         self._client_id = client_id
         self._client_secret = client_secret
@@ -101,7 +106,8 @@ class OAuthManager:
             raw = await client.transport.send(request)
         except TransportFailure as fail:
             raise AuthenticationError(
-                f"OAuth token request failed: {fail.detail}", vendor="okx",
+                f"OAuth token request failed: {fail.detail}",
+                vendor="okx",
                 endpoint=endpoint.name,
             ) from None
         try:
@@ -109,14 +115,16 @@ class OAuthManager:
         except VendorFault as fault:
             raise adapter.error_map.error(fault, vendor="okx", endpoint=endpoint.name) from None
         if not isinstance(data, Mapping) or not data.get("access_token"):
-            raise DecodeError("the OAuth token answer has no access_token", vendor="okx",
-                              endpoint=endpoint.name)
+            raise DecodeError(
+                "the OAuth token answer has no access_token", vendor="okx", endpoint=endpoint.name
+            )
         expires_in = data.get("expires_in")
         try:
             expires_at = started + float(expires_in) if expires_in is not None else None
         except (TypeError, ValueError):
-            raise DecodeError("the OAuth token answer has a bad expires_in", vendor="okx",
-                              endpoint=endpoint.name) from None
+            raise DecodeError(
+                "the OAuth token answer has a bad expires_in", vendor="okx", endpoint=endpoint.name
+            ) from None
         refresh = data.get("refresh_token")
         return TokenPair(
             access_token=Secret(str(data["access_token"])),
@@ -127,11 +135,13 @@ class OAuthManager:
     async def refresher(self, pair: TokenPair) -> TokenPair:
         if pair.refresh_token is None:
             raise AuthenticationError("no OAuth refresh token", vendor="okx")
-        return await self._token_call({"grant_type": "refresh_token",
-                                       "refresh_token": pair.refresh_token})
+        return await self._token_call(
+            {"grant_type": "refresh_token", "refresh_token": pair.refresh_token}
+        )
 
-    async def exchange_code(self, code: str, *, code_verifier: str | None = None,
-                            redirect_uri: str | None = None) -> TokenPair:
+    async def exchange_code(
+        self, code: str, *, code_verifier: str | None = None, redirect_uri: str | None = None
+    ) -> TokenPair:
         params: dict[str, Any] = {"grant_type": "authorization_code", "code": Secret(code)}
         if code_verifier:
             params["code_verifier"] = Secret(code_verifier)
@@ -151,17 +161,31 @@ class OkxAdapter(Adapter):
     name = "okx"
     version = "0.1.0"
     description = "OKX V5 broker program (DMA, FD, OAuth) with broker-code tagging"
-    operations = frozenset({
-        "subaccounts.create", "subaccounts.delete", "subaccounts.list",
-        "subaccounts.set_level", "subaccounts.fee_rates", "subaccounts.report_ip",
-        "subaccounts.set_demo_assets",
-        "keys.create", "keys.list", "keys.update", "keys.delete", "keys.renew_token",
-        "funding.create_deposit_address", "funding.update_deposit_address",
-        "funding.list_deposit_addresses", "funding.deposit_history",
-        "funding.withdrawal_history",
-        "trading.place_order", "trading.amend_order", "trading.cancel_order",
-        "trading.get_order",
-    })
+    operations = frozenset(
+        {
+            "subaccounts.create",
+            "subaccounts.delete",
+            "subaccounts.list",
+            "subaccounts.set_level",
+            "subaccounts.fee_rates",
+            "subaccounts.report_ip",
+            "subaccounts.set_demo_assets",
+            "keys.create",
+            "keys.list",
+            "keys.update",
+            "keys.delete",
+            "keys.renew_token",
+            "funding.create_deposit_address",
+            "funding.update_deposit_address",
+            "funding.list_deposit_addresses",
+            "funding.deposit_history",
+            "funding.withdrawal_history",
+            "trading.place_order",
+            "trading.amend_order",
+            "trading.cancel_order",
+            "trading.get_order",
+        }
+    )
     ports: ClassVar[Mapping[str, type[Port]]] = {
         "subaccounts": OkxSubAccounts,
         "keys": OkxKeys,
@@ -188,8 +212,9 @@ class OkxAdapter(Adapter):
         self.note = FaultNote()
         self.client: Client | None = None
         self.oauth: OAuthManager | None = None
-        self.simulated = (profile.option("simulated") or profile.option("demo") or "").lower() \
-            in _TRUE
+        self.simulated = (
+            profile.option("simulated") or profile.option("demo") or ""
+        ).lower() in _TRUE
         flag = profile.credentials.get("simulated")
         if flag is not None and flag.reveal().lower() in _TRUE:
             self.simulated = True
@@ -208,8 +233,7 @@ class OkxAdapter(Adapter):
         opt = self.profile.option("auth")
         if opt:
             if opt not in ("api_key", "oauth"):
-                raise InvalidRequest("profile option auth must be api_key or oauth",
-                                     vendor="okx")
+                raise InvalidRequest("profile option auth must be api_key or oauth", vendor="okx")
             return opt
         creds = self.profile.credentials
         return "oauth" if ("access_token" in creds or "refresh_token" in creds) else "api_key"
@@ -229,25 +253,34 @@ class OkxAdapter(Adapter):
                 try:
                     expires_at = float(expires_opt)
                 except ValueError:
-                    raise InvalidRequest("profile option access_token_expires_at must be epoch "
-                                         "seconds", vendor="okx") from None
+                    raise InvalidRequest(
+                        "profile option access_token_expires_at must be epoch seconds", vendor="okx"
+                    ) from None
             else:
                 expires_at = None
-            pair = TokenPair(access_token=access, refresh_token=creds.get("refresh_token"),
-                             expires_at=expires_at)
-            manager = self.oauth = OAuthManager(self, profile.credential("client_id"),
-                                                creds.get("client_secret"), pair)
+            pair = TokenPair(
+                access_token=access, refresh_token=creds.get("refresh_token"), expires_at=expires_at
+            )
+            manager = self.oauth = OAuthManager(
+                self, profile.credential("client_id"), creds.get("client_secret"), pair
+            )
             oauth_signer = OkxOAuthSigner(
-                manager.token, termid=profile.option("termid"), simulated=self.simulated,
-                public_endpoints=self._public_endpoints(), note=self.note,
+                manager.token,
+                termid=profile.option("termid"),
+                simulated=self.simulated,
+                public_endpoints=self._public_endpoints(),
+                note=self.note,
             )
             manager.signer = oauth_signer
             signer: Signer = oauth_signer
         else:
             hmac_signer = OkxHmacSigner(
-                profile.credential("api_key"), profile.credential("secret_key"),
-                profile.credential("passphrase"), simulated=self.simulated,
-                public_endpoints=self._public_endpoints(), note=self.note,
+                profile.credential("api_key"),
+                profile.credential("secret_key"),
+                profile.credential("passphrase"),
+                simulated=self.simulated,
+                public_endpoints=self._public_endpoints(),
+                note=self.note,
             )
             hmac_signer.resync = self.resync_clock
             signer = hmac_signer
@@ -285,8 +318,9 @@ class OkxAdapter(Adapter):
         try:
             fraction = float(self.profile.option("rate_limit_margin") or "0.1")
         except ValueError:
-            raise InvalidRequest("profile option rate_limit_margin must be a number",
-                                 vendor="okx") from None
+            raise InvalidRequest(
+                "profile option rate_limit_margin must be a number", vendor="okx"
+            ) from None
         registry = getattr(client, "limiters", None)
         scope = getattr(client, "limiter_scope", "")
         if registry is None:
@@ -305,8 +339,9 @@ class OkxAdapter(Adapter):
 
     # ---------------------------------------------------------- requests
 
-    def build_request(self, endpoint: Endpoint, params: Mapping[str, Any],
-                      headers: Mapping[str, str]) -> Any:
+    def build_request(
+        self, endpoint: Endpoint, params: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> Any:
         if endpoint.name == "oauth.token":
             endpoint = self.catalog_for_profile()["oauth.token"]
         return super().build_request(endpoint, params, headers)
@@ -334,8 +369,12 @@ class OkxAdapter(Adapter):
             return payload
         if status >= 400:
             raise VendorFault(None, f"HTTP {status}", http_status=status)
-        raise DecodeError("OKX answered without the {code, msg, data} envelope",
-                          vendor=self.name, http_status=status, endpoint=endpoint.name)
+        raise DecodeError(
+            "OKX answered without the {code, msg, data} envelope",
+            vendor=self.name,
+            http_status=status,
+            endpoint=endpoint.name,
+        )
 
     # ---------------------------------------------------------- recovery
 

@@ -37,10 +37,14 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
     "50000": (InvalidRequest, 400, "Body for POST request cannot be empty."),
     "50001": (VendorUnavailable, 503, "Service temporarily unavailable. Try again later"),
     "50002": (InvalidRequest, 400, "JSON syntax error"),
-    "50004": (Timeout, 400, "API endpoint request timeout (does not mean that the request was "
-                            "successful or failed, please check the request result)."),
+    "50004": (
+        Timeout,
+        400,
+        "API endpoint request timeout (does not mean that the request was "
+        "successful or failed, please check the request result).",
+    ),
     "50005": (VendorUnavailable, 410, "API is offline or unavailable."),
-    "50006": (InvalidRequest, 400, "Invalid Content-Type. Please use \"application/JSON\"."),
+    "50006": (InvalidRequest, 400, 'Invalid Content-Type. Please use "application/JSON".'),
     "50007": (PermissionDenied, 200, "Account blocked."),
     "50008": (NotFound, 200, "User does not exist."),
     "50009": (PermissionDenied, 200, "Account is suspended due to ongoing liquidation."),
@@ -61,13 +65,11 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
     "50100": (PermissionDenied, 401, "API frozen, please contact customer service."),
     "50101": (AuthenticationError, 401, "APIKey does not match current environment."),
     "50102": (AuthenticationError, 401, "Timestamp request expired."),
-    "50103": (AuthenticationError, 401, "Request header \"OK-ACCESS-KEY\" cannot be empty."),
-    "50104": (AuthenticationError, 401,
-              "Request header \"OK-ACCESS-PASSPHRASE\" cannot be empty."),
-    "50105": (AuthenticationError, 401, "Request header \"OK-ACCESS-PASSPHRASE\" incorrect."),
-    "50106": (AuthenticationError, 401, "Request header \"OK-ACCESS-SIGN\" cannot be empty."),
-    "50107": (AuthenticationError, 401,
-              "Request header \"OK-ACCESS-TIMESTAMP\" cannot be empty."),
+    "50103": (AuthenticationError, 401, 'Request header "OK-ACCESS-KEY" cannot be empty.'),
+    "50104": (AuthenticationError, 401, 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.'),
+    "50105": (AuthenticationError, 401, 'Request header "OK-ACCESS-PASSPHRASE" incorrect.'),
+    "50106": (AuthenticationError, 401, 'Request header "OK-ACCESS-SIGN" cannot be empty.'),
+    "50107": (AuthenticationError, 401, 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.'),
     "50110": (PermissionDenied, 401, "Your IP {0} is not included in your API key's IP whitelist."),
     "50111": (AuthenticationError, 401, "Invalid OK-ACCESS-KEY."),
     "50112": (AuthenticationError, 401, "Invalid OK-ACCESS-TIMESTAMP."),
@@ -81,12 +83,16 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
     "51001": (NotFound, 200, "Instrument ID does not exist"),
     "51008": (InsufficientFunds, 200, "Order failed. Insufficient balance."),
     "51016": (Conflict, 200, "Duplicated clOrdId"),
-    "51400": (Conflict, 200,
-              "Order cancellation failed as the order has been filled, canceled or does not "
-              "exist."),
-    "51503": (Conflict, 200,
-              "Order modification failed as the order has been filled, canceled or does not "
-              "exist."),
+    "51400": (
+        Conflict,
+        200,
+        "Order cancellation failed as the order has been filled, canceled or does not exist.",
+    ),
+    "51503": (
+        Conflict,
+        200,
+        "Order modification failed as the order has been filled, canceled or does not exist.",
+    ),
     "51603": (NotFound, 200, "Order does not exist"),
     # ---------------------------------------------------------- OAuth (doc)
     "53000": (AuthenticationError, 400, "Invalid token"),
@@ -106,8 +112,11 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
     "53016": (InvalidRequest, 400, "Invalid redirect_uri"),
     "53017": (PermissionDenied, 400, "Fast API permission is not enabled"),
     # ---------------------------------------------------------- funding 58xxx
-    "58000": (InvalidRequest, 200, "Account type {0} does not supported when getting the "
-                                   "sub-account balance"),
+    "58000": (
+        InvalidRequest,
+        200,
+        "Account type {0} does not supported when getting the sub-account balance",
+    ),
     "58001": (AuthenticationError, 200, "Incorrect trade password"),
     "58002": (PermissionDenied, 200, "Please activate Savings Account first."),
     "58003": (InvalidRequest, 200, "Currency type is not supported by Savings Account"),
@@ -115,45 +124,83 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
     "58005": (InvalidRequest, 200, "The redeemed amount must be no greater than {0}"),
     "58006": (VendorUnavailable, 200, "Service unavailable for token {0}."),
     "58007": (VendorUnavailable, 200, "Abnormal Assets interface. Please try again later."),
-    "58100": (PermissionDenied, 200, "The trading product triggers risk control, and the "
-                                     "platform has suspended the fund transfer-out function"),
+    "58100": (
+        PermissionDenied,
+        200,
+        "The trading product triggers risk control, and the "
+        "platform has suspended the fund transfer-out function",
+    ),
     "58101": (PermissionDenied, 200, "Transfer suspended"),
     "58102": (RateLimited, 429, "Too frequent transfer (transfer too frequently)."),
-    "58104": (PermissionDenied, 200, "Since your P2P transaction is abnormal, you are "
-                                     "restricted from making fund transfers."),
-    "58105": (PermissionDenied, 200, "Since your P2P transaction is abnormal, you are "
-                                     "restricted from making fund transfers."),
+    "58104": (
+        PermissionDenied,
+        200,
+        "Since your P2P transaction is abnormal, you are restricted from making fund transfers.",
+    ),
+    "58105": (
+        PermissionDenied,
+        200,
+        "Since your P2P transaction is abnormal, you are restricted from making fund transfers.",
+    ),
     "58106": (PermissionDenied, 200, "Please enable the account for spot contract."),
     "58107": (PermissionDenied, 200, "Please enable the account for futures contract."),
-    "58110": (PermissionDenied, 200, "Transfers are suspended due to market risk control "
-                                     "triggered by your {0}."),
+    "58110": (
+        PermissionDenied,
+        200,
+        "Transfers are suspended due to market risk control triggered by your {0}.",
+    ),
     "58112": (InvalidRequest, 200, "Your fund transfer failed. Please try again later"),
     "58114": (InvalidRequest, 200, "Transfer amount must be more than 0"),
     "58115": (NotFound, 200, "Sub-account does not exist."),
     "58116": (InvalidRequest, 200, "Transfer amount exceeds the limit."),
-    "58117": (Conflict, 200, "Account assets are abnormal, please deal with negative "
-                             "assets before transferring"),
-    "58200": (PermissionDenied, 200, "Withdrawal from {0} to {1} is currently not supported "
-                                     "for this currency."),
+    "58117": (
+        Conflict,
+        200,
+        "Account assets are abnormal, please deal with negative assets before transferring",
+    ),
+    "58200": (
+        PermissionDenied,
+        200,
+        "Withdrawal from {0} to {1} is currently not supported for this currency.",
+    ),
     "58201": (InvalidRequest, 200, "Withdrawal amount exceeds daily withdrawal limit."),
-    "58202": (InvalidRequest, 200, "The minimum withdrawal amount for NEO is 1, and the amount "
-                                   "must be an integer."),
+    "58202": (
+        InvalidRequest,
+        200,
+        "The minimum withdrawal amount for NEO is 1, and the amount must be an integer.",
+    ),
     "58203": (InvalidRequest, 200, "Please add a withdrawal address."),
-    "58204": (PermissionDenied, 200, "Withdrawal suspended due to your account activity "
-                                     "triggering risk control."),
+    "58204": (
+        PermissionDenied,
+        200,
+        "Withdrawal suspended due to your account activity triggering risk control.",
+    ),
     "58205": (InvalidRequest, 200, "Withdrawal amount exceeds the upper limit."),
     "58206": (InvalidRequest, 200, "Withdrawal amount is less than the lower limit."),
-    "58207": (InvalidRequest, 200, "Withdrawal address is not whitelisted for verification "
-                                   "exemption."),
+    "58207": (
+        InvalidRequest,
+        200,
+        "Withdrawal address is not whitelisted for verification exemption.",
+    ),
     "58208": (InvalidRequest, 200, "Withdrawal failed. Please link your email."),
-    "58209": (PermissionDenied, 200, "Sub-accounts don't support withdrawals or deposits. "
-                                     "Please use your main account instead"),
+    "58209": (
+        PermissionDenied,
+        200,
+        "Sub-accounts don't support withdrawals or deposits. Please use your main account instead",
+    ),
     "58210": (InvalidRequest, 200, "Withdrawal fee exceeds the upper limit."),
-    "58211": (InvalidRequest, 200, "Withdrawal fee is lower than the lower limit "
-                                   "(withdrawal endpoint: incorrect fee)."),
+    "58211": (
+        InvalidRequest,
+        200,
+        "Withdrawal fee is lower than the lower limit (withdrawal endpoint: incorrect fee).",
+    ),
     "58212": (InvalidRequest, 200, "Withdrawal fee must be {0}% of the withdrawal amount"),
-    "58213": (PermissionDenied, 200, "The internal transfer address is illegal. It must be an "
-                                     "email, phone number, or account name"),
+    "58213": (
+        PermissionDenied,
+        200,
+        "The internal transfer address is illegal. It must be an "
+        "email, phone number, or account name",
+    ),
     "58300": (Conflict, 200, "Deposit-address count exceeds the limit."),
     "58350": (InsufficientFunds, 200, "Insufficient balance."),
     "58351": (Conflict, 200, "Invoice expired."),
@@ -161,35 +208,57 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
     "58353": (InvalidRequest, 200, "Deposit amount must be within limits."),
     "58354": (Conflict, 200, "You have reached the limit of 10,000 invoices per day."),
     "58355": (PermissionDenied, 200, "Permission denied. Please contact your account manager."),
-    "58356": (InvalidRequest, 200, "The accounts of the same node do not support the "
-                                   "Lightning network deposit or withdrawal."),
+    "58356": (
+        InvalidRequest,
+        200,
+        "The accounts of the same node do not support the Lightning network deposit or withdrawal.",
+    ),
     "58357": (InvalidRequest, 200, "{0} is not allowed to create a deposit address"),
     "58358": (InvalidRequest, 200, "fromCcy should not be the same as toCcy"),
     # ------------------------------------------------- sub-accounts & keys 59xxx
     "59501": (Conflict, 200, "Only 50 APIKeys can be created per account"),
-    "59502": (Conflict, 200, "Note name cannot be duplicate with the currently created "
-                             "APIKey note name"),
+    "59502": (
+        Conflict,
+        200,
+        "Note name cannot be duplicate with the currently created APIKey note name",
+    ),
     "59503": (InvalidRequest, 200, "Each APIKey can bind up to 20 IP addresses"),
     "59504": (PermissionDenied, 200, "The sub account does not support the withdrawal function"),
     "59505": (InvalidRequest, 200, "The passphrase format is incorrect."),
     "59506": (NotFound, 200, "APIKey does not exist"),
-    "59507": (InvalidRequest, 200, "The two accounts involved in a transfer must be two "
-                                   "different sub accounts under the same parent account"),
+    "59507": (
+        InvalidRequest,
+        200,
+        "The two accounts involved in a transfer must be two "
+        "different sub accounts under the same parent account",
+    ),
     "59508": (PermissionDenied, 200, "The sub account of {0} is suspended"),
     "59510": (NotFound, 200, "Sub-account does not exist"),
     "59601": (Conflict, 200, "This sub-account name already exists, try another name"),
     "59602": (Conflict, 200, "Number of API keys exceeds the limit"),
     "59603": (Conflict, 200, "Number of sub-accounts exceeds the limit"),
     "59604": (PermissionDenied, 200, "Only the API key of the main account has permission"),
-    "59605": (NotFound, 200, "This API key does not exist in your sub-account, try another "
-                             "API key"),
-    "59606": (Conflict, 200, "Transfer funds to your main account before deleting your "
-                             "sub-account"),
-    "59608": (PermissionDenied, 200, "Only Broker accounts have permission to access this "
-                                     "endpoint"),
+    "59605": (
+        NotFound,
+        200,
+        "This API key does not exist in your sub-account, try another API key",
+    ),
+    "59606": (
+        Conflict,
+        200,
+        "Transfer funds to your main account before deleting your sub-account",
+    ),
+    "59608": (
+        PermissionDenied,
+        200,
+        "Only Broker accounts have permission to access this endpoint",
+    ),
     "59612": (InvalidRequest, 200, "Cannot convert time format"),
-    "59615": (InvalidRequest, 200, "The time interval between the Begin Date and End Date "
-                                   "cannot be greater than 180 days."),
+    "59615": (
+        InvalidRequest,
+        200,
+        "The time interval between the Begin Date and End Date cannot be greater than 180 days.",
+    ),
     "59616": (InvalidRequest, 200, "The Begin Date cannot be later than The End Date."),
 }
 

@@ -43,8 +43,9 @@ def _read(fn: Callable[[], T], what: str) -> T:
     except DecodeError:
         raise
     except Exception as exc:
-        raise DecodeError(f"cannot read the OKX {what}: {type(exc).__name__}",
-                          vendor="okx") from None
+        raise DecodeError(
+            f"cannot read the OKX {what}: {type(exc).__name__}", vendor="okx"
+        ) from None
 
 
 def _items(data: Any) -> list[Mapping[str, Any]]:
@@ -84,14 +85,19 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in extra.items():
         if k in out and out[k] != v:
-            raise InvalidRequest(f"extra field {k!r} conflicts with a named field", field=k,
-                                 vendor="okx")
+            raise InvalidRequest(
+                f"extra field {k!r} conflicts with a named field", field=k, vendor="okx"
+            )
         out[k] = v
     return out
 
 
-_PERM_TO_OKX = {"read": "read_only", "read_only": "read_only", "trade": "trade",
-                "withdraw": "withdraw"}
+_PERM_TO_OKX = {
+    "read": "read_only",
+    "read_only": "read_only",
+    "trade": "trade",
+    "withdraw": "withdraw",
+}
 _PERM_FROM_OKX = {"read_only": "read", "read": "read", "trade": "trade", "withdraw": "withdraw"}
 
 
@@ -100,16 +106,20 @@ def _perm_wire(perms: Sequence[str]) -> str:
     for p in perms:
         okx = _PERM_TO_OKX.get(p)
         if okx is None:
-            raise InvalidRequest(f"unknown permission {p!r}: use read, trade or withdraw",
-                                 field="permissions", vendor="okx")
+            raise InvalidRequest(
+                f"unknown permission {p!r}: use read, trade or withdraw",
+                field="permissions",
+                vendor="okx",
+            )
         if okx not in out:
             out.append(okx)
     return ",".join(out)
 
 
 def _perm_read(text: Any) -> tuple[str, ...]:
-    return tuple(_PERM_FROM_OKX.get(p.strip(), p.strip()) for p in str(text or "").split(",")
-                 if p.strip())
+    return tuple(
+        _PERM_FROM_OKX.get(p.strip(), p.strip()) for p in str(text or "").split(",") if p.strip()
+    )
 
 
 def _ips(text: Any) -> tuple[str, ...]:
@@ -153,34 +163,44 @@ class OkxSubAccounts(SubAccountPort):
 
     async def delete(self, request: m.SubAccountRef) -> m.Ack:
         data = await self.client.invoke("broker.dma.delete_subaccount", {"subAcct": request.name})
-        return _read(lambda: m.Ack(reference=_s(_first(data).get("subAcct")), raw=_first(data)),
-                     "answer")
+        return _read(
+            lambda: m.Ack(reference=_s(_first(data).get("subAcct")), raw=_first(data)), "answer"
+        )
 
     async def list(self, request: m.ListSubAccounts) -> m.Page[m.SubAccount]:
-        params = _params(subAcct=request.name, page=request.cursor,
-                         limit=None if request.limit is None else str(request.limit))
+        params = _params(
+            subAcct=request.name,
+            page=request.cursor,
+            limit=None if request.limit is None else str(request.limit),
+        )
         data = await self.client.invoke("broker.dma.subaccount_info", params)
 
         def read() -> m.Page[m.SubAccount]:
             block = _first(data)
-            return m.Page(items=tuple(_subaccount(d) for d in _items(block.get("details", []))),
-                          next_cursor=_next_page(block))
+            return m.Page(
+                items=tuple(_subaccount(d) for d in _items(block.get("details", []))),
+                next_cursor=_next_page(block),
+            )
 
         return _read(read, "sub-account list")
 
     async def set_level(self, request: m.SetSubAccountLevel) -> m.Ack:
         data = await self.client.invoke(
-            "broker.dma.set_subaccount_level", {"subAcct": request.name,
-                                                "acctLv": str(request.level)}
+            "broker.dma.set_subaccount_level",
+            {"subAcct": request.name, "acctLv": str(request.level)},
         )
-        return _read(lambda: m.Ack(reference=_s(_first(data).get("acctLv")), raw=_first(data)),
-                     "answer")
+        return _read(
+            lambda: m.Ack(reference=_s(_first(data).get("acctLv")), raw=_first(data)), "answer"
+        )
 
     async def fee_rates(self, request: m.FeeRateQuery) -> m.Page[m.FeeRate]:
         """``instrument_type`` is OKX's fee type "1".."9", or "all"."""
         params = _merge(
-            _params(subAcct=request.name, page=request.cursor,
-                    limit=None if request.limit is None else str(request.limit)),
+            _params(
+                subAcct=request.name,
+                page=request.cursor,
+                limit=None if request.limit is None else str(request.limit),
+            ),
             request.extra,
         )
         data = await self.client.invoke("broker.dma.subaccount_trade_fee", params)
@@ -196,10 +216,15 @@ class OkxSubAccounts(SubAccountPort):
                         continue
                     # the document's table says "maker", its example "marker"
                     maker = fee.get("maker", fee.get("marker"))
-                    rates.append(m.FeeRate(
-                        name=_s(sub.get("subAcct")), instrument_type=kind, maker=_dec(maker),
-                        taker=_dec(fee.get("taker")), raw=fee,
-                    ))
+                    rates.append(
+                        m.FeeRate(
+                            name=_s(sub.get("subAcct")),
+                            instrument_type=kind,
+                            maker=_dec(maker),
+                            taker=_dec(fee.get("taker")),
+                            raw=fee,
+                        )
+                    )
             return m.Page(items=tuple(rates), next_cursor=_next_page(block))
 
         return _read(read, "fee rates")
@@ -207,18 +232,19 @@ class OkxSubAccounts(SubAccountPort):
     async def report_ip(self, request: m.ReportLoginIp) -> m.Ack:
         params = _merge({"subAcct": request.name, "clientIP": request.ip}, request.extra)
         data = await self.client.invoke("broker.dma.report_subaccount_ip", params)
-        return _read(lambda: m.Ack(reference=_s(_first(data).get("ts")), raw=_first(data)),
-                     "answer")
+        return _read(
+            lambda: m.Ack(reference=_s(_first(data).get("ts")), raw=_first(data)), "answer"
+        )
 
     async def set_demo_assets(self, request: m.SetDemoAssets) -> m.Ack:
         """Demo trading only; one request per currency."""
         if not request.currencies:
-            raise InvalidRequest("currencies: give at least one", field="currencies",
-                                 vendor="okx")
+            raise InvalidRequest("currencies: give at least one", field="currencies", vendor="okx")
         results: dict[str, Any] = {}
         for ccy in request.currencies:
-            data = await self.client.invoke("broker.dma.set_subaccount_assets",
-                                            {"subAcct": request.name, "ccy": ccy})
+            data = await self.client.invoke(
+                "broker.dma.set_subaccount_assets", {"subAcct": request.name, "ccy": ccy}
+            )
             results[ccy] = _read(functools.partial(_first, data), "answer")
         return m.Ack(reference=request.name, raw=results)
 
@@ -245,7 +271,9 @@ class OkxKeys(KeyMgmtPort):
 
     async def create(self, request: m.CreateApiKey) -> m.ApiKey:
         params = _params(
-            subAcct=request.owner, label=request.label, passphrase=request.passphrase,
+            subAcct=request.owner,
+            label=request.label,
+            passphrase=request.passphrase,
             perm=_perm_wire(request.permissions) if request.permissions else None,
             ip=",".join(request.ips) if request.ips else None,
         )
@@ -260,7 +288,9 @@ class OkxKeys(KeyMgmtPort):
 
     async def update(self, request: m.UpdateApiKey) -> m.ApiKey:
         params = _params(
-            subAcct=request.owner, apiKey=request.api_key, label=request.label,
+            subAcct=request.owner,
+            apiKey=request.api_key,
+            label=request.label,
             perm=None if request.permissions is None else _perm_wire(request.permissions),
             ip=None if request.ips is None else ",".join(request.ips),
         )
@@ -278,8 +308,9 @@ class OkxKeys(KeyMgmtPort):
         oauth: OkxOAuth = self.client.ext("okx.oauth")
         pair = await oauth.refresh()
         expires = None if pair.expires_at is None else utc_from_ms(int(pair.expires_at * 1000))
-        return m.SessionToken(access_token=pair.access_token, refresh_token=pair.refresh_token,
-                              expires_at=expires)
+        return m.SessionToken(
+            access_token=pair.access_token, refresh_token=pair.refresh_token, expires_at=expires
+        )
 
 
 # ----------------------------------------------------------------- funding
@@ -287,19 +318,30 @@ class OkxKeys(KeyMgmtPort):
 
 def _deposit_address(item: Mapping[str, Any], owner: str | None) -> m.DepositAddress:
     return m.DepositAddress(
-        address=str(item["addr"]), currency=str(item["ccy"]), chain=_s(item.get("chain")),
-        tag=_s(item.get("tag")) or _s(item.get("memo")) or _s(item.get("pmtId"))
+        address=str(item["addr"]),
+        currency=str(item["ccy"]),
+        chain=_s(item.get("chain")),
+        tag=_s(item.get("tag"))
+        or _s(item.get("memo"))
+        or _s(item.get("pmtId"))
         or _s(item.get("comment")),
-        destination=_s(item.get("to")), account_id=_s(item.get("subAcct")) or owner, raw=item,
+        destination=_s(item.get("to")),
+        account_id=_s(item.get("subAcct")) or owner,
+        raw=item,
     )
 
 
 def _record(item: Mapping[str, Any], kind: str, id_field: str) -> m.FundingRecord:
     return m.FundingRecord(
-        record_id=str(item[id_field]), kind=kind, amount=parse_decimal(item["amt"]),
-        currency=_s(item.get("ccy")), status=_s(item.get("state")),
-        account_id=_s(item.get("subAcct")), created_at=_ts(item.get("ts")),
-        tx_id=_s(item.get("txId")), raw=item,
+        record_id=str(item[id_field]),
+        kind=kind,
+        amount=parse_decimal(item["amt"]),
+        currency=_s(item.get("ccy")),
+        status=_s(item.get("state")),
+        account_id=_s(item.get("subAcct")),
+        created_at=_ts(item.get("ts")),
+        tx_id=_s(item.get("txId")),
+        raw=item,
     )
 
 
@@ -308,43 +350,58 @@ class OkxFunding(FundingPort):
 
     async def create_deposit_address(self, request: m.CreateDepositAddress) -> m.DepositAddress:
         params = _merge(
-            _params(subAcct=request.account_id, ccy=request.currency, chain=request.chain,
-                    to=request.destination),
+            _params(
+                subAcct=request.account_id,
+                ccy=request.currency,
+                chain=request.chain,
+                to=request.destination,
+            ),
             request.extra,
         )
         data = await self.client.invoke("broker.dma.create_deposit_address", params)
-        return _read(lambda: _deposit_address(_first(data), request.account_id),
-                     "deposit address")
+        return _read(lambda: _deposit_address(_first(data), request.account_id), "deposit address")
 
     async def update_deposit_address(self, request: m.UpdateDepositAddress) -> m.DepositAddress:
         """Only the landing account (``destination``: 6 funding, 18 trading) can change."""
         params = _merge(
-            _params(subAcct=request.account_id, ccy=request.currency, chain=request.chain,
-                    addr=request.address, to=request.destination),
+            _params(
+                subAcct=request.account_id,
+                ccy=request.currency,
+                chain=request.chain,
+                addr=request.address,
+                to=request.destination,
+            ),
             request.extra,
         )
         data = await self.client.invoke("broker.dma.modify_deposit_address", params)
-        return _read(lambda: _deposit_address(_first(data), request.account_id),
-                     "deposit address")
+        return _read(lambda: _deposit_address(_first(data), request.account_id), "deposit address")
 
     async def list_deposit_addresses(
         self, request: m.ListDepositAddresses
     ) -> tuple[m.DepositAddress, ...]:
         data = await self.client.invoke(
-            "broker.dma.get_deposit_address", {"subAcct": request.account_id,
-                                               "ccy": request.currency}
+            "broker.dma.get_deposit_address",
+            {"subAcct": request.account_id, "ccy": request.currency},
         )
-        return _read(lambda: tuple(_deposit_address(i, request.account_id)
-                                   for i in _items(data)), "deposit addresses")
+        return _read(
+            lambda: tuple(_deposit_address(i, request.account_id) for i in _items(data)),
+            "deposit addresses",
+        )
 
-    async def _history(self, endpoint: str, request: m.FundingHistoryQuery, kind: str,
-                       id_field: str) -> m.Page[m.FundingRecord]:
+    async def _history(
+        self, endpoint: str, request: m.FundingHistoryQuery, kind: str, id_field: str
+    ) -> m.Page[m.FundingRecord]:
         limit = request.limit
         params = _merge(
-            _params(subAcct=request.account_id, ccy=request.currency, state=request.status,
-                    # OKX: "after" = older than, "before" = newer than (both Unix ms)
-                    after=request.cursor or _ms(request.end), before=_ms(request.start),
-                    limit=None if limit is None else str(limit)),
+            _params(
+                subAcct=request.account_id,
+                ccy=request.currency,
+                state=request.status,
+                # OKX: "after" = older than, "before" = newer than (both Unix ms)
+                after=request.cursor or _ms(request.end),
+                before=_ms(request.start),
+                limit=None if limit is None else str(limit),
+            ),
             request.extra,
         )
         data = await self.client.invoke(endpoint, params)
@@ -362,9 +419,7 @@ class OkxFunding(FundingPort):
     async def deposit_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
         return await self._history("broker.dma.deposit_history", request, "deposit", "depId")
 
-    async def withdrawal_history(
-        self, request: m.FundingHistoryQuery
-    ) -> m.Page[m.FundingRecord]:
+    async def withdrawal_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
         return await self._history("broker.dma.withdrawal_history", request, "withdrawal", "wdId")
 
 
@@ -372,18 +427,31 @@ class OkxFunding(FundingPort):
 
 
 def _order_ack(item: Mapping[str, Any]) -> m.OrderAck:
-    return m.OrderAck(order_id=_s(item.get("ordId")), client_order_id=_s(item.get("clOrdId")),
-                      tag=_s(item.get("tag")), status="accepted", raw=item)
+    return m.OrderAck(
+        order_id=_s(item.get("ordId")),
+        client_order_id=_s(item.get("clOrdId")),
+        tag=_s(item.get("tag")),
+        status="accepted",
+        raw=item,
+    )
 
 
 def _order(item: Mapping[str, Any]) -> m.Order:
     return m.Order(
-        order_id=str(item["ordId"]), instrument=_s(item.get("instId")), side=_s(item.get("side")),
-        order_type=_s(item.get("ordType")), quantity=_dec(item.get("sz")),
-        price=_dec(item.get("px")), filled_quantity=_dec(item.get("accFillSz")),
-        average_price=_dec(item.get("avgPx")), status=_s(item.get("state")),
-        client_order_id=_s(item.get("clOrdId")), tag=_s(item.get("tag")),
-        created_at=_ts(item.get("cTime")), updated_at=_ts(item.get("uTime")), raw=item,
+        order_id=str(item["ordId"]),
+        instrument=_s(item.get("instId")),
+        side=_s(item.get("side")),
+        order_type=_s(item.get("ordType")),
+        quantity=_dec(item.get("sz")),
+        price=_dec(item.get("px")),
+        filled_quantity=_dec(item.get("accFillSz")),
+        average_price=_dec(item.get("avgPx")),
+        status=_s(item.get("state")),
+        client_order_id=_s(item.get("clOrdId")),
+        tag=_s(item.get("tag")),
+        created_at=_ts(item.get("cTime")),
+        updated_at=_ts(item.get("uTime")),
+        raw=item,
     )
 
 
@@ -391,8 +459,9 @@ _TIF_TYPES = {"ioc": "ioc", "fok": "fok", "post_only": "post_only", "gtc": "limi
 
 
 def _ref(request: m.OrderRef) -> dict[str, Any]:
-    return _params(instId=request.instrument, ordId=request.order_id,
-                   clOrdId=request.client_order_id)
+    return _params(
+        instId=request.instrument, ordId=request.order_id, clOrdId=request.client_order_id
+    )
 
 
 class OkxTrading(TradingPort):
@@ -411,20 +480,33 @@ class OkxTrading(TradingPort):
             if ord_type != "limit" or tif not in _TIF_TYPES:
                 raise InvalidRequest(
                     f"time_in_force {request.time_in_force!r} is not supported with "
-                    f"order_type {ord_type!r}", field="time_in_force", vendor="okx")
+                    f"order_type {ord_type!r}",
+                    field="time_in_force",
+                    vendor="okx",
+                )
             ord_type = _TIF_TYPES[tif]
         td_mode = self.client.profile.option("default_td_mode", "cash")
-        base = _params(instId=request.instrument, side=request.side, ordType=ord_type,
-                       sz=request.quantity, px=request.price, clOrdId=request.client_order_id)
+        base = _params(
+            instId=request.instrument,
+            side=request.side,
+            ordType=ord_type,
+            sz=request.quantity,
+            px=request.price,
+            clOrdId=request.client_order_id,
+        )
         params = {"tdMode": td_mode, **_merge(base, request.extra)}
         data = await self.client.invoke("trade.place_order", params)
         return _read(lambda: _order_ack(_first(data)), "order answer")
 
     async def amend_order(self, request: m.AmendOrder) -> m.OrderAck:
         params = _merge(
-            _params(instId=request.instrument, ordId=request.order_id,
-                    clOrdId=request.client_order_id, newSz=request.new_quantity,
-                    newPx=request.new_price),
+            _params(
+                instId=request.instrument,
+                ordId=request.order_id,
+                clOrdId=request.client_order_id,
+                newSz=request.new_quantity,
+                newPx=request.new_price,
+            ),
             request.extra,
         )
         data = await self.client.invoke("trade.amend_order", params)
@@ -444,13 +526,22 @@ class OkxTrading(TradingPort):
                 raise exc from None
             if order.status != "canceled":
                 raise
-            return m.OrderAck(order_id=order.order_id, client_order_id=order.client_order_id,
-                              tag=order.tag, status="cancelled", raw=order.raw)
+            return m.OrderAck(
+                order_id=order.order_id,
+                client_order_id=order.client_order_id,
+                tag=order.tag,
+                status="cancelled",
+                raw=order.raw,
+            )
+
         def read() -> m.OrderAck:
             item = _first(data)
-            return m.OrderAck(order_id=_s(item.get("ordId")),
-                              client_order_id=_s(item.get("clOrdId")), status="cancelled",
-                              raw=item)
+            return m.OrderAck(
+                order_id=_s(item.get("ordId")),
+                client_order_id=_s(item.get("clOrdId")),
+                status="cancelled",
+                raw=item,
+            )
 
         return _read(read, "order answer")
 
@@ -513,51 +604,64 @@ class OkxRebates(Extension):
 
     port_name = "okx.rebates"
 
-    async def generate(self, begin: str, end: str, broker_type: str | None = None
-                       ) -> RebateRequest:
+    async def generate(self, begin: str, end: str, broker_type: str | None = None) -> RebateRequest:
         """Ask for the rebate details of ``begin``..``end`` (YYYYMMdd, end inclusive)."""
         data = await self.client.invoke(
-            "broker.fd.generate_rebate_link", _params(begin=begin, end=end,
-                                                      brokerType=broker_type))
+            "broker.fd.generate_rebate_link", _params(begin=begin, end=end, brokerType=broker_type)
+        )
 
         def read() -> RebateRequest:
             item = _first(data)
-            return RebateRequest(exists=bool(_bool(item.get("result"))),
-                                 received_at=_ts(item.get("ts")), raw=item)
+            return RebateRequest(
+                exists=bool(_bool(item.get("result"))), received_at=_ts(item.get("ts")), raw=item
+            )
 
         return _read(read, "rebate request")
 
-    async def links(self, *, begin: str | None = None, end: str | None = None,
-                    all_history: bool = False, broker_type: str | None = None
-                    ) -> tuple[RebateLink, ...]:
+    async def links(
+        self,
+        *,
+        begin: str | None = None,
+        end: str | None = None,
+        all_history: bool = False,
+        broker_type: str | None = None,
+    ) -> tuple[RebateLink, ...]:
         """Download links: every generated one (``all_history``) or those of a range."""
-        params = _params(type="true" if all_history else "false", begin=begin, end=end,
-                         brokerType=broker_type)
+        params = _params(
+            type="true" if all_history else "false", begin=begin, end=end, brokerType=broker_type
+        )
         data = await self.client.invoke("broker.fd.get_rebate_link", params)
 
         def read() -> tuple[RebateLink, ...]:
             return tuple(
-                RebateLink(state=str(i["state"]), file_href=_s(i.get("fileHref")),
-                           begin=_ts(i.get("beginTime")), end=_ts(i.get("endTime")),
-                           first_requested_at=_ts(i.get("cTime")),
-                           generated_at=_ts(i.get("ts")), raw=i)
+                RebateLink(
+                    state=str(i["state"]),
+                    file_href=_s(i.get("fileHref")),
+                    begin=_ts(i.get("beginTime")),
+                    end=_ts(i.get("endTime")),
+                    first_requested_at=_ts(i.get("cTime")),
+                    generated_at=_ts(i.get("ts")),
+                    raw=i,
+                )
                 for i in _items(data)
             )
 
         return _read(read, "rebate links")
 
-    async def eligibility(self, api_key: str, broker_type: str | None = None
-                          ) -> RebateEligibility:
-        data = await self.client.invoke("broker.fd.if_rebate",
-                                        _params(apiKey=api_key, brokerType=broker_type))
+    async def eligibility(self, api_key: str, broker_type: str | None = None) -> RebateEligibility:
+        data = await self.client.invoke(
+            "broker.fd.if_rebate", _params(apiKey=api_key, brokerType=broker_type)
+        )
 
         def read() -> RebateEligibility:
             item = _first(data)
             return RebateEligibility(
-                reason=str(item["type"]), broker_code=_s(item.get("brokerCode")),
+                reason=str(item["type"]),
+                broker_code=_s(item.get("brokerCode")),
                 affiliated=_bool(item.get("affiliated")),
                 client_rebate_ratio=_dec(item.get("clientRebateRatio")),
-                last_rebate=_dec(item.get("lastRebate")), raw=item,
+                last_rebate=_dec(item.get("lastRebate")),
+                raw=item,
             )
 
         return _read(read, "rebate eligibility")
@@ -575,11 +679,13 @@ class OkxOAuth(Extension):
             raise NotSupported("this OKX client is in API-key mode, not OAuth", vendor="okx")
         return manager
 
-    async def exchange_code(self, code: str, *, code_verifier: str | None = None,
-                            redirect_uri: str | None = None) -> Any:
+    async def exchange_code(
+        self, code: str, *, code_verifier: str | None = None, redirect_uri: str | None = None
+    ) -> Any:
         """Authorization code (or PKCE with ``code_verifier``) -> token pair, now in use."""
-        return await self._manager().exchange_code(code, code_verifier=code_verifier,
-                                                   redirect_uri=redirect_uri)
+        return await self._manager().exchange_code(
+            code, code_verifier=code_verifier, redirect_uri=redirect_uri
+        )
 
     async def refresh(self) -> Any:
         """Rotate the token pair now (single flight); returns the new TokenPair."""

@@ -55,13 +55,25 @@ _INST = re.compile(r"[A-Z0-9]{1,15}-[A-Z0-9]{1,15}(-[A-Z0-9]+)*")
 
 #: The document's fee-rate example (maker, taker) per fee type 1..9.
 _FEE_TABLE = [
-    ("1", "-0.0008", "-0.001"), ("2", "-0.0005", "-0.0007"), ("3", "-0.0002", "-0.0005"),
-    ("4", "-0.0002", "-0.0005"), ("5", "-0.0002", "-0.0005"), ("6", "-0.0002", "-0.0005"),
-    ("7", "-0.0002", "-0.0005"), ("8", "-0.0002", "-0.0005"), ("9", "-0.0002", "-0.0003"),
+    ("1", "-0.0008", "-0.001"),
+    ("2", "-0.0005", "-0.0007"),
+    ("3", "-0.0002", "-0.0005"),
+    ("4", "-0.0002", "-0.0005"),
+    ("5", "-0.0002", "-0.0005"),
+    ("6", "-0.0002", "-0.0005"),
+    ("7", "-0.0002", "-0.0005"),
+    ("8", "-0.0002", "-0.0005"),
+    ("9", "-0.0002", "-0.0003"),
 ]
 _DEMO_AMOUNTS = {"BTC": "3", "ETH": "30", "USDT": "100000", "USDC": "100000", "OKB": "100"}
-_MAIN_CHAIN = {"BTC": "BTC-Bitcoin", "ETH": "ETH-ERC20", "USDT": "USDT-ERC20",
-               "LTC": "LTC-Litecoin", "EOS": "EOS-EOS", "XMR": "XMR-Monero"}
+_MAIN_CHAIN = {
+    "BTC": "BTC-Bitcoin",
+    "ETH": "ETH-ERC20",
+    "USDT": "USDT-ERC20",
+    "LTC": "LTC-Litecoin",
+    "EOS": "EOS-EOS",
+    "XMR": "XMR-Monero",
+}
 
 
 # -------------------------------------------------------------------- state
@@ -179,8 +191,7 @@ class OkxSandbox(Sandbox):
         enforce_rate_limits: bool = True,
         clock: SandboxClock | None = None,
     ) -> None:
-        super().__init__(OkxAdapter.catalog(), clock=clock,
-                         enforce_rate_limits=enforce_rate_limits)
+        super().__init__(OkxAdapter.catalog(), clock=clock, enforce_rate_limits=enforce_rate_limits)
         self.demo = demo
         self.broker_code = broker_code
         self.broker_types = tuple(broker_types)
@@ -211,10 +222,12 @@ class OkxSandbox(Sandbox):
                 key.perms, key.ips = ["read_only", "trade"], []
                 self.keys[key.api_key] = key
             return
-        self.live_key = self._new_key(self.master_uid, None, "broker", ["read_only", "trade"],
-                                      [], demo=False, ts=now)
-        self.demo_key = self._new_key(self.master_uid, None, "brokerdemo",
-                                      ["read_only", "trade"], [], demo=True, ts=now)
+        self.live_key = self._new_key(
+            self.master_uid, None, "broker", ["read_only", "trade"], [], demo=False, ts=now
+        )
+        self.demo_key = self._new_key(
+            self.master_uid, None, "brokerdemo", ["read_only", "trade"], [], demo=True, ts=now
+        )
         self.oauth_client_id = "OKXSANDBOX" + secrets.token_hex(8).upper()
         self.oauth_client_secret = secrets.token_hex(16).upper()
         self.oauth_redirect_uri = "https://broker.example/callback"
@@ -225,12 +238,29 @@ class OkxSandbox(Sandbox):
         super().reset()
         self._init_state(keep=True)
 
-    def _new_key(self, uid: str, sub: str | None, label: str, perms: list[str], ips: list[str],
-                 *, demo: bool, ts: int, passphrase: str | None = None) -> KeyRecord:
+    def _new_key(
+        self,
+        uid: str,
+        sub: str | None,
+        label: str,
+        perms: list[str],
+        ips: list[str],
+        *,
+        demo: bool,
+        ts: int,
+        passphrase: str | None = None,
+    ) -> KeyRecord:
         rec = KeyRecord(
-            api_key=str(uuid.uuid4()), secret=secrets.token_hex(16).upper(),
-            passphrase=passphrase or ("Sb" + secrets.token_hex(6) + "!9"), uid=uid, sub=sub,
-            label=label, perms=perms, ips=ips, demo=demo, ts=ts,
+            api_key=str(uuid.uuid4()),
+            secret=secrets.token_hex(16).upper(),
+            passphrase=passphrase or ("Sb" + secrets.token_hex(6) + "!9"),
+            uid=uid,
+            sub=sub,
+            label=label,
+            perms=perms,
+            ips=ips,
+            demo=demo,
+            ts=ts,
         )
         rec.last_used = self.clock.now()
         self.keys[rec.api_key] = rec
@@ -241,9 +271,13 @@ class OkxSandbox(Sandbox):
         deleted after 14 idle days (as the document says; demo keys are kept)."""
         horizon = self.clock.now() - IDLE_KEY_TTL
         for key in list(self.keys.values()):
-            if (key.sub is not None and not key.demo and not key.ips
-                    and key.last_used < horizon
-                    and ({"trade", "withdraw"} & set(key.perms))):
+            if (
+                key.sub is not None
+                and not key.demo
+                and not key.ips
+                and key.last_used < horizon
+                and ({"trade", "withdraw"} & set(key.perms))
+            ):
                 del self.keys[key.api_key]
 
     def _next_uid(self) -> str:
@@ -273,59 +307,111 @@ class OkxSandbox(Sandbox):
 
     def demo_credentials(self) -> dict[str, str]:
         k = self.demo_key
-        return {"api_key": k.api_key, "secret_key": k.secret, "passphrase": k.passphrase,
-                "simulated": "1"}
+        return {
+            "api_key": k.api_key,
+            "secret_key": k.secret,
+            "passphrase": k.passphrase,
+            "simulated": "1",
+        }
 
     def live_credentials(self) -> dict[str, str]:
         k = self.live_key
         return {"api_key": k.api_key, "secret_key": k.secret, "passphrase": k.passphrase}
 
-    def authorize(self, *, client_id: str | None = None, scope: tuple[str, ...] = (
-            "read_only", "trade"), code_challenge: str | None = None,
-            redirect_uri: str | None = None, termid: str | None = None,
-            uid: str | None = None) -> str:
+    def authorize(
+        self,
+        *,
+        client_id: str | None = None,
+        scope: tuple[str, ...] = ("read_only", "trade"),
+        code_challenge: str | None = None,
+        redirect_uri: str | None = None,
+        termid: str | None = None,
+        uid: str | None = None,
+    ) -> str:
         """Play the user's consent page: an authorization code for ``client_id``."""
         code = secrets.token_urlsafe(24)
         self.grants[code] = GrantRecord(
-            code=code, client_id=client_id or self.oauth_client_id, uid=uid or self.oauth_uid,
-            scope=tuple(scope), expires=self.clock.now() + CODE_TTL, challenge=code_challenge,
-            redirect_uri=redirect_uri, termid=termid,
+            code=code,
+            client_id=client_id or self.oauth_client_id,
+            uid=uid or self.oauth_uid,
+            scope=tuple(scope),
+            expires=self.clock.now() + CODE_TTL,
+            challenge=code_challenge,
+            redirect_uri=redirect_uri,
+            termid=termid,
         )
         return code
 
-    def oauth_credentials(self, *, scope: tuple[str, ...] = ("read_only", "trade"),
-                          termid: str | None = None) -> dict[str, str]:
+    def oauth_credentials(
+        self, *, scope: tuple[str, ...] = ("read_only", "trade"), termid: str | None = None
+    ) -> dict[str, str]:
         """A fresh token pair for the sandbox's OAuth user, as profile credentials."""
         rec = self._issue(self.oauth_client_id, self.oauth_uid, tuple(scope), termid)
-        return {"access_token": rec.access, "refresh_token": rec.refresh,
-                "client_id": self.oauth_client_id, "client_secret": self.oauth_client_secret}
+        return {
+            "access_token": rec.access,
+            "refresh_token": rec.refresh,
+            "client_id": self.oauth_client_id,
+            "client_secret": self.oauth_client_secret,
+        }
 
     def revoke_tokens(self, uid: str | None = None, *, state: str = "revoked") -> None:
         for rec in self.tokens.values():
             if uid is None or rec.uid == uid:
                 rec.state = state
 
-    def add_deposit(self, sub: str, ccy: str, amt: str, *, state: str = "2",
-                    chain: str | None = None, ts: int | None = None,
-                    tx_id: str | None = None) -> dict[str, Any]:
+    def add_deposit(
+        self,
+        sub: str,
+        ccy: str,
+        amt: str,
+        *,
+        state: str = "2",
+        chain: str | None = None,
+        ts: int | None = None,
+        tx_id: str | None = None,
+    ) -> dict[str, Any]:
         rec = {
-            "subAcct": sub, "ccy": ccy, "chain": chain or _MAIN_CHAIN.get(ccy, f"{ccy}-{ccy}"),
-            "amt": amt, "from": "", "areaCodeFrom": "", "to": "",
-            "txId": tx_id or secrets.token_hex(16), "ts": str(ts or self.clock.now_ms()),
-            "state": state, "depId": self._next_id(), "actualDepBlkConfirm": "17",
+            "subAcct": sub,
+            "ccy": ccy,
+            "chain": chain or _MAIN_CHAIN.get(ccy, f"{ccy}-{ccy}"),
+            "amt": amt,
+            "from": "",
+            "areaCodeFrom": "",
+            "to": "",
+            "txId": tx_id or secrets.token_hex(16),
+            "ts": str(ts or self.clock.now_ms()),
+            "state": state,
+            "depId": self._next_id(),
+            "actualDepBlkConfirm": "17",
         }
         self.deposits.append(rec)
         return rec
 
-    def add_withdrawal(self, sub: str, ccy: str, amt: str, *, state: str = "2",
-                       ts: int | None = None, client_id: str = "",
-                       to: str = "0xa30d1fab00000000000000000007CF18C7B6C579"
-                       ) -> dict[str, Any]:
+    def add_withdrawal(
+        self,
+        sub: str,
+        ccy: str,
+        amt: str,
+        *,
+        state: str = "2",
+        ts: int | None = None,
+        client_id: str = "",
+        to: str = "0xa30d1fab00000000000000000007CF18C7B6C579",
+    ) -> dict[str, Any]:
         rec = {
-            "subAcct": sub, "chain": _MAIN_CHAIN.get(ccy, f"{ccy}-{ccy}"), "fee": "0.007",
-            "feeCcy": ccy, "ccy": ccy, "clientId": client_id, "amt": amt,
-            "txId": "0x" + secrets.token_hex(16), "to": to, "areaCodeTo": "",
-            "state": state, "ts": str(ts or self.clock.now_ms()), "wdId": self._next_id(),
+            "subAcct": sub,
+            "chain": _MAIN_CHAIN.get(ccy, f"{ccy}-{ccy}"),
+            "fee": "0.007",
+            "feeCcy": ccy,
+            "ccy": ccy,
+            "clientId": client_id,
+            "amt": amt,
+            "txId": "0x" + secrets.token_hex(16),
+            "to": to,
+            "areaCodeTo": "",
+            "state": state,
+            "ts": str(ts or self.clock.now_ms()),
+            "wdId": self._next_id(),
             "nonTradableAsset": False,
         }
         self.withdrawals.append(rec)
@@ -338,8 +424,9 @@ class OkxSandbox(Sandbox):
         return json_response({"code": "0", "msg": "", "data": data})
 
     @staticmethod
-    def fail(code: str, *args: str, data: list[Any] | None = None,
-             msg: str | None = None) -> web.Response:
+    def fail(
+        code: str, *args: str, data: list[Any] | None = None, msg: str | None = None
+    ) -> web.Response:
         status = CODES[code][1] if code in CODES else 200
         text = msg if msg is not None else (message_for(code, *args) if code in CODES else "")
         return json_response({"code": code, "msg": text, "data": data or []}, status=status)
@@ -348,8 +435,9 @@ class OkxSandbox(Sandbox):
         return self.fail("50011")
 
     def server_error(self, status: int) -> web.StreamResponse:
-        return json_response({"code": "50001", "msg": message_for("50001"), "data": []},
-                             status=status)
+        return json_response(
+            {"code": "50001", "msg": message_for("50001"), "data": []}, status=status
+        )
 
     def rate_limit_key(self, request: web.Request, endpoint: Endpoint) -> str:
         principal = request.get(PRINCIPAL)
@@ -359,8 +447,9 @@ class OkxSandbox(Sandbox):
 
     # ------------------------------------------------------- authentication
 
-    def authenticate(self, request: web.Request, endpoint: Endpoint, body: bytes
-                     ) -> web.StreamResponse | None:
+    def authenticate(
+        self, request: web.Request, endpoint: Endpoint, body: bytes
+    ) -> web.StreamResponse | None:
         headers = request.headers
         demo = headers.get("x-simulated-trading") == "1"
         request[DEMO] = demo
@@ -368,7 +457,7 @@ class OkxSandbox(Sandbox):
             return None
         auth = headers.get("Authorization", "")
         if auth.startswith("Bearer "):
-            return self._auth_bearer(request, endpoint, auth[len("Bearer "):].strip())
+            return self._auth_bearer(request, endpoint, auth[len("Bearer ") :].strip())
         key_id = headers.get("OK-ACCESS-KEY")
         passphrase = headers.get("OK-ACCESS-PASSPHRASE")
         sign = headers.get("OK-ACCESS-SIGN")
@@ -397,8 +486,9 @@ class OkxSandbox(Sandbox):
             return self.fail("50101")
         if not verify_digest(key.passphrase, passphrase):
             return self.fail("50105")
-        expected = hmac_sha256_b64(key.secret, (stamp + request.method + request.raw_path
-                                                ).encode() + body)
+        expected = hmac_sha256_b64(
+            key.secret, (stamp + request.method + request.raw_path).encode() + body
+        )
         if not verify_digest(expected, sign):
             return self.fail("50113")
         remote = request.remote or ""
@@ -413,8 +503,9 @@ class OkxSandbox(Sandbox):
         request[PRINCIPAL] = Principal(uid=key.uid, key=key)
         return None
 
-    def _auth_bearer(self, request: web.Request, endpoint: Endpoint, token: str
-                     ) -> web.StreamResponse | None:
+    def _auth_bearer(
+        self, request: web.Request, endpoint: Endpoint, token: str
+    ) -> web.StreamResponse | None:
         rec = self.tokens.get(token)
         if rec is None or rec.state == "rotated":
             return self.fail("53000")
@@ -434,8 +525,9 @@ class OkxSandbox(Sandbox):
 
     # --------------------------------------------------------- parameters
 
-    def _params(self, request: web.Request, endpoint: Endpoint
-                ) -> tuple[dict[str, Any] | None, web.Response | None]:
+    def _params(
+        self, request: web.Request, endpoint: Endpoint
+    ) -> tuple[dict[str, Any] | None, web.Response | None]:
         """Request parameters, checked against the documented rules."""
         oauth = endpoint.name == "oauth.token"
         if endpoint.method == "GET":
@@ -446,8 +538,7 @@ class OkxSandbox(Sandbox):
             if oauth:
                 if ctype != "application/x-www-form-urlencoded":
                     return None, self.fail("53010", "Content-Type")
-                params = dict(parse_qsl(body.decode("utf-8", "replace"),
-                                        keep_blank_values=True))
+                params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             else:
                 if not body:
                     return None, self.fail("50000")
@@ -475,8 +566,7 @@ class OkxSandbox(Sandbox):
                 return None, self.fail("51000", "", msg=f"Parameter error: {problem}")
         return params, None
 
-    def _param_error(self, endpoint: Endpoint, name: str, oauth: bool, value: Any
-                     ) -> web.Response:
+    def _param_error(self, endpoint: Endpoint, name: str, oauth: bool, value: Any) -> web.Response:
         if oauth:
             return self.fail("53010", name)
         if name == "passphrase":
@@ -540,14 +630,28 @@ class OkxSandbox(Sandbox):
             return self.fail("59510")
         if len(self.subaccounts) >= 1000:
             return self.fail("59603")
-        rec = SubRecord(name=name, uid=self._next_uid(), label=str(p.get("label") or ""),
-                        main=main, ts=self.clock.now_ms())
+        rec = SubRecord(
+            name=name,
+            uid=self._next_uid(),
+            label=str(p.get("label") or ""),
+            main=main,
+            ts=self.clock.now_ms(),
+        )
         if p.get("clientIP"):
             rec.reported_ips.append((str(p["clientIP"]), rec.ts))
         self.subaccounts[name] = rec
         self.mark_effect(request)
-        return self.ok([{"acctLv": rec.level, "label": rec.label, "subAcct": name,
-                         "uid": rec.uid, "ts": str(rec.ts)}])
+        return self.ok(
+            [
+                {
+                    "acctLv": rec.level,
+                    "label": rec.label,
+                    "subAcct": name,
+                    "uid": rec.uid,
+                    "ts": str(rec.ts),
+                }
+            ]
+        )
 
     def _delete_sub(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         rec = self._sub(p["subAcct"])
@@ -572,31 +676,53 @@ class OkxSandbox(Sandbox):
         page = int(p.get("page") or 1)
         limit = int(p.get("limit") or 100)
         total = max(1, math.ceil(len(subs) / limit))
-        return subs[(page - 1) * limit: page * limit], page, total
+        return subs[(page - 1) * limit : page * limit], page, total
 
     def _sub_info(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         subs, page, total = self._paged(p)
-        details = [{
-            "acctLv": s.level, "canTransOut": False, "mainAcct": s.main, "enable": s.enable,
-            "frozenFunc": [], "label": s.label, "subAcct": s.name, "ts": str(s.ts), "uid": s.uid,
-        } for s in subs]
+        details = [
+            {
+                "acctLv": s.level,
+                "canTransOut": False,
+                "mainAcct": s.main,
+                "enable": s.enable,
+                "frozenFunc": [],
+                "label": s.label,
+                "subAcct": s.name,
+                "ts": str(s.ts),
+                "uid": s.uid,
+            }
+            for s in subs
+        ]
         return self.ok([{"details": details, "page": str(page), "totalPage": str(total)}])
 
     def _trade_fee(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         subs, page, total = self._paged(p)
-        details = [{
-            # The document's table names the field "maker", its example "marker": send both.
-            "feeRates": [{"maker": mk, "marker": mk, "taker": tk, "type": t}
-                         for t, mk, tk in _FEE_TABLE],
-            "mainAcct": s.main, "subAcct": s.name, "ts": str(s.ts), "uid": s.uid,
-        } for s in subs]
+        details = [
+            {
+                # The document's table names the field "maker", its example "marker": send both.
+                "feeRates": [
+                    {"maker": mk, "marker": mk, "taker": tk, "type": t} for t, mk, tk in _FEE_TABLE
+                ],
+                "mainAcct": s.main,
+                "subAcct": s.name,
+                "ts": str(s.ts),
+                "uid": s.uid,
+            }
+            for s in subs
+        ]
         return self.ok([{"details": details, "page": str(page), "totalPage": str(total)}])
 
     @staticmethod
     def _key_view(k: KeyRecord, *, with_secret: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {"subAcct": k.sub or "", "label": k.label, "apiKey": k.api_key,
-                               "perm": ",".join(k.perms), "ip": ",".join(k.ips),
-                               "ts": str(k.ts)}
+        out: dict[str, Any] = {
+            "subAcct": k.sub or "",
+            "label": k.label,
+            "apiKey": k.api_key,
+            "perm": ",".join(k.perms),
+            "ip": ",".join(k.ips),
+            "ts": str(k.ts),
+        }
         if with_secret:
             out["secretKey"] = k.secret
             out["passphrase"] = k.passphrase
@@ -614,12 +740,20 @@ class OkxSandbox(Sandbox):
             return self.fail("59501")
         if any(k.label == p["label"] for k in keys):
             return self.fail("59502")
-        perms = ["read_only"] + [x for x in str(p.get("perm") or "").split(",")
-                                 if x and x != "read_only"]
+        perms = ["read_only"] + [
+            x for x in str(p.get("perm") or "").split(",") if x and x != "read_only"
+        ]
         ips = [x.strip() for x in str(p.get("ip") or "").split(",") if x.strip()]
-        key = self._new_key(rec.uid, rec.name, str(p["label"]), perms, ips,
-                            demo=request[DEMO], ts=self.clock.now_ms(),
-                            passphrase=str(p["passphrase"]))
+        key = self._new_key(
+            rec.uid,
+            rec.name,
+            str(p["label"]),
+            perms,
+            ips,
+            demo=request[DEMO],
+            ts=self.clock.now_ms(),
+            passphrase=str(p["passphrase"]),
+        )
         self.mark_effect(request)
         return self.ok([self._key_view(key, with_secret=True)])
 
@@ -630,8 +764,9 @@ class OkxSandbox(Sandbox):
         keys = self._sub_keys(rec.name)
         if p.get("apiKey"):
             keys = [k for k in keys if k.api_key == p["apiKey"]]
-        return self.ok([{k: v for k, v in self._key_view(k).items() if k != "subAcct"}
-                        for k in keys])
+        return self.ok(
+            [{k: v for k, v in self._key_view(k).items() if k != "subAcct"} for k in keys]
+        )
 
     def _modify_key(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         rec = self._sub(p["subAcct"])
@@ -640,14 +775,16 @@ class OkxSandbox(Sandbox):
         key = self.keys.get(str(p["apiKey"]))
         if key is None or key.sub != rec.name:
             return self.fail("59506")
-        if p.get("label") and any(k.label == p["label"] and k is not key
-                                  for k in self._sub_keys(rec.name)):
+        if p.get("label") and any(
+            k.label == p["label"] and k is not key for k in self._sub_keys(rec.name)
+        ):
             return self.fail("59502")
         if "label" in p:
             key.label = str(p["label"])
         if "perm" in p:
-            key.perms = ["read_only"] + [x for x in str(p["perm"]).split(",")
-                                         if x and x != "read_only"]
+            key.perms = ["read_only"] + [
+                x for x in str(p["perm"]).split(",") if x and x != "read_only"
+            ]
         if "ip" in p:
             key.ips = [x.strip() for x in str(p["ip"]).split(",") if x.strip()]
         key.ts = self.clock.now_ms()
@@ -685,8 +822,7 @@ class OkxSandbox(Sandbox):
         segwit = str(p.get("addrType") or "1") == "2"
         addr = ("bc1q" if segwit else "0x") + secrets.token_hex(19)
         to = str(p.get("to") or (entries[0]["to"] if entries else "6"))
-        entry = {"chain": chain, "ccy": ccy, "addr": addr, "to": to,
-                 "ts": str(self.clock.now_ms())}
+        entry = {"chain": chain, "ccy": ccy, "addr": addr, "to": to, "ts": str(self.clock.now_ms())}
         if ccy in ("EOS", "XRP"):
             entry["memo" if ccy == "EOS" else "tag"] = str(10_000_000 + len(entries))
         entries.append(entry)
@@ -699,8 +835,11 @@ class OkxSandbox(Sandbox):
             return self.fail("59510")
         ccy = str(p["ccy"])
         entries = rec.addresses.get(ccy, [])
-        match = [e for e in entries if e["addr"] == p["addr"]
-                 and (not p.get("chain") or e["chain"] == p["chain"])]
+        match = [
+            e
+            for e in entries
+            if e["addr"] == p["addr"] and (not p.get("chain") or e["chain"] == p["chain"])
+        ]
         if not match:
             return self.fail("51000", "addr")
         # the landing account is a global setting of the sub-account
@@ -709,8 +848,17 @@ class OkxSandbox(Sandbox):
                 e["to"] = str(p["to"])
         self.mark_effect(request)
         e = match[0]
-        return self.ok([{"chain": e["chain"], "ccy": ccy, "to": e["to"], "addr": e["addr"],
-                         "ts": str(self.clock.now_ms())}])
+        return self.ok(
+            [
+                {
+                    "chain": e["chain"],
+                    "ccy": ccy,
+                    "to": e["to"],
+                    "addr": e["addr"],
+                    "ts": str(self.clock.now_ms()),
+                }
+            ]
+        )
 
     def _get_addresses(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         rec = self._sub(p["subAcct"])
@@ -724,15 +872,17 @@ class OkxSandbox(Sandbox):
         return self.ok(out)
 
     @staticmethod
-    def _history(records: list[dict[str, Any]], p: Mapping[str, Any], fields: tuple[str, ...]
-                 ) -> list[dict[str, Any]]:
+    def _history(
+        records: list[dict[str, Any]], p: Mapping[str, Any], fields: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
         out = [r for r in records if all(not p.get(f) or r.get(f) == p[f] for f in fields)]
         if p.get("after"):
             out = [r for r in out if int(r["ts"]) < int(p["after"])]
         if p.get("before"):
             out = [r for r in out if int(r["ts"]) > int(p["before"])]
-        out.sort(key=lambda r: (int(r["ts"]), int(r.get("depId") or r.get("wdId") or 0)),
-                 reverse=True)
+        out.sort(
+            key=lambda r: (int(r["ts"]), int(r.get("depId") or r.get("wdId") or 0)), reverse=True
+        )
         return out[: int(p.get("limit") or 100)]
 
     def _deposit_history(self, request: web.Request, p: dict[str, Any]) -> web.Response:
@@ -743,8 +893,11 @@ class OkxSandbox(Sandbox):
     def _withdrawal_history(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         if p.get("type") == "3":
             return self.ok([])
-        return self.ok(self._history(self.withdrawals, p,
-                                     ("subAcct", "ccy", "wdId", "clientId", "txId", "state")))
+        return self.ok(
+            self._history(
+                self.withdrawals, p, ("subAcct", "ccy", "wdId", "clientId", "txId", "state")
+            )
+        )
 
     def _set_assets(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         if not request[DEMO]:
@@ -787,8 +940,10 @@ class OkxSandbox(Sandbox):
         if finished:
             expires = int(now + 7200)
             sig = secrets.token_urlsafe(18)
-            href = (f"https://okx-sandbox.invalid/broker/RebateDetails{r.begin}-{r.end}.csv"
-                    f"?Expires={expires}&Signature={sig}")
+            href = (
+                f"https://okx-sandbox.invalid/broker/RebateDetails{r.begin}-{r.end}.csv"
+                f"?Expires={expires}&Signature={sig}"
+            )
         return {
             "beginTime": str(_ms(_date(r.begin))),
             "endTime": str(_ms(_date(r.end))),
@@ -820,8 +975,13 @@ class OkxSandbox(Sandbox):
         for r in self.rebates:
             if (r.begin, r.end, r.broker_type) == (begin, end, bt):
                 return self.ok([{"result": "true", "ts": str(r.ctime)}])
-        rec = RebateRecord(begin=begin, end=end, broker_type=bt, ctime=self.clock.now_ms(),
-                           ready_at=self.clock.now() + self.rebate_delay)
+        rec = RebateRecord(
+            begin=begin,
+            end=end,
+            broker_type=bt,
+            ctime=self.clock.now_ms(),
+            ready_at=self.clock.now() + self.rebate_delay,
+        )
         self.rebates.append(rec)
         self.mark_effect(request)
         return self.ok([{"result": "false", "ts": str(rec.ctime)}])
@@ -835,10 +995,23 @@ class OkxSandbox(Sandbox):
         if status is None:
             if api_key not in self.keys:
                 return self.fail("59506")
-            status = {"type": "0", "affiliated": False, "clientRebateRatio": "0.2",
-                      "lastRebate": ""}
-        return self.ok([{"affiliated": False, "brokerCode": self.broker_code,
-                         "clientRebateRatio": "0", "lastRebate": "", **status}])
+            status = {
+                "type": "0",
+                "affiliated": False,
+                "clientRebateRatio": "0.2",
+                "lastRebate": "",
+            }
+        return self.ok(
+            [
+                {
+                    "affiliated": False,
+                    "brokerCode": self.broker_code,
+                    "clientRebateRatio": "0",
+                    "lastRebate": "",
+                    **status,
+                }
+            ]
+        )
 
     # ---------------------------------------------------------------- orders
 
@@ -865,21 +1038,35 @@ class OkxSandbox(Sandbox):
         item: dict[str, Any] = {"clOrdId": cl, "ordId": "", "tag": tag, "ts": str(now)}
         if not _INST.fullmatch(str(p["instId"])):
             return self._item_fail("51001", item)
-        if cl and any(o["_uid"] == uid and o["clOrdId"] == cl and o["state"] in (
-                "live", "partially_filled") for o in self.orders.values()):
+        if cl and any(
+            o["_uid"] == uid and o["clOrdId"] == cl and o["state"] in ("live", "partially_filled")
+            for o in self.orders.values()
+        ):
             return self._item_fail("51016", item)
         ord_id = self._next_id()
         market = p["ordType"] in ("market", "optimal_limit_ioc")
         px = "" if market else str(p.get("px") or "")
         order = {
-            "_uid": uid, "instType": "SWAP" if str(p["instId"]).endswith("-SWAP") else "SPOT",
-            "instId": str(p["instId"]), "ordId": ord_id, "clOrdId": cl, "tag": tag, "px": px,
-            "sz": str(p["sz"]), "ordType": str(p["ordType"]), "side": str(p["side"]),
-            "tdMode": str(p["tdMode"]), "posSide": str(p.get("posSide") or "net"),
+            "_uid": uid,
+            "instType": "SWAP" if str(p["instId"]).endswith("-SWAP") else "SPOT",
+            "instId": str(p["instId"]),
+            "ordId": ord_id,
+            "clOrdId": cl,
+            "tag": tag,
+            "px": px,
+            "sz": str(p["sz"]),
+            "ordType": str(p["ordType"]),
+            "side": str(p["side"]),
+            "tdMode": str(p["tdMode"]),
+            "posSide": str(p.get("posSide") or "net"),
             "state": "filled" if market else "live",
             "accFillSz": str(p["sz"]) if market else "0",
-            "avgPx": "100" if market else "", "fillPx": "100" if market else "",
-            "fee": "0", "feeCcy": "", "cTime": str(now), "uTime": str(now),
+            "avgPx": "100" if market else "",
+            "fillPx": "100" if market else "",
+            "fee": "0",
+            "feeCcy": "",
+            "cTime": str(now),
+            "uTime": str(now),
         }
         self.orders[ord_id] = order
         self.mark_effect(request)
@@ -888,10 +1075,12 @@ class OkxSandbox(Sandbox):
 
     def _amend_order(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         uid = request[PRINCIPAL].uid
-        item: dict[str, Any] = {"clOrdId": str(p.get("clOrdId") or ""),
-                                "ordId": str(p.get("ordId") or ""),
-                                "reqId": str(p.get("reqId") or ""),
-                                "ts": str(self.clock.now_ms())}
+        item: dict[str, Any] = {
+            "clOrdId": str(p.get("clOrdId") or ""),
+            "ordId": str(p.get("ordId") or ""),
+            "reqId": str(p.get("reqId") or ""),
+            "ts": str(self.clock.now_ms()),
+        }
         order = self._find(uid, p)
         if order is None or order["state"] not in ("live", "partially_filled"):
             return self._item_fail("51503", item)
@@ -906,9 +1095,11 @@ class OkxSandbox(Sandbox):
 
     def _cancel_order(self, request: web.Request, p: dict[str, Any]) -> web.Response:
         uid = request[PRINCIPAL].uid
-        item: dict[str, Any] = {"clOrdId": str(p.get("clOrdId") or ""),
-                                "ordId": str(p.get("ordId") or ""),
-                                "ts": str(self.clock.now_ms())}
+        item: dict[str, Any] = {
+            "clOrdId": str(p.get("clOrdId") or ""),
+            "ordId": str(p.get("ordId") or ""),
+            "ts": str(self.clock.now_ms()),
+        }
         order = self._find(uid, p)
         if order is None or order["state"] not in ("live", "partially_filled"):
             return self._item_fail("51400", item)
@@ -931,13 +1122,19 @@ class OkxSandbox(Sandbox):
 
     # ----------------------------------------------------------------- OAuth
 
-    def _issue(self, client_id: str, uid: str, scope: tuple[str, ...], termid: str | None
-               ) -> TokenRecord:
+    def _issue(
+        self, client_id: str, uid: str, scope: tuple[str, ...], termid: str | None
+    ) -> TokenRecord:
         now = self.clock.now()
         rec = TokenRecord(
-            access="eyJ" + secrets.token_urlsafe(48), refresh=secrets.token_urlsafe(32),
-            uid=uid, client_id=client_id, scope=scope, access_exp=now + ACCESS_TTL,
-            refresh_exp=now + REFRESH_TTL, termid=termid,
+            access="eyJ" + secrets.token_urlsafe(48),
+            refresh=secrets.token_urlsafe(32),
+            uid=uid,
+            client_id=client_id,
+            scope=scope,
+            access_exp=now + ACCESS_TTL,
+            refresh_exp=now + REFRESH_TTL,
+            termid=termid,
         )
         self.tokens[rec.access] = rec
         self.refresh_index[rec.refresh] = rec
@@ -961,8 +1158,11 @@ class OkxSandbox(Sandbox):
                 return self.fail("53016")
             if grant.challenge is not None:
                 verifier = str(p.get("code_verifier") or "")
-                digest = base64.urlsafe_b64encode(
-                    hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                digest = (
+                    base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                    .rstrip(b"=")
+                    .decode()
+                )
                 if not verifier or not verify_digest(grant.challenge, digest):
                     return self.fail("53009")
             elif not secret:
@@ -983,11 +1183,16 @@ class OkxSandbox(Sandbox):
             old.state = "rotated"
             rec = self._issue(client_id, old.uid, old.scope, old.termid)
         self.mark_effect(request)
-        return json_response({
-            "access_token": rec.access, "token_type": "Bearer",
-            "expires_in": int(ACCESS_TTL), "refresh_token": rec.refresh,
-            "refresh_token_expires_in": int(REFRESH_TTL), "scope": ",".join(rec.scope),
-        })
+        return json_response(
+            {
+                "access_token": rec.access,
+                "token_type": "Bearer",
+                "expires_in": int(ACCESS_TTL),
+                "refresh_token": rec.refresh,
+                "refresh_token_expires_in": int(REFRESH_TTL),
+                "scope": ",".join(rec.scope),
+            }
+        )
 
 
 def _broker_only(endpoint: Endpoint) -> bool:

@@ -40,6 +40,7 @@ __all__ = [
     "sign",
 ]
 
+
 def okx_timestamp(now: float) -> str:
     """Epoch seconds -> ``2020-12-08T09:08:57.715Z``."""
     ms = round(now * 1000)
@@ -51,8 +52,9 @@ def prehash(timestamp: str, method: str, request_path: str, body: bytes | None) 
     return (timestamp + method.upper() + request_path).encode() + (body or b"")
 
 
-def sign(secret: Secret | str, timestamp: str, method: str, request_path: str,
-         body: bytes | None = None) -> str:
+def sign(
+    secret: Secret | str, timestamp: str, method: str, request_path: str, body: bytes | None = None
+) -> str:
     """The OK-ACCESS-SIGN value."""
     return hmac_sha256_b64(secret, prehash(timestamp, method, request_path, body))
 
@@ -72,9 +74,7 @@ Resync = Callable[[], Awaitable[bool]]
 class OkxHmacSigner(Signer):
     """OK-ACCESS-KEY / SIGN / TIMESTAMP / PASSPHRASE over the exact bytes sent."""
 
-    sensitive_headers = frozenset(
-        {"ok-access-sign", "ok-access-passphrase", "authorization"}
-    )
+    sensitive_headers = frozenset({"ok-access-sign", "ok-access-passphrase", "authorization"})
 
     def __init__(
         self,
@@ -110,8 +110,11 @@ class OkxHmacSigner(Signer):
 
     async def on_auth_failure(self, request: PreparedRequest) -> bool:
         code, self.note.code = self.note.code, None
-        if (code == TIMESTAMP_EXPIRED and self.resync is not None
-                and request.endpoint not in self.public_endpoints):
+        if (
+            code == TIMESTAMP_EXPIRED
+            and self.resync is not None
+            and request.endpoint not in self.public_endpoints
+        ):
             self.resyncs += 1
             return await self.resync()
         return False

@@ -31,9 +31,16 @@ class OkxSamples(Samples):
     async def prepare(self) -> None:
         """Place one order so the signed read (trade.get_order, 60 / 2 s) has a target."""
         with contextlib.suppress(Conflict):
-            await self.client.call("trade.place_order", instId="BTC-USDT", tdMode="cash",
-                                   side="buy", ordType="limit", sz="1", px="1",
-                                   clOrdId=READ_ORDER)
+            await self.client.call(
+                "trade.place_order",
+                instId="BTC-USDT",
+                tdMode="cash",
+                side="buy",
+                ordType="limit",
+                sz="1",
+                px="1",
+                clOrdId=READ_ORDER,
+            )
 
     def create_subaccount(self, n: int) -> m.CreateSubAccount:
         return m.CreateSubAccount(name=_name("kitsub", n), label=f"kit{n}")
@@ -43,16 +50,22 @@ class OkxSamples(Samples):
         return sub.name
 
     def create_api_key(self, owner: str) -> m.CreateApiKey:
-        return m.CreateApiKey(owner=owner, label="kitkey1", passphrase="Kit-pass1!",
-                              permissions=("read", "trade"))
+        return m.CreateApiKey(
+            owner=owner, label="kitkey1", passphrase="Kit-pass1!", permissions=("read", "trade")
+        )
 
     def funding_account(self) -> str:
         return "kitfund0001"
 
     def place_order(self, n: int = 0) -> m.PlaceOrder:
-        return m.PlaceOrder(instrument="BTC-USDT", side="buy", order_type="limit",
-                            quantity=Decimal("0.01"), price=Decimal("100") + n,
-                            extra={"tdMode": "cash"})
+        return m.PlaceOrder(
+            instrument="BTC-USDT",
+            side="buy",
+            order_type="limit",
+            quantity=Decimal("0.01"),
+            price=Decimal("100") + n,
+            extra={"tdMode": "cash"},
+        )
 
     async def paged_cases(self) -> list[PagedCase]:
         c = self.client
@@ -65,26 +78,44 @@ class OkxSamples(Samples):
         if sandbox is not None:
             base = sandbox.clock.now_ms() - 100_000
             for i in range(5):
-                deposits.add(sandbox.add_deposit(names[0], "BTC", f"0.{i + 1}",
-                                                 ts=base + i)["depId"])
-                withdrawals.add(sandbox.add_withdrawal(names[0], "ETH", f"1.{i}",
-                                                       ts=base + i)["wdId"])
+                deposits.add(
+                    sandbox.add_deposit(names[0], "BTC", f"0.{i + 1}", ts=base + i)["depId"]
+                )
+                withdrawals.add(
+                    sandbox.add_withdrawal(names[0], "ETH", f"1.{i}", ts=base + i)["wdId"]
+                )
         cases = [
-            PagedCase("subaccounts.list", c.subaccounts.list, m.ListSubAccounts(limit=2),
-                      frozenset(names), lambda s: s.name),
-            PagedCase("subaccounts.fee_rates", c.subaccounts.fee_rates,
-                      m.FeeRateQuery(instrument_type="all", limit=2),
-                      frozenset(f"{n}:{t}" for n in names for t in "123456789"),
-                      lambda f: f"{f.name}:{f.instrument_type}"),
+            PagedCase(
+                "subaccounts.list",
+                c.subaccounts.list,
+                m.ListSubAccounts(limit=2),
+                frozenset(names),
+                lambda s: s.name,
+            ),
+            PagedCase(
+                "subaccounts.fee_rates",
+                c.subaccounts.fee_rates,
+                m.FeeRateQuery(instrument_type="all", limit=2),
+                frozenset(f"{n}:{t}" for n in names for t in "123456789"),
+                lambda f: f"{f.name}:{f.instrument_type}",
+            ),
         ]
         if sandbox is not None:
             cases += [
-                PagedCase("funding.deposit_history", c.funding.deposit_history,
-                          m.FundingHistoryQuery(account_id=names[0], limit=2),
-                          frozenset(deposits), lambda r: r.record_id),
-                PagedCase("funding.withdrawal_history", c.funding.withdrawal_history,
-                          m.FundingHistoryQuery(account_id=names[0], limit=2),
-                          frozenset(withdrawals), lambda r: r.record_id),
+                PagedCase(
+                    "funding.deposit_history",
+                    c.funding.deposit_history,
+                    m.FundingHistoryQuery(account_id=names[0], limit=2),
+                    frozenset(deposits),
+                    lambda r: r.record_id,
+                ),
+                PagedCase(
+                    "funding.withdrawal_history",
+                    c.funding.withdrawal_history,
+                    m.FundingHistoryQuery(account_id=names[0], limit=2),
+                    frozenset(withdrawals),
+                    lambda r: r.record_id,
+                ),
             ]
         return cases
 
@@ -93,22 +124,29 @@ class OkxSamples(Samples):
             return lambda c: c.subaccounts.create(m.CreateSubAccount(name=name))
 
         def key(passphrase: str) -> Any:
-            return lambda c: c.keys.create(m.CreateApiKey(
-                owner="kitowner01", label="k1", passphrase=passphrase, permissions=("read",)))
+            return lambda c: c.keys.create(
+                m.CreateApiKey(
+                    owner="kitowner01", label="k1", passphrase=passphrase, permissions=("read",)
+                )
+            )
 
         return [
             InvalidCase("subaccounts.create", sub("12345678"), "all-digit name"),
             InvalidCase("subaccounts.create", sub("abc"), "name shorter than 6"),
             InvalidCase("subaccounts.create", sub("bad_name_1"), "name with underscore"),
             InvalidCase("keys.create", key("weakpass"), "passphrase without upper/digit/special"),
-            InvalidCase("subaccounts.set_level",
-                        lambda c: c.subaccounts.set_level(m.SetSubAccountLevel(name="kitsub01",
-                                                                               level=5)),
-                        "account level 5"),
-            InvalidCase("funding.list_deposit_addresses",
-                        lambda c: c.funding.list_deposit_addresses(
-                            m.ListDepositAddresses(account_id="kitsub01", currency="btc")),
-                        "lower-case currency"),
+            InvalidCase(
+                "subaccounts.set_level",
+                lambda c: c.subaccounts.set_level(m.SetSubAccountLevel(name="kitsub01", level=5)),
+                "account level 5",
+            ),
+            InvalidCase(
+                "funding.list_deposit_addresses",
+                lambda c: c.funding.list_deposit_addresses(
+                    m.ListDepositAddresses(account_id="kitsub01", currency="btc")
+                ),
+                "lower-case currency",
+            ),
         ]
 
     def error_cases(self) -> list[ErrorCase]:
@@ -117,20 +155,31 @@ class OkxSamples(Samples):
             return await c.subaccounts.create(m.CreateSubAccount(name="kitdup0001"))
 
         async def dup_order(c: Client) -> Any:
-            req = m.PlaceOrder(instrument="BTC-USDT", side="buy", order_type="limit",
-                               quantity=Decimal("1"), price=Decimal("10"),
-                               client_order_id="kitdupord1", extra={"tdMode": "cash"})
+            req = m.PlaceOrder(
+                instrument="BTC-USDT",
+                side="buy",
+                order_type="limit",
+                quantity=Decimal("1"),
+                price=Decimal("10"),
+                client_order_id="kitdupord1",
+                extra={"tdMode": "cash"},
+            )
             with contextlib.suppress(Conflict):
                 await c.trading.place_order(req)
             return await c.trading.place_order(req)
 
         return [
-            ErrorCase("delete a missing sub-account", "subaccounts.delete",
-                      lambda c: c.subaccounts.delete(m.SubAccountRef(name="kitnobody1")),
-                      NotFound, "59510"),
+            ErrorCase(
+                "delete a missing sub-account",
+                "subaccounts.delete",
+                lambda c: c.subaccounts.delete(m.SubAccountRef(name="kitnobody1")),
+                NotFound,
+                "59510",
+            ),
             ErrorCase("duplicate sub-account", "subaccounts.create", dup, Conflict, "59601"),
-            ErrorCase("duplicate clOrdId (sCode)", "trading.place_order", dup_order,
-                      Conflict, "51016"),
+            ErrorCase(
+                "duplicate clOrdId (sCode)", "trading.place_order", dup_order, Conflict, "51016"
+            ),
         ]
 
     def read_call(self) -> tuple[str, dict[str, Any]]:

@@ -41,12 +41,17 @@ async def sandbox() -> AsyncIterator[OkxSandbox]:
 
 @pytest.fixture
 def make_client(sandbox: OkxSandbox) -> Callable[..., Client]:
-    def make(credentials: dict[str, str] | None = None, *, limits: bool = False,
-             **options: str) -> Client:
+    def make(
+        credentials: dict[str, str] | None = None, *, limits: bool = False, **options: str
+    ) -> Client:
         assert sandbox.base_url is not None
-        profile = Profile(vendor="okx", name="test", base_url=sandbox.base_url,
-                          credentials=credentials or sandbox.live_credentials(),
-                          options=options)
+        profile = Profile(
+            vendor="okx",
+            name="test",
+            base_url=sandbox.base_url,
+            credentials=credentials or sandbox.live_credentials(),
+            options=options,
+        )
         kw: dict[str, Any] = {"retry": FAST}
         if not limits:
             kw["limiters"] = NoLimits()

@@ -12,8 +12,13 @@ from brokerport.pipeline import Call
 from brokerport_okx.hooks import BROKER_CODE_HOOK, BrokerCodeTagger
 from brokerport_okx.sandbox import OkxSandbox
 
-ORDER = m.PlaceOrder(instrument="BTC-USDT", side="buy", order_type="limit",
-                     quantity=Decimal("0.5"), price=Decimal("20000.1"))
+ORDER = m.PlaceOrder(
+    instrument="BTC-USDT",
+    side="buy",
+    order_type="limit",
+    quantity=Decimal("0.5"),
+    price=Decimal("20000.1"),
+)
 
 
 def sent(sandbox: OkxSandbox, i: int = -1) -> dict[str, Any]:
@@ -32,24 +37,32 @@ async def test_every_order_carries_the_broker_code(client: Any, sandbox: OkxSand
     # a generated clOrdId, 1-32 alphanumerics, returned to the host
     assert body["clOrdId"].isalnum() and 1 <= len(body["clOrdId"]) <= 32
     assert ack.client_order_id == body["clOrdId"]
-    raw = await client.call("trade.place_order", instId="ETH-USDT", tdMode="cash", side="sell",
-                            ordType="market", sz="1")
+    raw = await client.call(
+        "trade.place_order", instId="ETH-USDT", tdMode="cash", side="sell", ordType="market", sz="1"
+    )
     assert raw[0]["tag"] == "BRKCODE01" and sent(sandbox)["tag"] == "BRKCODE01"
-    order = await client.trading.get_order(m.OrderRef(instrument="BTC-USDT",
-                                                      order_id=ack.order_id))
+    order = await client.trading.get_order(m.OrderRef(instrument="BTC-USDT", order_id=ack.order_id))
     assert order.tag == "BRKCODE01"
     assert sandbox.orders[ack.order_id or ""]["tag"] == "BRKCODE01"
 
 
 async def test_host_client_order_id_is_kept(client: Any, sandbox: OkxSandbox) -> None:
     ack = await client.trading.place_order(
-        m.PlaceOrder(instrument="BTC-USDT", side="buy", order_type="limit",
-                     quantity=Decimal("1"), price=Decimal("1"), client_order_id="hostId42"))
+        m.PlaceOrder(
+            instrument="BTC-USDT",
+            side="buy",
+            order_type="limit",
+            quantity=Decimal("1"),
+            price=Decimal("1"),
+            client_order_id="hostId42",
+        )
+    )
     assert ack.client_order_id == "hostId42" and sent(sandbox)["clOrdId"] == "hostId42"
 
 
-async def test_no_broker_code_configured_means_no_tag(make_client: Any,
-                                                      sandbox: OkxSandbox) -> None:
+async def test_no_broker_code_configured_means_no_tag(
+    make_client: Any, sandbox: OkxSandbox
+) -> None:
     async with make_client() as c:
         assert c.hooks.get(BROKER_CODE_HOOK) is None
         await c.trading.place_order(ORDER)
@@ -70,8 +83,7 @@ async def test_hook_is_replaceable(make_client: Any, sandbox: OkxSandbox) -> Non
     assert sent(sandbox)["tag"] == "DESK7"
 
 
-async def test_broker_code_not_added_to_other_endpoints(client: Any,
-                                                        sandbox: OkxSandbox) -> None:
+async def test_broker_code_not_added_to_other_endpoints(client: Any, sandbox: OkxSandbox) -> None:
     await client.call("broker.dma.create_subaccount", subAcct="tagless1")
     body = json.loads(sandbox.journal.for_endpoint("broker.dma.create_subaccount")[0].body)
     assert body == {"subAcct": "tagless1"}

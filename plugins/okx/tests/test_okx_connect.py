@@ -21,13 +21,17 @@ def test_entry_points_and_catalog() -> None:
 
 
 async def test_embedded_demo_sandbox() -> None:
-    async with connect("okx", Profile(vendor="okx", options={"broker_code": "DEMO1"}),
-                       sandbox_options={"demo": True}) as client:
+    async with connect(
+        "okx",
+        Profile(vendor="okx", options={"broker_code": "DEMO1"}),
+        sandbox_options={"demo": True},
+    ) as client:
         assert client.sandbox is not None
         assert client.profile.option("simulated") == "1"
         await client.subaccounts.create(m.CreateSubAccount(name="demoSub01"))
         ack = await client.subaccounts.set_demo_assets(
-            m.SetDemoAssets(name="demoSub01", currencies=("ETH",)))
+            m.SetDemoAssets(name="demoSub01", currencies=("ETH",))
+        )
         assert ack.raw["ETH"]["amt"] == "30"
         sandbox = client.sandbox
         assert isinstance(sandbox, OkxSandbox)
@@ -42,8 +46,11 @@ async def test_embedded_live_sandbox() -> None:
         assert int(data[0]["ts"]) > 0
         assert "x-simulated-trading" not in client.hooks.credentials
         # the sandbox broker's own code is the default broker code of its clients
-        ack = await client.trading.place_order(m.PlaceOrder(
-            instrument="BTC-USDT", side="buy", order_type="market", quantity=Decimal("1")))
+        ack = await client.trading.place_order(
+            m.PlaceOrder(
+                instrument="BTC-USDT", side="buy", order_type="market", quantity=Decimal("1")
+            )
+        )
         assert client.sandbox is not None
         assert ack.tag == client.sandbox.broker_code  # type: ignore[attr-defined]
 

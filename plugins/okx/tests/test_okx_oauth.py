@@ -14,8 +14,14 @@ from brokerport.errors import AuthenticationError, InvalidRequest, PermissionDen
 from brokerport_okx.sandbox import OkxSandbox
 from brokerport_okx.signing import OkxOAuthSigner
 
-ORDER = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit",
-         "sz": "1", "px": "10"}
+ORDER = {
+    "instId": "BTC-USDT",
+    "tdMode": "cash",
+    "side": "buy",
+    "ordType": "limit",
+    "sz": "1",
+    "px": "10",
+}
 
 
 def token_calls(sandbox: OkxSandbox) -> int:
@@ -23,7 +29,8 @@ def token_calls(sandbox: OkxSandbox) -> int:
 
 
 async def test_bearer_mode_places_orders_with_authorization_header(
-        make_client: Any, sandbox: OkxSandbox) -> None:
+    make_client: Any, sandbox: OkxSandbox
+) -> None:
     creds = sandbox.oauth_credentials()
     async with make_client(creds, broker_code="OAUTHBRK1") as c:
         assert isinstance(c.signer, OkxOAuthSigner)
@@ -52,14 +59,15 @@ async def test_authorization_code_exchange(make_client: Any, sandbox: OkxSandbox
     assert b"grant_type=authorization_code" in body.body
 
 
-async def test_pkce_exchange_without_client_secret(make_client: Any,
-                                                   sandbox: OkxSandbox) -> None:
+async def test_pkce_exchange_without_client_secret(make_client: Any, sandbox: OkxSandbox) -> None:
     verifier = "v" * 43
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()
-                                         ).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     code = sandbox.authorize(code_challenge=challenge, termid="device-7")
-    async with make_client({"client_id": sandbox.oauth_client_id}, auth="oauth",
-                           termid="device-7") as c:
+    async with make_client(
+        {"client_id": sandbox.oauth_client_id}, auth="oauth", termid="device-7"
+    ) as c:
         with pytest.raises(AuthenticationError):
             await c.ext("okx.oauth").exchange_code(code, code_verifier="w" * 43)
         code = sandbox.authorize(code_challenge=challenge, termid="device-7")
@@ -79,24 +87,28 @@ async def test_expired_code_is_53012(make_client: Any, sandbox: OkxSandbox) -> N
 
 
 async def test_concurrent_calls_share_one_refresh_when_token_known_stale(
-        make_client: Any, sandbox: OkxSandbox) -> None:
+    make_client: Any, sandbox: OkxSandbox
+) -> None:
     creds = sandbox.oauth_credentials()
     async with make_client(creds, access_token_expires_at="1") as c:
-        results = await asyncio.gather(*(c.call("trade.get_order", instId="BTC-USDT",
-                                                 clOrdId=f"none{i}") for i in range(10)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(c.call("trade.get_order", instId="BTC-USDT", clOrdId=f"none{i}") for i in range(10)),
+            return_exceptions=True,
+        )
     assert token_calls(sandbox) == 1
     # every call reached the server with the new token (51603: no such order)
     assert all(getattr(r, "vendor_code", None) == "51603" for r in results), results
 
 
 async def test_concurrent_53002_share_one_refresh_and_old_pair_dies(
-        make_client: Any, sandbox: OkxSandbox) -> None:
+    make_client: Any, sandbox: OkxSandbox
+) -> None:
     creds = sandbox.oauth_credentials()
     async with make_client(creds) as c:
         sandbox.clock.advance(3601)  # the access token expires server-side
-        acks = await asyncio.gather(*(c.call("trade.place_order", **ORDER, clOrdId=f"c{i}")
-                                      for i in range(8)))
+        acks = await asyncio.gather(
+            *(c.call("trade.place_order", **ORDER, clOrdId=f"c{i}") for i in range(8))
+        )
         assert len({a[0]["ordId"] for a in acks}) == 8
         assert token_calls(sandbox) == 1
         expired = sandbox.journal.rejections("auth")
@@ -144,8 +156,9 @@ async def test_53_codes_from_the_sandbox(make_client: Any, sandbox: OkxSandbox) 
     assert token_calls(sandbox) == 0  # none of these is fixed by a refresh
 
 
-async def test_refresh_token_expires_after_three_days(make_client: Any,
-                                                      sandbox: OkxSandbox) -> None:
+async def test_refresh_token_expires_after_three_days(
+    make_client: Any, sandbox: OkxSandbox
+) -> None:
     creds = sandbox.oauth_credentials()
     sandbox.clock.advance(3 * 24 * 3600 + 1)
     async with make_client(creds) as c:
@@ -169,8 +182,9 @@ async def test_oauth_without_client_id_is_refused() -> None:
     from brokerport.profile import Profile
     from brokerport_okx import OkxAdapter
 
-    profile = Profile(vendor="okx", base_url="http://okx.invalid",
-                      credentials={"access_token": "tok"})
+    profile = Profile(
+        vendor="okx", base_url="http://okx.invalid", credentials={"access_token": "tok"}
+    )
     with pytest.raises(InvalidRequest):
         async with Client(OkxAdapter, profile):
             pass

@@ -24,8 +24,11 @@ def _never(req: PreparedRequest) -> RawResponse:
 
 @pytest_asyncio.fixture
 async def offline() -> AsyncIterator[Client]:
-    profile = Profile(vendor="okx", base_url="http://okx.invalid",
-                      credentials={"api_key": "k", "secret_key": "s", "passphrase": "p"})
+    profile = Profile(
+        vendor="okx",
+        base_url="http://okx.invalid",
+        credentials={"api_key": "k", "secret_key": "s", "passphrase": "p"},
+    )
     async with Client(OkxAdapter, profile, transport=MockTransport(_never)) as c:
         yield c
 
@@ -35,8 +38,14 @@ KEY = "broker.dma.create_apikey"
 KEY_OK = {"subAcct": "panpanBroker2", "label": "broker3", "passphrase": "Qwr4321!"}
 ADDR = "broker.dma.create_deposit_address"
 ORDER = "trade.place_order"
-ORDER_OK = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit",
-            "sz": "1", "px": "2"}
+ORDER_OK = {
+    "instId": "BTC-USDT",
+    "tdMode": "cash",
+    "side": "buy",
+    "ordType": "limit",
+    "sz": "1",
+    "px": "2",
+}
 
 BAD: list[tuple[str, dict[str, Any], str]] = [
     # sub-account name: 6-20 letters or digits, not all digits
@@ -62,8 +71,11 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     # at most 20 IPs, each an IP address
     (KEY, {**KEY_OK, "ip": ",".join(f"10.0.0.{i}" for i in range(21))}, "ip"),
     (KEY, {**KEY_OK, "ip": "10.0.0.1,999.1.1.1"}, "ip"),
-    ("broker.dma.modify_apikey", {"subAcct": "s", "apiKey": "k",
-                                  "ip": ",".join(f"10.0.1.{i}" for i in range(21))}, "ip"),
+    (
+        "broker.dma.modify_apikey",
+        {"subAcct": "s", "apiKey": "k", "ip": ",".join(f"10.0.1.{i}" for i in range(21))},
+        "ip",
+    ),
     # permission values
     (KEY, {**KEY_OK, "perm": "read_only,admin"}, "perm"),
     ("broker.dma.modify_apikey", {"subAcct": "s", "apiKey": "k", "perm": "trade,trade"}, "perm"),
@@ -75,8 +87,11 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     (ADDR, {"subAcct": "s", "ccy": "BTC", "to": "7"}, "to"),
     (ADDR, {"subAcct": "s", "ccy": "BTC", "addrType": "3"}, "addrType"),
     (ADDR, {"subAcct": "s", "ccy": "ETH", "addrType": "2"}, ""),
-    ("broker.dma.modify_deposit_address", {"subAcct": "s", "ccy": "USDT", "addr": "a",
-                                           "to": "5"}, "to"),
+    (
+        "broker.dma.modify_deposit_address",
+        {"subAcct": "s", "ccy": "USDT", "addr": "a", "to": "5"},
+        "to",
+    ),
     ("broker.dma.modify_deposit_address", {"subAcct": "s", "ccy": "USDT", "addr": "a"}, "to"),
     ("broker.dma.get_deposit_address", {"subAcct": "s", "ccy": "Usdt"}, "ccy"),
     ("broker.dma.set_subaccount_assets", {"subAcct": "s", "ccy": "btc"}, "ccy"),
@@ -122,10 +137,14 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("endpoint", "params", "field"), BAD,
-                         ids=[f"{e}-{f or 'check'}-{i}" for i, (e, _, f) in enumerate(BAD)])
-async def test_rule_rejects_before_io(offline: Client, endpoint: str, params: dict[str, Any],
-                                      field: str) -> None:
+@pytest.mark.parametrize(
+    ("endpoint", "params", "field"),
+    BAD,
+    ids=[f"{e}-{f or 'check'}-{i}" for i, (e, _, f) in enumerate(BAD)],
+)
+async def test_rule_rejects_before_io(
+    offline: Client, endpoint: str, params: dict[str, Any], field: str
+) -> None:
     with pytest.raises(InvalidRequest) as info:
         await offline.call(endpoint, **params)
     err = info.value
@@ -156,25 +175,43 @@ async def test_port_models_hit_the_same_rules(offline: Client) -> None:
     with pytest.raises(InvalidRequest):
         await offline.subaccounts.set_level(m.SetSubAccountLevel(name="brokerTest5", level=7))
     with pytest.raises(InvalidRequest):
-        await offline.keys.create(m.CreateApiKey(owner="brokerTest5", label="x",
-                                                 passphrase="short", permissions=("read",)))
+        await offline.keys.create(
+            m.CreateApiKey(
+                owner="brokerTest5", label="x", passphrase="short", permissions=("read",)
+            )
+        )
     with pytest.raises(InvalidRequest):
-        await offline.keys.create(m.CreateApiKey(owner="brokerTest5", label="x",
-                                                 passphrase="Qwr4321!",
-                                                 permissions=("read", "admin")))
+        await offline.keys.create(
+            m.CreateApiKey(
+                owner="brokerTest5", label="x", passphrase="Qwr4321!", permissions=("read", "admin")
+            )
+        )
     with pytest.raises(InvalidRequest):
-        await offline.keys.create(m.CreateApiKey(owner="brokerTest5", label="x",
-                                                 passphrase="Qwr4321!",
-                                                 ips=tuple(f"1.1.1.{i}" for i in range(21))))
+        await offline.keys.create(
+            m.CreateApiKey(
+                owner="brokerTest5",
+                label="x",
+                passphrase="Qwr4321!",
+                ips=tuple(f"1.1.1.{i}" for i in range(21)),
+            )
+        )
     with pytest.raises(InvalidRequest):
         await offline.funding.list_deposit_addresses(
-            m.ListDepositAddresses(account_id="brokerTest5", currency="usdt"))
+            m.ListDepositAddresses(account_id="brokerTest5", currency="usdt")
+        )
     with pytest.raises(InvalidRequest):
         await offline.subaccounts.list(m.ListSubAccounts(limit=101))
     with pytest.raises(InvalidRequest):
-        await offline.trading.place_order(m.PlaceOrder(
-            instrument="BTC-USDT", side="buy", order_type="limit", quantity=Decimal("1"),
-            price=Decimal("1"), client_order_id="not_alnum!"))
+        await offline.trading.place_order(
+            m.PlaceOrder(
+                instrument="BTC-USDT",
+                side="buy",
+                order_type="limit",
+                quantity=Decimal("1"),
+                price=Decimal("1"),
+                client_order_id="not_alnum!",
+            )
+        )
     with pytest.raises(InvalidRequest):
         await offline.ext("okx.rebates").links(begin="20230101")
     assert not offline.transport.requests  # type: ignore[attr-defined]

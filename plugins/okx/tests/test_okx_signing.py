@@ -37,8 +37,10 @@ def test_signer_reproduces_vector_from_epoch_seconds() -> None:
 
 def test_timestamp_has_milliseconds_and_z() -> None:
     assert okx_timestamp(0) == "1970-01-01T00:00:00.000Z"
-    assert okx_timestamp(1.0005) == "1970-01-01T00:00:01.000Z" or okx_timestamp(
-        1.0005) == "1970-01-01T00:00:01.001Z"
+    assert (
+        okx_timestamp(1.0005) == "1970-01-01T00:00:01.000Z"
+        or okx_timestamp(1.0005) == "1970-01-01T00:00:01.001Z"
+    )
     assert okx_timestamp(1607418537.7) == "2020-12-08T09:08:57.700Z"
 
 
@@ -48,9 +50,12 @@ def _ok(req: PreparedRequest) -> RawResponse:
 
 async def test_get_query_is_signed_and_post_body_is_the_exact_bytes() -> None:
     transport = MockTransport(_ok)
-    profile = Profile(vendor="okx", base_url="http://okx.test",
-                      credentials={"api_key": "k", "secret_key": "s3cr3t", "passphrase": "p"},
-                      options={"simulated": "1"})
+    profile = Profile(
+        vendor="okx",
+        base_url="http://okx.test",
+        credentials={"api_key": "k", "secret_key": "s3cr3t", "passphrase": "p"},
+        options={"simulated": "1"},
+    )
     async with Client(OkxAdapter, profile, transport=transport) as c:
         await c.call("broker.dma.get_apikey", subAcct="panpanBroker2", apiKey="a b")
         await c.call("broker.dma.delete_subaccount", subAcct="yonxws")
@@ -59,21 +64,26 @@ async def test_get_query_is_signed_and_post_body_is_the_exact_bytes() -> None:
     assert get.body is None
     ts = get.headers["OK-ACCESS-TIMESTAMP"]
     assert get.headers["OK-ACCESS-SIGN"] == sign(
-        "s3cr3t", ts, "GET", "/api/v5/broker/dma/subaccount/apikey?" + get.query)
+        "s3cr3t", ts, "GET", "/api/v5/broker/dma/subaccount/apikey?" + get.query
+    )
     assert get.headers["x-simulated-trading"] == "1"
     assert post.body == b'{"subAcct":"yonxws"}'
     assert json.loads(post.body) == {"subAcct": "yonxws"}
     assert post.headers["Content-Type"] == "application/json"
     ts = post.headers["OK-ACCESS-TIMESTAMP"]
     assert post.headers["OK-ACCESS-SIGN"] == sign(
-        "s3cr3t", ts, "POST", "/api/v5/broker/dma/delete-subaccount", post.body)
+        "s3cr3t", ts, "POST", "/api/v5/broker/dma/delete-subaccount", post.body
+    )
 
 
 async def test_public_time_carries_no_credentials() -> None:
     answer = b'{"code":"0","msg":"","data":[{"ts":"1"}]}'
     transport = MockTransport(lambda r: RawResponse(200, {}, answer))
-    profile = Profile(vendor="okx", base_url="http://okx.test",
-                      credentials={"api_key": "k", "secret_key": "s", "passphrase": "p"})
+    profile = Profile(
+        vendor="okx",
+        base_url="http://okx.test",
+        credentials={"api_key": "k", "secret_key": "s", "passphrase": "p"},
+    )
     async with Client(OkxAdapter, profile, transport=transport) as c:
         assert await c.call("public.time") == [{"ts": "1"}]
     headers = {k.lower() for k in transport.requests[0].headers}
