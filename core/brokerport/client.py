@@ -302,7 +302,9 @@ class Client:
     def port(self, name: str) -> Port:
         if name not in PORTS:
             raise NotSupported(f"no port named {name!r}", vendor=self.vendor)
-        port: Port = getattr(self.pipeline.client, name)
+        if not self._open:
+            raise PluginError(f"{self.vendor} client is not open", vendor=self.vendor)
+        port: Port = getattr(self, name)
         return port
 
     @property

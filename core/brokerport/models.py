@@ -105,8 +105,6 @@ def extra_field() -> Any:
     return attrs.field(factory=dict, converter=_frozen_map)
 
 
-Money = Decimal
-
 # ----------------------------------------------------------------- common
 
 

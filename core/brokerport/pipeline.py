@@ -21,7 +21,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -379,6 +379,3 @@ class Pipeline:
         if fail.kind == "timeout":
             return Timeout(fail.detail, vendor=self.vendor, endpoint=endpoint.name)
         return VendorUnavailable(fail.detail, vendor=self.vendor, endpoint=endpoint.name)
-
-
-Clock = Callable[[], float]

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from . import models as m
-from .errors import DecodeError, NotSupported
+from .errors import NotSupported
 
 if TYPE_CHECKING:
     from .client import Client
@@ -83,13 +83,6 @@ def gate(port: Port, declared: frozenset[str], vendor: str) -> Port:
         if op not in declared:
             object.__setattr__(port, op.split(".", 1)[1], _unsupported(op, vendor))
     return port
-
-
-def _base(op: str) -> Callable[..., Awaitable[Any]]:
-    async def base(self: Port, *args: Any, **kwargs: Any) -> Any:
-        raise NotSupported(f"{self.client.vendor} does not support {op}", vendor=self.client.vendor)
-
-    return base
 
 
 class AccountPort(Port):
@@ -356,12 +349,3 @@ PORTS: dict[str, type[Port]] = {
 @functools.cache
 def all_operations() -> frozenset[str]:
     return frozenset(op for p in PORTS.values() for op in p.operations())
-
-
-def structure_or_decode_error(fn: Callable[[], T], *, vendor: str, what: str) -> T:
-    try:
-        return fn()
-    except Exception as exc:
-        raise DecodeError(
-            f"cannot read the vendor's {what}: {type(exc).__name__}", vendor=vendor
-        ) from None
