@@ -13,10 +13,11 @@ connecting. Import heavy vendor dependencies inside methods.
 from __future__ import annotations
 
 import json
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote
 
 from .catalog import Catalog, Endpoint
@@ -127,15 +128,22 @@ def _no_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+# JSONDecoder.decode without its two Python frames (hot path: one per response)
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+#: always matches (possibly empty): the typed wrapper spares a None check per call
+_BLANK = cast("Callable[[str, int], re.Match[str]]", re.compile(r"[ \t\n\r]*").match)
+
+
+#: Text that ``quote(text, safe="")`` leaves as it is (RFC 3986 unreserved).
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*").fullmatch
 
 
 def encode_query(pairs: list[tuple[str, str]]) -> str:
     """``k=v&...`` percent-encoded exactly once (RFC 3986 unreserved kept)."""
-    return "&".join(f"{_q(k)}={_q(v)}" for k, v in pairs)
-
-
-def _q(text: str) -> str:
-    return text if text.isascii() and text.isalnum() else quote(text, safe="")
+    u = _UNRESERVED
+    return "&".join(
+        [f"{k if u(k) else quote(k, safe='')}={v if u(v) else quote(v, safe='')}" for k, v in pairs]
+    )
 
 
 def parse_json(response: RawResponse, *, vendor: str | None = None) -> Any:
@@ -144,14 +152,18 @@ def parse_json(response: RawResponse, *, vendor: str | None = None) -> Any:
     if not body:
         raise DecodeError("empty response body", vendor=vendor, http_status=response.status)
     try:
-        return _DECODER.decode(body.decode())
-    except (ValueError, UnicodeDecodeError):
-        kind = "an HTML page" if body.lstrip()[:1] == b"<" else "malformed JSON"
-        raise DecodeError(
-            f"the vendor sent {kind} (HTTP {response.status})",
-            vendor=vendor,
-            http_status=response.status,
-        ) from None
+        text = body.decode()
+        doc, end = _SCAN(text, _BLANK(text, 0).end())
+        if _BLANK(text, end).end() == len(text):
+            return doc
+    except (ValueError, StopIteration, RecursionError):  # UnicodeDecodeError is a ValueError
+        pass
+    kind = "an HTML page" if body.lstrip()[:1] == b"<" else "malformed JSON"
+    raise DecodeError(
+        f"the vendor sent {kind} (HTTP {response.status})",
+        vendor=vendor,
+        http_status=response.status,
+    )
 
 
 def encode_value(value: Any) -> str:
@@ -199,6 +211,8 @@ class Adapter:
     samples: ClassVar[str | None] = None
 
     _catalog: ClassVar[Catalog | None] = None
+    #: the profile's base URL, once read (see ``base_url``)
+    _base_url: str = ""
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -278,29 +292,32 @@ class Adapter:
         self, endpoint: Endpoint, params: Mapping[str, Any], headers: Mapping[str, str]
     ) -> PreparedRequest:
         """Fix the exact bytes: path, query text and body, before any retry."""
-        query: list[tuple[str, str]] = []
+        query: list[str] = []  # "k=v" parts, percent-encoded once
         body: dict[str, Any] = {}
         out_headers = dict(headers)
+        u = _UNRESERVED
         for p in endpoint.params:
-            if p.name not in params:
-                continue
-            value = params[p.name]
+            value = params.get(p.name)
             if value is None:
                 continue
-            if p.location == "query":
-                query.append((p.name, encode_value(value)))
-            elif p.location == "body":
+            location = p.location
+            if location == "query":
+                k = p.name
+                v = value if type(value) is str else encode_value(value)
+                query.append(
+                    f"{k if u(k) else quote(k, safe='')}={v if u(v) else quote(v, safe='')}"
+                )
+            elif location == "body":
                 body[p.name] = value
-            elif p.location == "header":
+            elif location == "header":
                 out_headers[p.name] = encode_value(value)
         if not endpoint.strict:
-            names = {p.name for p in endpoint.params}
-            for k, v in params.items():
-                if k not in names and v is not None:
-                    if endpoint.method in ("GET", "DELETE"):
-                        query.append((k, encode_value(v)))
-                    else:
-                        body[k] = v
+            names = endpoint.param_names
+            extra = [(k, v) for k, v in params.items() if k not in names and v is not None]
+            if endpoint.method in ("GET", "DELETE"):
+                query.extend(encode_query([(k, encode_value(v))]) for k, v in extra)
+            else:
+                body.update(extra)
         data: bytes | None = None
         if endpoint.method not in ("GET", "DELETE", "HEAD"):
             if endpoint.body == "form":
@@ -311,9 +328,9 @@ class Adapter:
                 out_headers.setdefault("Content-Type", "application/json")
         return PreparedRequest(
             endpoint.method,
-            self.base_url,
-            endpoint.render_path(params),
-            encode_query(query),
+            self._base_url or self.base_url,
+            endpoint.render_path(params) if endpoint.templated else endpoint.path,
+            "&".join(query),
             out_headers,
             data,
             endpoint.name,
@@ -324,7 +341,8 @@ class Adapter:
         url = self.profile.base_url
         if not url:
             raise PluginError(f"{self.name}: no base_url in profile")
-        return url.rstrip("/")
+        self._base_url = url.rstrip("/")
+        return self._base_url
 
     # ---------------------------------------------------------- summary
 

@@ -116,6 +116,8 @@ class Endpoint:
     #: Answer fields (besides the usual credential names) to redact from hook payloads.
     sensitive_response: frozenset[str] = frozenset()
     _names: frozenset[str] = attrs.field(init=False, repr=False, eq=False, default=frozenset())
+    #: True when the path has ``{placeholders}`` to fill.
+    templated: bool = attrs.field(init=False, repr=False, eq=False, default=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "method", self.method.upper())
@@ -123,6 +125,7 @@ class Endpoint:
             object.__setattr__(self, "idempotent", self.method in ("GET", "HEAD"))
         names = frozenset(p.name for p in self.params)
         object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "templated", "{" in self.path)
         for placeholder in _PLACEHOLDER.findall(self.path):
             if placeholder not in names:
                 raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
@@ -144,6 +147,10 @@ class Endpoint:
         if self.cost < 1 or (self.rate_limit is not None and self.cost > self.rate_limit.count):
             # a cost the bucket can never hold would wait forever (or fail in the limiter)
             raise PluginError(f"{self.name}: cost {self.cost} does not fit its rate limit")
+
+    @property
+    def param_names(self) -> frozenset[str]:
+        return self._names
 
     @property
     def is_idempotent(self) -> bool:
@@ -175,13 +182,15 @@ class Endpoint:
                 if p.required or p.location == "path":
                     raise fail(f"{p.name} is required", p.name)
                 continue
-            if isinstance(value, float):
-                raise fail(f"{p.name}: floats are not accepted; use Decimal or str", p.name)
-            if isinstance(value, Decimal) and not value.is_finite():
-                raise fail(f"{p.name}: {value} is not a finite amount", p.name)
-            if p.location == "header" and CONTROL_CHARS.search(str(value)):
+            if type(value) is not str:  # text, the common case, needs neither check
+                if isinstance(value, float):
+                    raise fail(f"{p.name}: floats are not accepted; use Decimal or str", p.name)
+                if isinstance(value, Decimal) and not value.is_finite():
+                    raise fail(f"{p.name}: {value} is not a finite amount", p.name)
+            location = p.location
+            if location == "header" and CONTROL_CHARS.search(str(value)):
                 raise fail(f"{p.name}: control characters are not allowed in a header", p.name)
-            if p.location == "path" and {".", ".."} & set(re.split(r"[/\\]", str(value))):
+            if location == "path" and {".", ".."} & set(re.split(r"[/\\]", str(value))):
                 # servers and proxies decode %2F and resolve dot segments: another endpoint
                 raise fail(f"{p.name}: {value!r} is not a valid path segment", p.name)
             for rule in p.rules:

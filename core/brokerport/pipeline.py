@@ -21,7 +21,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -38,13 +38,14 @@ from .errors import (
     UnknownOutcome,
     VendorUnavailable,
 )
-from .signing import PreparedRequest, Signer
-from .transport import RawResponse, TransportFailure
+from .signing import Signer
+from .transport import TransportFailure
 from .types import REDACTED, Secret, redact_payload
 
 if TYPE_CHECKING:
     from .adapter import Adapter
     from .client import Client
+    from .ratelimit import Limiter
 
 __all__ = ["Call", "ResponseInfo", "RetryPolicy"]
 
@@ -166,6 +167,10 @@ class Pipeline:
         self.scope = client.limiter_scope
         self.hooks = client.hooks
         self._sensitive_headers = frozenset(self.signer.sensitive_headers)
+        # per-call lookups done once: endpoints by name, limiters, structure hooks
+        self._endpoints = dict(self.adapter.catalog())
+        self._limiter_for: dict[str, Limiter | None] = {}
+        self._hook_for: dict[Any, Callable[[Any, Any], Any]] = {}
         # skip awaiting a no-op prepare() on the hot path
         self._prepare = None if type(self.signer).prepare is Signer.prepare else self.signer.prepare
 
@@ -180,11 +185,14 @@ class Pipeline:
         into: type[T] | Any = None,
         idempotency_key: str | None = None,
     ) -> Any:
+        # One flat coroutine on purpose: every await level is paid again on each
+        # suspension, and this runs once per request (see bench/overhead.py).
         adapter = self.adapter
-        endpoint = adapter.catalog()[name]
-        call = Call(self.vendor, endpoint, dict(params), self.hooks.credentials)
+        endpoint = self._endpoints.get(name) or adapter.catalog()[name]
         hooks = self.hooks
+        call = Call(self.vendor, endpoint, dict(params), hooks.credentials)
         try:
+            # ---- validate and fix the bytes, once
             if endpoint.idempotency_param:
                 key = call.params.get(endpoint.idempotency_param) or idempotency_key
                 if not key:
@@ -207,10 +215,127 @@ class Pipeline:
                 raise InvalidRequest(
                     f"cannot encode the request: {exc}", vendor=self.vendor, endpoint=endpoint.name
                 ) from None
-            raw, payload = await self._attempts(call, endpoint, request)
+            # ---- attempts: limiter, sign (fresh clock), send, decode, map errors
+            try:
+                limiter = self._limiter_for[endpoint.name]
+            except KeyError:
+                limiter = self._limiter_for[endpoint.name] = self.limiters.for_endpoint(
+                    endpoint, self.scope
+                )
+            retry = self.retry
+            client = self.client
+            reauthed = recovered = False
+            debug = log.isEnabledFor(logging.DEBUG)
+            while True:
+                call.attempts += 1
+                attempt = call.attempts
+                if limiter is not None:
+                    await limiter.acquire(endpoint.cost)
+                if self._prepare is not None:
+                    await self._prepare()
+                self.signer.sign(request, client.clock() + client.clock_offset)
+                if debug:
+                    log.debug(
+                        "-> %s %s %s %s attempt=%d params=%r",
+                        self.vendor,
+                        endpoint.name,
+                        request.method,
+                        # never the query text: a sensitive query value would show in clear
+                        endpoint.render_path(call.redacted_params()),
+                        attempt,
+                        call.redacted_params(),
+                    )
+                error: BrokerportError
+                try:
+                    raw = await self.transport.send(request)
+                except TransportFailure as fail:
+                    error = self._transport_error(fail, call, endpoint)
+                    if isinstance(error, UnknownOutcome):
+                        raise error from None
+                    if attempt < retry.max_attempts and self.budget.spend(
+                        retry.timeout_cost if fail.kind == "timeout" else retry.retry_cost
+                    ):
+                        await asyncio.sleep(retry.backoff(attempt, self.rng))
+                        continue
+                    raise error from None
+                if debug:
+                    log.debug(
+                        "<- %s %s HTTP %d %d bytes",
+                        self.vendor,
+                        endpoint.name,
+                        raw.status,
+                        len(raw.body),
+                    )
+                try:
+                    payload = adapter.decode(endpoint, raw)
+                except BrokerportError as err:
+                    error = err.with_context(http_status=raw.status)
+                except VendorFault as fault:
+                    if fault.http_status is None:
+                        fault.http_status = raw.status
+                    error = adapter.error_map.error(
+                        fault, vendor=self.vendor, endpoint=endpoint.name
+                    )
+                except Exception as exc:
+                    error = DecodeError(
+                        f"cannot read the vendor's answer: {type(exc).__name__}",
+                        vendor=self.vendor,
+                        http_status=raw.status,
+                        endpoint=endpoint.name,
+                    )
+                else:
+                    budget = self.budget
+                    if budget.tokens < budget.capacity:  # refund, inline: this is the hot path
+                        budget.tokens += 1
+                    break
+                if isinstance(error, DecodeError):
+                    # an answer we cannot read: for a write, we cannot know what happened
+                    if not endpoint.is_idempotent:
+                        raise self._unknown(
+                            call, endpoint, f"its answer could not be read (HTTP {raw.status})"
+                        )
+                    if raw.status >= 500:
+                        error = VendorUnavailable(
+                            f"the vendor answered HTTP {raw.status}",
+                            vendor=self.vendor,
+                            http_status=raw.status,
+                            endpoint=endpoint.name,
+                        )
+                # a typed error from the vendor: recover, retry, or raise
+                if isinstance(error, UnknownOutcome):
+                    raise error
+                if not reauthed and isinstance(error, AuthenticationError):
+                    reauthed = True
+                    if await self.signer.on_auth_failure(request):
+                        continue
+                if not recovered:
+                    recovered = True
+                    if await adapter.recover(error, call):
+                        continue
+                safe = endpoint.is_idempotent or isinstance(error, RateLimited)
+                if (
+                    error.retryable
+                    and safe
+                    and attempt < retry.max_attempts
+                    and self.budget.spend(retry.retry_cost)
+                ):
+                    delay = retry.backoff(attempt, self.rng)
+                    if isinstance(error, RateLimited) and error.retry_after:
+                        delay = max(delay, error.retry_after)
+                    await asyncio.sleep(delay)
+                    continue
+                raise error
+
+            # ---- structure
             result = payload
             if into is not None:
-                result = self._structure(payload, into, endpoint, call)
+                try:
+                    hook = self._hook_for.get(into)
+                    if hook is None:
+                        hook = self._hook_for[into] = self.client.converter.get_structure_hook(into)
+                    result = hook(payload, into)
+                except Exception as exc:
+                    raise self.unreadable(call, getattr(into, "__name__", str(into)), exc) from None
         except BrokerportError as err:
             err.with_context(vendor=self.vendor, endpoint=endpoint.name)
             if hooks.on_error:
@@ -224,12 +349,6 @@ class Pipeline:
             )
             hooks.pm.hook.brokerport_after_response(call=call, response=info, result=shown)
         return result
-
-    def _structure(self, payload: Any, into: Any, endpoint: Endpoint, call: Call) -> Any:
-        try:
-            return self.client.converter.structure(payload, into)
-        except Exception as exc:
-            raise self.unreadable(call, getattr(into, "__name__", str(into)), exc) from None
 
     def unreadable(self, call: Call | None, what: str, exc: BaseException) -> BrokerportError:
         """The error for a successful answer we cannot structure (in the pipeline or a port)."""
@@ -245,110 +364,6 @@ class Pipeline:
             vendor=self.vendor,
             endpoint=call.endpoint.name if call else None,
         )
-
-    async def _attempts(
-        self, call: Call, endpoint: Endpoint, request: PreparedRequest
-    ) -> tuple[RawResponse, Any]:
-        adapter = self.adapter
-        limiter = self.limiters.for_endpoint(endpoint, self.scope)
-        retry = self.retry
-        reauthed = recovered = False
-        debug = log.isEnabledFor(logging.DEBUG)
-        while True:
-            call.attempts += 1
-            attempt = call.attempts
-            if limiter is not None:
-                await limiter.acquire(endpoint.cost)
-            if self._prepare is not None:
-                await self._prepare()
-            self.signer.sign(request, self.now())
-            if debug:
-                log.debug(
-                    "-> %s %s %s %s attempt=%d params=%r",
-                    self.vendor,
-                    endpoint.name,
-                    request.method,
-                    # never the query text: a sensitive query value would show in clear
-                    endpoint.render_path(call.redacted_params()),
-                    attempt,
-                    call.redacted_params(),
-                )
-            error: BrokerportError
-            try:
-                raw = await self.transport.send(request)
-            except TransportFailure as fail:
-                error = self._transport_error(fail, call, endpoint)
-                if isinstance(error, UnknownOutcome):
-                    raise error from None
-                if attempt < retry.max_attempts and self.budget.spend(
-                    retry.timeout_cost if fail.kind == "timeout" else retry.retry_cost
-                ):
-                    await asyncio.sleep(retry.backoff(attempt, self.rng))
-                    continue
-                raise error from None
-            if debug:
-                log.debug(
-                    "<- %s %s HTTP %d %d bytes",
-                    self.vendor,
-                    endpoint.name,
-                    raw.status,
-                    len(raw.body),
-                )
-            try:
-                payload = adapter.decode(endpoint, raw)
-            except BrokerportError as err:
-                error = err.with_context(http_status=raw.status)
-            except VendorFault as fault:
-                if fault.http_status is None:
-                    fault.http_status = raw.status
-                error = adapter.error_map.error(fault, vendor=self.vendor, endpoint=endpoint.name)
-            except Exception as exc:
-                error = DecodeError(
-                    f"cannot read the vendor's answer: {type(exc).__name__}",
-                    vendor=self.vendor,
-                    http_status=raw.status,
-                    endpoint=endpoint.name,
-                )
-            else:
-                self.budget.refund()
-                return raw, payload
-            if isinstance(error, DecodeError):
-                # an answer we cannot read: for a write, we cannot know what happened
-                if not endpoint.is_idempotent:
-                    raise self._unknown(
-                        call, endpoint, f"its answer could not be read (HTTP {raw.status})"
-                    )
-                if raw.status >= 500:
-                    error = VendorUnavailable(
-                        f"the vendor answered HTTP {raw.status}",
-                        vendor=self.vendor,
-                        http_status=raw.status,
-                        endpoint=endpoint.name,
-                    )
-            # a typed error from the vendor: recover, retry, or raise
-            if isinstance(error, UnknownOutcome):
-                raise error
-            if not reauthed and isinstance(error, AuthenticationError):
-                reauthed = True
-                if await self.signer.on_auth_failure(request):
-                    continue
-            if not recovered:
-                recovered = True
-                if await adapter.recover(error, call):
-                    continue
-            safe = endpoint.is_idempotent or isinstance(error, RateLimited)
-            if (
-                error.retryable
-                and safe
-                and attempt < retry.max_attempts
-                and self.budget.spend(retry.retry_cost)
-            ):
-                delay = retry.backoff(attempt, self.rng)
-                if isinstance(error, RateLimited) and error.retry_after:
-                    delay = max(delay, error.retry_after)
-                await asyncio.sleep(delay)
-                continue
-            raise error
 
     def _unknown(self, call: Call, endpoint: Endpoint, why: str) -> UnknownOutcome:
         reconcile = {

@@ -90,9 +90,11 @@ class AiohttpTransport(Transport):
     def __init__(self, settings: TransportSettings | None = None) -> None:
         self.settings = settings or TransportSettings()
         self._session: aiohttp.ClientSession | None = None
+        self._url: Any = None
 
     def _open(self) -> aiohttp.ClientSession:
         import aiohttp
+        from yarl import URL
 
         s = self.settings
         connector = aiohttp.TCPConnector(limit=s.limit, limit_per_host=s.limit_per_host)
@@ -107,47 +109,68 @@ class AiohttpTransport(Transport):
             auto_decompress=True,
             raise_for_status=False,
         )
+        # resolved once here, not per request: `import brokerport` stays free of aiohttp
+        self._url = URL
         return self._session
 
     async def send(self, request: PreparedRequest) -> RawResponse:
-        import aiohttp
-        from yarl import URL
-
         session = self._session or self._open()
-        # encoded=True: yarl must not re-quote the path or query we signed
         try:
-            url = URL(request.url, encoded=True)
+            # encoded=True: yarl must not re-quote the path or query we signed
+            q = request.query  # request.url, without two property calls
+            url = self._url(
+                f"{request.base_url}{request.path}?{q}" if q else request.base_url + request.path,
+                encoded=True,
+            )
         except ValueError:
             raise TransportFailure("connect", "invalid URL: check the profile's base_url") from None
         try:
-            async with session.request(
+            # awaited directly, not `async with`: three fewer coroutines per request;
+            # the finally does what ClientResponse.__aexit__ does
+            resp = await session.request(
                 request.method,
                 url,
                 data=request.body,
                 headers=request.headers,
                 allow_redirects=False,
-            ) as resp:
+            )
+            try:
                 body = await resp.read()
-                return RawResponse(resp.status, resp.headers, body)
-        except aiohttp.ClientConnectorError as exc:
-            raise TransportFailure("connect", f"cannot connect: {exc.os_error}") from None
-        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
-            # refused before anything was sent: safe to report as never sent
-            raise TransportFailure("connect", "invalid URL: check the profile's base_url") from None
-        except (TimeoutError, aiohttp.ServerTimeoutError):
-            raise TransportFailure("timeout", "timed out waiting for the vendor") from None
-        except aiohttp.ClientPayloadError:
-            raise TransportFailure("disconnect", "response body cut short") from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise TransportFailure("disconnect", f"connection lost: {type(exc).__name__}") from None
-        except ValueError as exc:
-            # aiohttp refuses a malformed request (e.g. a header with CR/LF) before sending
-            raise TransportFailure("connect", f"request refused: {type(exc).__name__}") from None
+            finally:
+                resp.release()
+                await resp.wait_for_close()
+            return RawResponse(resp.status, resp.headers, body)
+        except Exception as exc:
+            failure = _failure(exc)
+            if failure is None:
+                raise
+            raise failure from None
 
     async def aclose(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def _failure(exc: Exception) -> TransportFailure | None:
+    """What an aiohttp / socket exception means for the pipeline (None: not ours)."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return TransportFailure("connect", f"cannot connect: {exc.os_error}")
+    if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
+        # refused before anything was sent: safe to report as never sent
+        return TransportFailure("connect", "invalid URL: check the profile's base_url")
+    if isinstance(exc, (TimeoutError, aiohttp.ServerTimeoutError)):
+        return TransportFailure("timeout", "timed out waiting for the vendor")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return TransportFailure("disconnect", "response body cut short")
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
+        return TransportFailure("disconnect", f"connection lost: {type(exc).__name__}")
+    if isinstance(exc, ValueError):
+        # aiohttp refuses a malformed request (e.g. a header with CR/LF) before sending
+        return TransportFailure("connect", f"request refused: {type(exc).__name__}")
+    return None
 
 
 Handler = Callable[[PreparedRequest], Awaitable[RawResponse] | RawResponse]

@@ -258,3 +258,59 @@ async def test_a_rule_that_raises_still_means_invalid_request() -> None:
     assert "must be positive" in _fail(ep, {"qty": "-1", "side": "buy"}).message
     assert "KeyError" in _fail(ep, {"qty": "1"}).message
     ep.validate({"qty": "1", "side": "buy"})
+
+
+# ------------------------------------------------------------ request building
+
+
+def _build(endpoint: Endpoint, params: dict[str, Any]) -> Any:
+    from brokerport.adapter import Adapter
+    from brokerport.profile import Profile
+
+    return Adapter(Profile(vendor="x", base_url="http://127.0.0.1:1/")).build_request(
+        endpoint, params, {}
+    )
+
+
+QUERY_VALUES: list[Any] = [
+    "BTC",
+    "BTC-USDT",
+    "a_b.c~d",
+    "a b",
+    "a+b",
+    "a&b=c",
+    "50%",
+    "é€",
+    "/x/../y",
+    "",
+    Decimal("1.50"),
+    Decimal("1E+2"),
+    True,
+    7,
+]
+
+
+@pytest.mark.parametrize("value", QUERY_VALUES, ids=repr)
+def test_query_is_percent_encoded_exactly_once(value: Any) -> None:
+    from urllib.parse import parse_qsl, quote
+
+    from brokerport.adapter import encode_value
+
+    ep = Endpoint("q", "GET", "/q", (Param("k y", "query"), Param("n", "query")))
+    request = _build(ep, {"k y": value, "n": "1"})
+    text = encode_value(value)
+    assert request.query == f"k%20y={quote(text, safe='')}&n=1"
+    assert dict(parse_qsl(request.query, keep_blank_values=True)) == {"k y": text, "n": "1"}
+    assert request.url == f"http://127.0.0.1:1/q?{request.query}"
+
+
+def test_query_of_a_non_strict_endpoint_keeps_extra_params_in_order() -> None:
+    ep = Endpoint("q", "GET", "/q", (Param("a", "query"),), strict=False)
+    request = _build(ep, {"z z": "1/2", "a": "x", "b": None, "c": Decimal("2.0")})
+    assert request.query == "a=x&z%20z=1%2F2&c=2.0"
+
+
+def test_no_query_no_question_mark() -> None:
+    ep = Endpoint("q", "GET", "/q", (Param("a", "query"),))
+    request = _build(ep, {"a": None})
+    assert request.query == "" and request.url == "http://127.0.0.1:1/q"

@@ -152,6 +152,8 @@ MALFORMED: dict[str, RawResponse] = {
     "string_body": raw(b'"just a string"'),  # decoder raises TypeError
     "null_body": raw(b"null"),
     "nan": raw(b'{"code": NaN, "data": 1}'),
+    "trailing_data": raw(b'{"code": "0", "data": {"account_id": "a1"}} {"code": "0"}'),
+    "deeply_nested": raw(b"[" * 100_000 + b"]" * 100_000),  # RecursionError in the scanner
 }
 
 # the error a GET ends with, after every attempt was spent

@@ -223,6 +223,13 @@ def _resp(body: bytes, status: int = 200) -> RawResponse:
     return RawResponse(status, {}, body)
 
 
+def test_parse_json_allows_json_whitespace_only_around_the_document() -> None:
+    assert parse_json(_resp(b' \r\n\t{"a": "1"}\n ')) == {"a": "1"}
+    for body in (b'{"a": "1"} x', b'{"a": "1"}{}', b'\x0c{"a": "1"}', b"   "):
+        with pytest.raises(DecodeError):
+            parse_json(_resp(body))
+
+
 def test_parse_json_numbers_are_decimal() -> None:
     data = parse_json(
         _resp(b'{"a": 0.1, "b": 1.10, "c": 3, "d": 1e-8, "e": [2.50], "f": 0.30000000000000004}')
