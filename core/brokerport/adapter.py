@@ -296,21 +296,19 @@ class Adapter:
         body: dict[str, Any] = {}
         out_headers = dict(headers)
         u = _UNRESERVED
-        for p in endpoint.params:
-            value = params.get(p.name)
-            if value is None:
-                continue
-            location = p.location
-            if location == "query":
-                k = p.name
+        for name, wire in endpoint.query_params:
+            value = params.get(name)
+            if value is not None:
                 v = value if type(value) is str else encode_value(value)
-                query.append(
-                    f"{k if u(k) else quote(k, safe='')}={v if u(v) else quote(v, safe='')}"
-                )
-            elif location == "body":
-                body[p.name] = value
-            elif location == "header":
-                out_headers[p.name] = encode_value(value)
+                query.append(f"{wire}={v if u(v) else quote(v, safe='')}")
+        for name in endpoint.body_params:
+            value = params.get(name)
+            if value is not None:
+                body[name] = value
+        for name in endpoint.header_params:
+            value = params.get(name)
+            if value is not None:
+                out_headers[name] = encode_value(value)
         if not endpoint.strict:
             names = endpoint.param_names
             extra = [(k, v) for k, v in params.items() if k not in names and v is not None]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 
 import attrs
 
@@ -118,6 +119,14 @@ class Endpoint:
     _names: frozenset[str] = attrs.field(init=False, repr=False, eq=False, default=frozenset())
     #: True when the path has ``{placeholders}`` to fill.
     templated: bool = attrs.field(init=False, repr=False, eq=False, default=False)
+    #: (name, percent-encoded name) of each query parameter, in order: the request
+    #: builder's hot loop, computed once
+    query_params: tuple[tuple[str, str], ...] = attrs.field(
+        init=False, repr=False, eq=False, default=()
+    )
+    #: names of body and header parameters, in order
+    body_params: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False, default=())
+    header_params: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "method", self.method.upper())
@@ -126,6 +135,10 @@ class Endpoint:
         names = frozenset(p.name for p in self.params)
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "templated", "{" in self.path)
+        by = self.params_at
+        object.__setattr__(self, "query_params", tuple((n, quote(n, safe="")) for n in by("query")))
+        object.__setattr__(self, "body_params", by("body"))
+        object.__setattr__(self, "header_params", by("header"))
         for placeholder in _PLACEHOLDER.findall(self.path):
             if placeholder not in names:
                 raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
@@ -148,6 +161,9 @@ class Endpoint:
             # a cost the bucket can never hold would wait forever (or fail in the limiter)
             raise PluginError(f"{self.name}: cost {self.cost} does not fit its rate limit")
 
+    def params_at(self, location: Location) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params if p.location == location)
+
     @property
     def param_names(self) -> frozenset[str]:
         return self._names
@@ -168,51 +184,56 @@ class Endpoint:
 
     def validate(self, params: Mapping[str, Any], *, vendor: str | None = None) -> None:
         """Check params against this endpoint; raise InvalidRequest. No I/O."""
-
-        def fail(msg: str, field: str | None = None) -> InvalidRequest:
-            return InvalidRequest(msg, field=field, vendor=vendor, endpoint=self.name)
-
         if self.strict and not params.keys() <= self._names:
             unknown = sorted(k for k in params if k not in self._names)
             names = ", ".join(unknown)
-            raise fail(f"unknown parameter(s) for {self.name}: {names}", unknown[0])
+            raise self._invalid(
+                vendor, f"unknown parameter(s) for {self.name}: {names}", unknown[0]
+            )
         for p in self.params:
             value = params.get(p.name)
             if value is None or value == "":
                 if p.required or p.location == "path":
-                    raise fail(f"{p.name} is required", p.name)
+                    raise self._invalid(vendor, f"{p.name} is required", p.name)
                 continue
             if type(value) is not str:  # text, the common case, needs neither check
                 if isinstance(value, float):
-                    raise fail(f"{p.name}: floats are not accepted; use Decimal or str", p.name)
+                    raise self._invalid(
+                        vendor, f"{p.name}: floats are not accepted; use Decimal or str", p.name
+                    )
                 if isinstance(value, Decimal) and not value.is_finite():
-                    raise fail(f"{p.name}: {value} is not a finite amount", p.name)
+                    raise self._invalid(vendor, f"{p.name}: {value} is not a finite amount", p.name)
             location = p.location
             if location == "header" and CONTROL_CHARS.search(str(value)):
-                raise fail(f"{p.name}: control characters are not allowed in a header", p.name)
+                raise self._invalid(
+                    vendor, f"{p.name}: control characters are not allowed in a header", p.name
+                )
             if location == "path" and {".", ".."} & set(re.split(r"[/\\]", str(value))):
                 # servers and proxies decode %2F and resolve dot segments: another endpoint
-                raise fail(f"{p.name}: {value!r} is not a valid path segment", p.name)
+                raise self._invalid(
+                    vendor, f"{p.name}: {value!r} is not a valid path segment", p.name
+                )
             for rule in p.rules:
                 try:
                     problem = rule(value)
                 except Exception as exc:  # a rule choking on odd input still means "invalid"
                     problem = f"invalid value ({type(exc).__name__})"
                 if problem:
-                    raise fail(f"{p.name}: {problem}", p.name)
+                    raise self._invalid(vendor, f"{p.name}: {problem}", p.name)
         if self.check is not None:
             try:
                 problem = self.check(params)
             except Exception as exc:
                 problem = f"invalid request ({type(exc).__name__})"
             if problem:
-                raise fail(problem)
+                raise self._invalid(vendor, problem)
+
+    def _invalid(self, vendor: str | None, msg: str, field: str | None = None) -> InvalidRequest:
+        return InvalidRequest(msg, field=field, vendor=vendor, endpoint=self.name)
 
     def render_path(self, params: Mapping[str, Any]) -> str:
         if "{" not in self.path:
             return self.path
-        from urllib.parse import quote
-
         return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self.path)
 
 
