@@ -14,7 +14,6 @@ import attrs
 from brokerport import models as m
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
-from brokerport.convert import make_converter, renamed
 from brokerport.errors import (
     AuthenticationError,
     Conflict,
@@ -98,6 +97,8 @@ ACME_ERRORS = ErrorMap(
 
 def _with_raw(conv: cattrs.Converter, cls: type[Any], **wire_names: str) -> None:
     """Rename wire fields, and keep the vendor's whole object in the model's ``raw``."""
+    from brokerport.convert import renamed
+
     renamed(conv, cls, **wire_names)
     plain = conv.get_structure_hook(cls)
     conv.register_structure_hook(cls, lambda value, t: attrs.evolve(plain(value, t), raw=value))
@@ -159,7 +160,10 @@ class AcmeAdapter(Adapter):
 
     def create_converter(self) -> cattrs.Converter:
         # Start from the core converter: Decimal never via float, times UTC-aware
-        # (Acme sends epoch milliseconds), Secrets redacted.
+        # (Acme sends epoch milliseconds), Secrets redacted. Imported here, not at
+        # the top: `brokerport plugins` imports this module and never needs cattrs.
+        from brokerport.convert import make_converter
+
         conv = make_converter()
         _with_raw(conv, m.SubAccount, account_id="id")
         _with_raw(conv, m.Balance, account_id="account")
