@@ -327,7 +327,7 @@ class Adapter:
         return PreparedRequest(
             endpoint.method,
             self._base_url or self.base_url,
-            endpoint.render_path(params) if endpoint.templated else endpoint.path,
+            endpoint.render_path(params),
             "&".join(query),
             out_headers,
             data,

@@ -232,7 +232,7 @@ class Endpoint:
         return InvalidRequest(msg, field=field, vendor=vendor, endpoint=self.name)
 
     def render_path(self, params: Mapping[str, Any]) -> str:
-        if "{" not in self.path:
+        if not self.templated:
             return self.path
         return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self.path)
 

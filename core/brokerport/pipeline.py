@@ -174,9 +174,6 @@ class Pipeline:
         # skip awaiting a no-op prepare() on the hot path
         self._prepare = None if type(self.signer).prepare is Signer.prepare else self.signer.prepare
 
-    def now(self) -> float:
-        return self.client.clock() + self.client.clock_offset
-
     async def invoke(
         self,
         name: str,
@@ -284,9 +281,7 @@ class Pipeline:
                         endpoint=endpoint.name,
                     )
                 else:
-                    budget = self.budget
-                    if budget.tokens < budget.capacity:  # refund, inline: this is the hot path
-                        budget.tokens += 1
+                    self.budget.refund()
                     break
                 if isinstance(error, DecodeError):
                     # an answer we cannot read: for a write, we cannot know what happened
