@@ -116,7 +116,14 @@ class Endpoint:
     tags: frozenset[str] = frozenset()
     #: Answer fields (besides the usual credential names) to redact from hook payloads.
     sensitive_response: frozenset[str] = frozenset()
+    #: Which base URL (a name in the catalog's services; "default": the profile's).
+    service: str = "default"
+    #: The path version filling ``{version}`` in ``path`` (profile option
+    #: ``path_versions`` overrides it per endpoint).
+    version: str | None = None
     _names: frozenset[str] = attrs.field(init=False, repr=False, eq=False, default=frozenset())
+    #: The path with its version filled in (``path`` keeps ``{version}``).
+    route: str = attrs.field(init=False, repr=False, eq=False, default="")
     #: True when the path has ``{placeholders}`` to fill.
     templated: bool = attrs.field(init=False, repr=False, eq=False, default=False)
     #: (name, percent-encoded name) of each query parameter, in order: the request
@@ -134,17 +141,23 @@ class Endpoint:
             object.__setattr__(self, "idempotent", self.method in ("GET", "HEAD"))
         names = frozenset(p.name for p in self.params)
         object.__setattr__(self, "_names", names)
-        object.__setattr__(self, "templated", "{" in self.path)
+        route = self.path
+        if "{version}" in route:
+            if not self.version:
+                raise PluginError(f"{self.name}: path has {{version}} but no version")
+            route = route.replace("{version}", self.version)
+        object.__setattr__(self, "route", route)
+        object.__setattr__(self, "templated", "{" in route)
         by = self.params_at
         object.__setattr__(self, "query_params", tuple((n, quote(n, safe="")) for n in by("query")))
         object.__setattr__(self, "body_params", by("body"))
         object.__setattr__(self, "header_params", by("header"))
-        for placeholder in _PLACEHOLDER.findall(self.path):
+        for placeholder in _PLACEHOLDER.findall(route):
             if placeholder not in names:
                 raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
         if len(names) != len(self.params):
             raise PluginError(f"{self.name}: duplicate parameter names")
-        if self.method in ("GET", "DELETE", "HEAD"):
+        if self.method in ("GET", "HEAD"):
             dropped = [p.name for p in self.params if p.location == "body"]
             if dropped:
                 # the request builder sends no body for these methods
@@ -233,26 +246,35 @@ class Endpoint:
 
     def render_path(self, params: Mapping[str, Any]) -> str:
         if not self.templated:
-            return self.path
-        return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self.path)
+            return self.route
+        return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self.route)
 
 
 class Catalog(Mapping[str, Endpoint]):
     """An immutable, name-keyed set of endpoints."""
 
-    __slots__ = ("_by_name", "vendor")
+    __slots__ = ("_by_name", "services", "vendor")
 
-    def __init__(self, vendor: str, endpoints: Iterable[Endpoint]) -> None:
+    def __init__(
+        self,
+        vendor: str,
+        endpoints: Iterable[Endpoint],
+        services: Mapping[str, str] | None = None,
+    ) -> None:
         self.vendor = vendor
+        #: service name -> the profile option holding its base URL ("": base_url)
+        self.services: Mapping[str, str] = dict(services or {"default": ""})
         by_name: dict[str, Endpoint] = {}
         routes: set[tuple[str, str]] = set()
         for ep in endpoints:
             if ep.name in by_name:
                 raise PluginError(f"{vendor}: endpoint {ep.name!r} defined twice")
-            route = (ep.method, ep.path)
+            route = (ep.method, ep.route)
             if route in routes:
                 raise PluginError(f"{vendor}: route {ep.method} {ep.path} defined twice")
             routes.add(route)
+            if ep.service not in self.services:
+                raise PluginError(f"{vendor}: {ep.name} names unknown service {ep.service!r}")
             by_name[ep.name] = ep
         self._by_name = by_name
 
