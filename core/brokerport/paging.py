@@ -45,6 +45,20 @@ def _size(request: Any) -> int | None:
     return None if limit is None else int(limit)
 
 
+def _cursor_and_size(
+    request: Any, cursor_param: str, size_param: str | None, as_text: bool
+) -> dict[str, Any]:
+    """The request's ``cursor`` and ``limit`` as the vendor's parameters."""
+    out: dict[str, Any] = {}
+    cursor = getattr(request, "cursor", None)
+    if cursor is not None:
+        out[cursor_param] = cursor
+    size = _size(request)
+    if size is not None and size_param:
+        out[size_param] = str(size) if as_text else size
+    return out
+
+
 def _raw(item: Any) -> Mapping[str, Any]:
     raw = getattr(item, "raw", item)
     return raw if isinstance(raw, Mapping) else {}
@@ -81,14 +95,7 @@ class PageNumber:
     as_text: bool = True
 
     def request_params(self, request: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        cursor = getattr(request, "cursor", None)
-        if cursor is not None:
-            out[self.page] = cursor
-        size = _size(request)
-        if size is not None and self.size:
-            out[self.size] = str(size) if self.as_text else size
-        return out
+        return _cursor_and_size(request, self.page, self.size, self.as_text)
 
     def items_of(self, data: Any) -> Any:
         return _at(data, self.items)
@@ -126,14 +133,7 @@ class Cursor:
     as_text: bool = True
 
     def request_params(self, request: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        cursor = getattr(request, "cursor", None)
-        if cursor is not None:
-            out[self.param] = cursor
-        size = _size(request)
-        if size is not None and self.size:
-            out[self.size] = str(size) if self.as_text else size
-        return out
+        return _cursor_and_size(request, self.param, self.size, self.as_text)
 
     def items_of(self, data: Any) -> Any:
         return _at(data, self.items)
@@ -159,14 +159,7 @@ class TimeCursor:
     as_text: bool = True
 
     def request_params(self, request: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        cursor = getattr(request, "cursor", None)
-        if cursor is not None:
-            out[self.param] = cursor
-        size = _size(request)
-        if size is not None and self.size:
-            out[self.size] = str(size) if self.as_text else size
-        return out
+        return _cursor_and_size(request, self.param, self.size, self.as_text)
 
     def items_of(self, data: Any) -> Any:
         return _at(data, self.items)
