@@ -123,11 +123,10 @@ class PageNumber:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class Cursor:
-    """An opaque token: the answer's ``next`` field, sent back as ``param``."""
+class _TokenPager:
+    """A cursor sent back as ``param``, the page size as ``size``."""
 
     param: str = "cursor"
-    next: str = "next_cursor"
     size: str | None = "limit"
     items: str = ""
     as_text: bool = True
@@ -137,6 +136,13 @@ class Cursor:
 
     def items_of(self, data: Any) -> Any:
         return _at(data, self.items)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Cursor(_TokenPager):
+    """An opaque token: the answer's ``next`` field, sent back as ``param``."""
+
+    next: str = "next_cursor"
 
     def next_cursor(self, data: Any, items: Sequence[Any], request: Any) -> str | None:
         token = _meta(data, self.next)
@@ -147,22 +153,13 @@ class Cursor:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class TimeCursor:
+class TimeCursor(_TokenPager):
     """Older-than paging: the cursor is the last item's ``key`` (e.g. ``ts``)."""
 
     param: str = "after"
     key: str = "ts"
-    size: str | None = "limit"
     #: the vendor's page size when the request gives none
     default_size: int = 100
-    items: str = ""
-    as_text: bool = True
-
-    def request_params(self, request: Any) -> dict[str, Any]:
-        return _cursor_and_size(request, self.param, self.size, self.as_text)
-
-    def items_of(self, data: Any) -> Any:
-        return _at(data, self.items)
 
     def next_cursor(self, data: Any, items: Sequence[Any], request: Any) -> str | None:
         if len(items) < (_size(request) or self.default_size):
