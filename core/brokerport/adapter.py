@@ -260,14 +260,18 @@ class Adapter:
     def _check_classes(cls, ports: Mapping[str, object], extensions: Mapping[str, object]) -> None:
         """The checks that need the classes: subclassing, and declared operations overridden."""
         for port_name, impl in ports.items():
-            base = PORTS[port_name]
+            base = PORTS.get(port_name)
+            if base is None:
+                raise PluginError(f"{cls.name}: unknown port {port_name!r}")
             if not (isinstance(impl, type) and issubclass(impl, base)):
                 name = getattr(impl, "__name__", repr(impl))
                 raise PluginError(f"{cls.name}: {name} must subclass {base.__name__}")
         for op in sorted(cls.operations):
             port_name, _, method = op.partition(".")
             found = ports.get(port_name)
-            if found is not None and getattr(found, method) is getattr(PORTS[port_name], method):
+            if found is None or method not in OPERATION_NAMES[port_name]:
+                continue  # a missing port or an unknown operation is check_definition's
+            if getattr(found, method) is getattr(PORTS[port_name], method):
                 raise PluginError(f"{cls.name}: declares {op!r} but does not implement it")
         for ext_name, ext in extensions.items():
             if not (isinstance(ext, type) and issubclass(ext, Extension)):
