@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
-from brokerport import models as m
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import (
@@ -25,12 +24,10 @@ from brokerport.errors import (
     RateLimited,
     VendorUnavailable,
 )
-from brokerport.ports import Port
 from brokerport.signing import PreparedRequest, Signer, hmac_sha256_hex
 from brokerport.types import REDACTED, Secret
 
 from .catalog import build_catalog
-from .ports import AcmeFunding, AcmeSubAccounts
 
 if TYPE_CHECKING:
     import cattrs
@@ -111,7 +108,8 @@ class AcmeAdapter(Adapter):
     version = "0.1.0"
     description = "Acme Prime (example plugin): sub-accounts and funding"
     # Exactly what the ports below implement; anything else raises NotSupported
-    # before any I/O. Adapter.check_definition verifies this at import time.
+    # before any I/O. Adapter.check_definition checks the names at import time,
+    # Adapter.resolve the port classes when a client opens.
     operations = frozenset(
         {
             "subaccounts.create",
@@ -124,9 +122,11 @@ class AcmeAdapter(Adapter):
             "funding.withdrawal_history",
         }
     )
-    ports: ClassVar[Mapping[str, type[Port]]] = {
-        "subaccounts": AcmeSubAccounts,
-        "funding": AcmeFunding,
+    # Named "module:Class": `brokerport plugins` lists the adapter without importing
+    # the ports (or the models they use); they load when a client opens.
+    ports: ClassVar[Mapping[str, str]] = {
+        "subaccounts": "brokerport_acme.ports:AcmeSubAccounts",
+        "funding": "brokerport_acme.ports:AcmeFunding",
     }
     error_map = ACME_ERRORS
     sandbox = "acme"  # our entry in brokerport.sandboxes
@@ -162,6 +162,7 @@ class AcmeAdapter(Adapter):
         # Start from the core converter: Decimal never via float, times UTC-aware
         # (Acme sends epoch milliseconds), Secrets redacted. Imported here, not at
         # the top: `brokerport plugins` imports this module and never needs cattrs.
+        from brokerport import models as m
         from brokerport.convert import make_converter
 
         conv = make_converter()
