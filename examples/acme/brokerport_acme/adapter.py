@@ -29,7 +29,6 @@ from brokerport.ports import Port
 from brokerport.signing import PreparedRequest, Signer, hmac_sha256_hex
 from brokerport.types import REDACTED, Secret
 
-from .catalog import build_catalog
 from .ports import AcmeFunding, AcmeSubAccounts
 
 if TYPE_CHECKING:
@@ -134,7 +133,7 @@ class AcmeAdapter(Adapter):
 
     @classmethod
     def build_catalog(cls) -> Catalog:
-        return build_catalog()
+        return Catalog.load("brokerport_acme")  # catalog.json, built from catalog/overlay.toml
 
     def create_signer(self) -> Signer:
         # Profile.credential raises InvalidRequest naming the missing key (never its value).
