@@ -213,6 +213,8 @@ class Adapter:
     _catalog: ClassVar[Catalog | None] = None
     #: the profile's base URL, once read (see ``base_url``)
     _base_url: str = ""
+    #: service -> base URL, once read (see ``base_url_for``)
+    _base_urls: dict[str, str]
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -257,6 +259,7 @@ class Adapter:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
+        self._base_urls = {}
 
     def create_signer(self) -> Signer:
         return Signer()
@@ -277,6 +280,9 @@ class Adapter:
             raise VendorFault(None, f"HTTP {response.status}", http_status=response.status)
         return data
 
+    def attach(self, client: Client) -> None:
+        """The client is open (its pipeline exists): keep it for sub-requests."""
+
     async def recover(self, error: BrokerportError, call: Call) -> bool:
         """One chance to repair state after ``error`` (e.g. resync the clock).
 
@@ -291,7 +297,14 @@ class Adapter:
     def build_request(
         self, endpoint: Endpoint, params: Mapping[str, Any], headers: Mapping[str, str]
     ) -> PreparedRequest:
-        """Fix the exact bytes: path, query text and body, before any retry."""
+        """Fix the exact bytes: path, query text and body, before any retry.
+
+        The query text built here is what is signed, sent and journaled: the
+        transport sends it as it is (no decode and re-encode). A list value of a
+        query parameter goes out as repeated keys (``a=1&a=2``). A body is sent
+        for every method but GET and HEAD when the endpoint has body parameters
+        (DELETE included); POST/PUT/PATCH always carry one.
+        """
         query: list[str] = []  # "k=v" parts, percent-encoded once
         body: dict[str, Any] = {}
         out_headers = dict(headers)
@@ -299,8 +312,15 @@ class Adapter:
         for name, wire in endpoint.query_params:
             value = params.get(name)
             if value is not None:
-                v = value if type(value) is str else encode_value(value)
-                query.append(f"{wire}={v if u(v) else quote(v, safe='')}")
+                if type(value) is str:
+                    query.append(f"{wire}={value if u(value) else quote(value, safe='')}")
+                elif isinstance(value, (list, tuple)):
+                    for item in value:
+                        v = encode_value(item)
+                        query.append(f"{wire}={v if u(v) else quote(v, safe='')}")
+                else:
+                    v = encode_value(value)
+                    query.append(f"{wire}={v if u(v) else quote(v, safe='')}")
         for name in endpoint.body_params:
             value = params.get(name)
             if value is not None:
@@ -309,15 +329,16 @@ class Adapter:
             value = params.get(name)
             if value is not None:
                 out_headers[name] = encode_value(value)
+        method = endpoint.method
         if not endpoint.strict:
             names = endpoint.param_names
             extra = [(k, v) for k, v in params.items() if k not in names and v is not None]
-            if endpoint.method in ("GET", "DELETE"):
+            if method in ("GET", "DELETE", "HEAD"):
                 query.extend(encode_query([(k, encode_value(v))]) for k, v in extra)
             else:
                 body.update(extra)
         data: bytes | None = None
-        if endpoint.method not in ("GET", "DELETE", "HEAD"):
+        if method not in ("GET", "HEAD") and (body or method != "DELETE"):
             if endpoint.body == "form":
                 data = encode_query([(k, encode_value(v)) for k, v in body.items()]).encode()
                 out_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
@@ -325,14 +346,52 @@ class Adapter:
                 data = dumps(body)
                 out_headers.setdefault("Content-Type", "application/json")
         return PreparedRequest(
-            endpoint.method,
-            self._base_url or self.base_url,
+            method,
+            self.base_url_for(endpoint.service),
             endpoint.render_path(params),
             "&".join(query),
             out_headers,
             data,
             endpoint.name,
         )
+
+    def base_url_for(self, service: str) -> str:
+        """The base URL of one of the catalog's services (read from the profile once)."""
+        url = self._base_urls.get(service)
+        if url is None:
+            option = "" if service == "default" else self.catalog().services.get(service, "")
+            url = (self.profile.option(option) if option else None) or self.base_url
+            url = self._base_urls[service] = url.rstrip("/")
+        return url
+
+    def endpoint(self, name: str) -> Endpoint:
+        """The catalog's endpoint as this profile uses it (``path_versions`` applied)."""
+        endpoint = self.catalog()[name]
+        version = self._path_versions.get(name)
+        if version and version != endpoint.version:
+            import attrs
+
+            if not endpoint.version:
+                raise PluginError(f"{self.name}: {name} has no path version to set")
+            endpoint = attrs.evolve(endpoint, version=version)
+        return endpoint
+
+    @property
+    def _path_versions(self) -> Mapping[str, str]:
+        """Profile option ``path_versions``: ``"name=v1,other=v2"``."""
+        raw = self.profile.option("path_versions")
+        if not raw:
+            return {}
+        out: dict[str, str] = {}
+        for part in raw.split(","):
+            name, sep, version = part.partition("=")
+            if not sep or not name.strip() or not version.strip():
+                raise InvalidRequest(
+                    f"{self.name}: profile option path_versions wants name=version pairs",
+                    vendor=self.name,
+                )
+            out[name.strip()] = version.strip()
+        return out
 
     @property
     def base_url(self) -> str:

@@ -34,10 +34,6 @@ Rule = Callable[[Any], "str | None"]
 
 _PLACEHOLDER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 _VERSION = re.compile(r"[A-Za-z0-9._-]+")
-#: Methods whose request carries no body: body parameters there would be dropped.
-#: ASSUMPTION pending the request builder: DELETE still counts as bodiless, because
-#: ``Adapter.build_request`` sends no DELETE body yet (see docs/catalog-format.md).
-_BODYLESS = frozenset({"GET", "DELETE", "HEAD"})
 #: Characters that may not appear in a header (CR/LF would inject headers).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -126,12 +122,14 @@ class Endpoint:
     tags: frozenset[str] = frozenset()
     #: Answer fields (besides the usual credential names) to redact from hook payloads.
     sensitive_response: frozenset[str] = frozenset()
-    #: Which base URL: a key of the catalog's ``services``.
+    #: Which base URL (a name in the catalog's services; "default": the profile's).
     service: str = "default"
-    #: The path version (``"v1"``) filling the path's ``{version}`` segment; None when
-    #: the path has none. ``with_version`` makes the endpoint for another version.
+    #: The path version filling ``{version}`` in ``path`` (profile option
+    #: ``path_versions`` overrides it per endpoint; see ``with_version``).
     version: str | None = None
     _names: frozenset[str] = attrs.field(init=False, repr=False, eq=False, default=frozenset())
+    #: The path with its version filled in (``path`` keeps ``{version}``).
+    route: str = attrs.field(init=False, repr=False, eq=False, default="")
     #: True when the path has ``{placeholders}`` to fill.
     templated: bool = attrs.field(init=False, repr=False, eq=False, default=False)
     #: (name, percent-encoded name) of each query parameter, in order: the request
@@ -142,8 +140,6 @@ class Endpoint:
     #: names of body and header parameters, in order
     body_params: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False, default=())
     header_params: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False, default=())
-    #: the path with ``{version}`` filled in (the path itself when there is no version)
-    _vpath: str = attrs.field(init=False, repr=False, eq=False, default="")
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "method", self.method.upper())
@@ -151,29 +147,29 @@ class Endpoint:
             object.__setattr__(self, "idempotent", self.method in ("GET", "HEAD"))
         names = frozenset(p.name for p in self.params)
         object.__setattr__(self, "_names", names)
-        vpath = self.path
-        if self.version is not None:
-            if "{version}" not in self.path:
-                raise PluginError(
-                    f"{self.name}: version {self.version!r} but no {{version}} in path"
-                )
+        route = self.path
+        if "{version}" in route:
+            if not self.version:
+                raise PluginError(f"{self.name}: path has {{version}} but no version")
             if "version" in names:
                 raise PluginError(f"{self.name}: a Param named 'version' and a path version")
             if not _VERSION.fullmatch(self.version):
                 raise PluginError(f"{self.name}: bad path version {self.version!r}")
-            vpath = self.path.replace("{version}", self.version)
-        object.__setattr__(self, "_vpath", vpath)
-        object.__setattr__(self, "templated", "{" in vpath)
+            route = route.replace("{version}", self.version)
+        elif self.version is not None:
+            raise PluginError(f"{self.name}: version {self.version!r} but no {{version}} in path")
+        object.__setattr__(self, "route", route)
+        object.__setattr__(self, "templated", "{" in route)
         by = self.params_at
         object.__setattr__(self, "query_params", tuple((n, quote(n, safe="")) for n in by("query")))
         object.__setattr__(self, "body_params", by("body"))
         object.__setattr__(self, "header_params", by("header"))
-        for placeholder in _PLACEHOLDER.findall(vpath):
+        for placeholder in _PLACEHOLDER.findall(route):
             if placeholder not in names:
                 raise PluginError(f"{self.name}: path placeholder {{{placeholder}}} has no Param")
         if len(names) != len(self.params):
             raise PluginError(f"{self.name}: duplicate parameter names")
-        if self.method in _BODYLESS:
+        if self.method in ("GET", "HEAD"):
             dropped = [p.name for p in self.params if p.location == "body"]
             if dropped:
                 # the request builder sends no body for these methods
@@ -268,15 +264,10 @@ class Endpoint:
     def _invalid(self, vendor: str | None, msg: str, field: str | None = None) -> InvalidRequest:
         return InvalidRequest(msg, field=field, vendor=vendor, endpoint=self.name)
 
-    @property
-    def versioned_path(self) -> str:
-        """The path with its version filled in and other ``{placeholders}`` left as they are."""
-        return self._vpath
-
     def render_path(self, params: Mapping[str, Any]) -> str:
         if not self.templated:
-            return self._vpath
-        return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self._vpath)
+            return self.route
+        return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self.route)
 
 
 class Catalog(Mapping[str, Endpoint]):
@@ -288,7 +279,6 @@ class Catalog(Mapping[str, Endpoint]):
         self,
         vendor: str,
         endpoints: Iterable[Endpoint],
-        *,
         services: Mapping[str, str] | None = None,
     ) -> None:
         self.vendor = vendor
@@ -303,7 +293,7 @@ class Catalog(Mapping[str, Endpoint]):
                 raise PluginError(f"{vendor}: endpoint {ep.name!r} defined twice")
             if ep.service not in self.services:
                 raise PluginError(f"{vendor}: {ep.name} names unknown service {ep.service!r}")
-            route = (ep.service, ep.method, ep.versioned_path)
+            route = (ep.service, ep.method, ep.route)
             if route in routes:
                 raise PluginError(f"{vendor}: route {ep.method} {route[2]} defined twice")
             routes.add(route)

@@ -196,6 +196,10 @@ class Client:
             self._pipeline = Pipeline(self)
             # ports call invoke on every request: skip one coroutine frame
             self.invoke = self._pipeline.invoke  # type: ignore[method-assign]
+            # auth flows: the adapter and signer may now run sub-requests
+            # (clock resync, token refresh) through this client's pipeline
+            self.adapter.attach(self)
+            self.signer.attach(self)
         except BaseException:
             await self._close_sandbox()
             raise
@@ -264,30 +268,33 @@ class Client:
         *,
         into: Any = None,
         idempotency_key: str | None = None,
+        read: Callable[[Any], Any] | None = None,
     ) -> Any:
-        """Run one catalog endpoint through the pipeline (used by ports)."""
-        return await self.pipeline.invoke(name, params, into=into, idempotency_key=idempotency_key)
+        """Run one catalog endpoint through the pipeline (used by ports and signers).
+
+        ``into``/``read`` turn the payload into the result inside the call, so an
+        unreadable answer to a write is ``UnknownOutcome`` (see Pipeline.invoke).
+        """
+        return await self.pipeline.invoke(
+            name, params, into=into, idempotency_key=idempotency_key, read=read
+        )
 
     async def call(self, endpoint_name: str, **params: Any) -> Any:
         """Raw call to any endpoint in the vendor's catalog, signed and error-mapped."""
         return await self.pipeline.invoke(endpoint_name, params)
 
     def structure(self, data: Any, cls: type[T]) -> T:
-        """Structure decoded vendor data; a failure is a brokerport error.
+        """Structure vendor data that is not a call's answer; a failure is ``DecodeError``.
 
-        For the answer to a write the failure is ``UnknownOutcome`` (the vendor
-        accepted it; sending it again could repeat it), else ``DecodeError``.
+        A call's answer is read inside the call (``invoke(..., into=/read=)`` or a
+        binding), where an unreadable answer to a write becomes ``UnknownOutcome``.
         """
-        from .pipeline import last_call
-
         try:
             return self.converter.structure(data, cls)
         except BrokerportError:
             raise
         except Exception as exc:
-            raise self.pipeline.unreadable(
-                last_call.get(), getattr(cls, "__name__", str(cls)), exc
-            ) from None
+            raise self.pipeline.unreadable(None, getattr(cls, "__name__", str(cls)), exc) from None
 
     def ext(self, name: str) -> Any:
         """A namespaced extension port, e.g. ``client.ext("okx.rebates")``."""

@@ -16,7 +16,6 @@ attempt carries a fresh timestamp.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import itertools
 import logging
 import random
@@ -50,11 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["Call", "ResponseInfo", "RetryPolicy"]
 
 log = logging.getLogger("brokerport.pipeline")
-#: The last call that succeeded in this task: lets a port's structuring step
-#: know whether the answer it cannot read belongs to a write.
-last_call: contextvars.ContextVar[Call | None] = contextvars.ContextVar(
-    "brokerport_last_call", default=None
-)
 T = TypeVar("T")
 _ids = itertools.count(1)
 
@@ -168,7 +162,7 @@ class Pipeline:
         self.hooks = client.hooks
         self._sensitive_headers = frozenset(self.signer.sensitive_headers)
         # per-call lookups done once: endpoints by name, limiters, structure hooks
-        self._endpoints = dict(self.adapter.catalog())
+        self._endpoints = {name: self.adapter.endpoint(name) for name in self.adapter.catalog()}
         self._limiter_for: dict[str, Limiter | None] = {}
         self._hook_for: dict[Any, Callable[[Any, Any], Any]] = {}
         # skip awaiting a no-op prepare() on the hot path
@@ -181,11 +175,16 @@ class Pipeline:
         *,
         into: type[T] | Any = None,
         idempotency_key: str | None = None,
+        read: Callable[[Any], Any] | None = None,
     ) -> Any:
+        """Run one catalog endpoint. ``into`` structures the payload with the
+        vendor's converter; ``read`` (a binding's reader) turns it into the
+        result. Either runs inside the call: an answer to a write that cannot
+        be read is ``UnknownOutcome``, to a read ``DecodeError``."""
         # One flat coroutine on purpose: every await level is paid again on each
         # suspension, and this runs once per request (see bench/overhead.py).
         adapter = self.adapter
-        endpoint = self._endpoints.get(name) or adapter.catalog()[name]
+        endpoint = self._endpoints.get(name) or adapter.endpoint(name)
         hooks = self.hooks
         call = Call(self.vendor, endpoint, dict(params), hooks.credentials)
         try:
@@ -221,6 +220,10 @@ class Pipeline:
                 )
             retry = self.retry
             client = self.client
+            signer = self.signer
+            # public endpoints are never signed and never wait for credentials
+            # (a token refresh is itself a public call: no deadlock)
+            public = endpoint.auth == "public"
             reauthed = recovered = False
             debug = log.isEnabledFor(logging.DEBUG)
             while True:
@@ -228,9 +231,12 @@ class Pipeline:
                 attempt = call.attempts
                 if limiter is not None:
                     await limiter.acquire(endpoint.cost)
-                if self._prepare is not None:
-                    await self._prepare()
-                self.signer.sign(request, client.clock() + client.clock_offset)
+                if public:
+                    signer.sign_public(request)
+                else:
+                    if self._prepare is not None:
+                        await self._prepare()
+                    signer.sign(request, client.clock() + client.clock_offset)
                 if debug:
                     log.debug(
                         "-> %s %s %s %s attempt=%d params=%r",
@@ -299,9 +305,9 @@ class Pipeline:
                 # a typed error from the vendor: recover, retry, or raise
                 if isinstance(error, UnknownOutcome):
                     raise error
-                if not reauthed and isinstance(error, AuthenticationError):
+                if not reauthed and not public and isinstance(error, AuthenticationError):
                     reauthed = True
-                    if await self.signer.on_auth_failure(request):
+                    if await signer.on_auth_failure(request, error):
                         continue
                 if not recovered:
                     recovered = True
@@ -331,12 +337,20 @@ class Pipeline:
                     result = hook(payload, into)
                 except Exception as exc:
                     raise self.unreadable(call, getattr(into, "__name__", str(into)), exc) from None
+            if read is not None:
+                try:
+                    result = read(result)
+                except BrokerportError as exc:
+                    if endpoint.is_idempotent or isinstance(exc, UnknownOutcome):
+                        raise
+                    raise self.unreadable(call, "the expected answer", exc) from None
+                except Exception as exc:
+                    raise self.unreadable(call, "the expected answer", exc) from None
         except BrokerportError as err:
             err.with_context(vendor=self.vendor, endpoint=endpoint.name)
             if hooks.on_error:
                 hooks.pm.hook.brokerport_on_error(call=call, error=err)
             raise
-        last_call.set(call)
         if hooks.after_response:
             shown = redact_payload(result, endpoint.sensitive_response)
             info = ResponseInfo(

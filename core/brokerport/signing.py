@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import AuthenticationError, PluginError
+from .errors import AuthenticationError, BrokerportError, PluginError
 from .types import REDACTED, Secret
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+
+    from .client import Client
 
 __all__ = [
     "BearerSigner",
@@ -85,14 +87,25 @@ class Signer:
     #: Header names (lower case) whose values are credentials.
     sensitive_headers: frozenset[str] = frozenset({"authorization"})
 
+    def attach(self, client: Client) -> None:
+        """The client is open: a signer that needs sub-requests (a clock resync,
+        a token refresh) keeps ``client`` and runs them with ``client.invoke``,
+        through the same pipeline (rate-limited, hooked, typed errors). Such
+        endpoints are ``auth = "public"`` in the catalog: never signed, never
+        waiting for the credentials they are fetching."""
+
     async def prepare(self) -> None:
         """Make credentials ready (may do I/O, e.g. refresh a token)."""
 
     def sign(self, request: PreparedRequest, now: float) -> None:
         """Set auth headers on ``request``. ``now`` is epoch seconds. No I/O."""
 
-    async def on_auth_failure(self, request: PreparedRequest) -> bool:
-        """The vendor rejected our credentials. True to retry once after recovery."""
+    def sign_public(self, request: PreparedRequest) -> None:
+        """Headers a public (unsigned) request still carries; never a credential."""
+
+    async def on_auth_failure(self, request: PreparedRequest, error: BrokerportError) -> bool:
+        """The vendor rejected our credentials with ``error`` (its ``vendor_code``
+        says why). True to sign and send the call once more."""
         return False
 
     def redacted(self) -> Mapping[str, str]:
@@ -309,7 +322,7 @@ class BearerSigner(Signer):
         request.headers["Authorization"] = "Bearer " + tok.reveal()
         request.headers.update(self._extra)
 
-    async def on_auth_failure(self, request: PreparedRequest) -> bool:
+    async def on_auth_failure(self, request: PreparedRequest, error: BrokerportError) -> bool:
         used = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if self.token.tokens.access_token.reveal() != used:
             return True  # somebody refreshed already

@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import brokerport
 from aiohttp import web
 from brokerport import models as m
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
+from brokerport.binding import bind
 from brokerport.catalog import (
     Catalog,
     Endpoint,
@@ -30,6 +30,7 @@ from brokerport.catalog import (
     pattern,
 )
 from brokerport.client import Client
+from brokerport.paging import Cursor
 from brokerport.pipeline import RetryPolicy
 from brokerport.ports import Extension, KeyMgmtPort, SubAccountPort, TradingPort
 from brokerport.profile import Profile
@@ -188,25 +189,13 @@ class FakexSigner(Signer):
 # ------------------------------------------------------------------- ports
 
 
-@attrs.frozen
-class _SubPage:
-    items: tuple[m.SubAccount, ...]
-    next: str | None = None
-
-
 class FakexSubs(SubAccountPort):
-    async def create(self, request: m.CreateSubAccount) -> m.SubAccount:
-        data = await self.client.invoke(
-            "sub.create", {"name": request.name, "label": request.label, **request.extra}
-        )
-        return self.structure(data, m.SubAccount)
-
-    async def list(self, request: m.ListSubAccounts) -> m.Page[m.SubAccount]:
-        data = await self.client.invoke(
-            "sub.list", {"cursor": request.cursor, "limit": request.limit}
-        )
-        page = self.structure(data, _SubPage)
-        return m.Page(items=page.items, next_cursor=page.next)
+    create = bind("sub.create", params={"name": "name", "label": "label"}, into=m.SubAccount)
+    list = bind(
+        "sub.list",
+        page=Cursor(param="cursor", next="next", items="items", as_text=False),
+        into=m.SubAccount,
+    )
 
     # Implemented but NOT declared in operations: the gate must hide it.
     async def delete(self, request: m.SubAccountRef) -> m.Ack:  # pragma: no cover - gated
@@ -215,28 +204,26 @@ class FakexSubs(SubAccountPort):
 
 
 class FakexKeys(KeyMgmtPort):
-    async def create(self, request: m.CreateApiKey) -> m.ApiKey:
-        data = await self.client.invoke(
-            "key.create",
-            {"owner": request.owner, "label": request.label, "passphrase": request.passphrase},
-        )
-        return self.structure(data, m.ApiKey)
+    create = bind(
+        "key.create",
+        params={"owner": "owner", "label": "label", "passphrase": "passphrase"},
+        into=m.ApiKey,
+    )
 
 
 class FakexTrading(TradingPort):
-    async def place_order(self, request: m.PlaceOrder) -> m.OrderAck:
-        data = await self.client.invoke(
-            "order.place",
-            {
-                "symbol": request.instrument,
-                "side": request.side,
-                "type": request.order_type,
-                "qty": request.quantity,
-                "price": request.price,
-                "client_id": request.client_order_id,
-            },
-        )
-        return self.structure(data, m.OrderAck)
+    place_order = bind(
+        "order.place",
+        params={
+            "symbol": "instrument",
+            "side": "side",
+            "type": "order_type",
+            "qty": "quantity",
+            "price": "price",
+            "client_id": "client_order_id",
+        },
+        into=m.OrderAck,
+    )
 
 
 class FakexTools(Extension):

@@ -211,7 +211,8 @@ def test_idempotency_param_must_be_declared() -> None:
     Endpoint("x", "POST", "/x", (Param("a"),), idempotency_param="cid", strict=False)
 
 
-@pytest.mark.parametrize("method", ["GET", "DELETE", "HEAD"])
+# DELETE may carry a body (WhaleAPI has three such endpoints): see test_delete_body
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_body_params_on_bodiless_methods_are_refused(method: str) -> None:
     # Param's default location is "body": on a GET it would be silently dropped
     with pytest.raises(PluginError, match="no body for a"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
+from brokerport.errors import BrokerportError
 from brokerport.signing import (
     BearerSigner,
     BearerToken,
@@ -108,8 +109,8 @@ class OkxHmacSigner(Signer):
         request.headers["OK-ACCESS-TIMESTAMP"] = ts
         request.headers["OK-ACCESS-PASSPHRASE"] = self._passphrase.reveal()
 
-    async def on_auth_failure(self, request: PreparedRequest) -> bool:
-        code, self.note.code = self.note.code, None
+    async def on_auth_failure(self, request: PreparedRequest, error: BrokerportError) -> bool:
+        code = error.vendor_code
         if (
             code == TIMESTAMP_EXPIRED
             and self.resync is not None
@@ -161,11 +162,10 @@ class OkxOAuthSigner(BearerSigner):
             return
         super().sign(request, now)
 
-    async def on_auth_failure(self, request: PreparedRequest) -> bool:
-        code, self.note.code = self.note.code, None
-        if code not in TOKEN_REFRESHABLE:
+    async def on_auth_failure(self, request: PreparedRequest, error: BrokerportError) -> bool:
+        if error.vendor_code not in TOKEN_REFRESHABLE:
             return False
-        return await super().on_auth_failure(request)
+        return await super().on_auth_failure(request, error)
 
     def redacted(self) -> Mapping[str, str]:
         out = dict(super().redacted())

@@ -1,0 +1,367 @@
+"""Bindings: a port operation declared as data, not written as a mapper.
+
+A binding names the catalog endpoint an operation calls, where each wire
+parameter comes from (a request field, a profile option, a constant or a small
+function), where the payload sits in the answer, the model each item becomes
+(field by field, structured by the vendor's cattrs converter) and, for lists,
+the pager. The core builds the request, runs it through the pipeline, and
+reads the answer *inside* the call, so one rule holds everywhere: an answer
+to a write that cannot be read is ``UnknownOutcome`` with reconciliation
+hints, an answer to a read is ``DecodeError``.
+
+::
+
+    class OkxSubAccounts(SubAccountPort):
+        create = bind(
+            "broker.dma.create_subaccount",
+            params={"subAcct": "name", "label": "label"},
+            at="0",
+            into=m.SubAccount,
+            fields=SUBACCOUNT,
+        )
+
+A hand-written method stays possible for the rare operation that needs one
+(a vendor quirk, several calls); it calls ``self.client.invoke(name, params,
+read=...)`` so the same rule applies, and its docstring says why it is not a
+binding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import DecodeError, InvalidRequest
+from .paging import Pager
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .ports import Port
+
+__all__ = [
+    "Binding",
+    "Ctx",
+    "bind",
+    "const",
+    "dig",
+    "epoch_ms",
+    "joined",
+    "mapped",
+    "merge_extra",
+    "option",
+    "pick",
+    "split",
+]
+
+#: A parameter source: a request attribute name, or ``f(request, ctx)``.
+Source = str | Callable[[Any, "Ctx"], Any]
+#: A model field source: a wire key (dotted path), or ``f(item, ctx)``.
+FieldSource = str | Callable[[Mapping[str, Any], "Ctx"], Any]
+
+
+class Ctx:
+    """What a source function sees besides the request or item."""
+
+    __slots__ = ("client", "request")
+
+    def __init__(self, client: Client, request: Any) -> None:
+        self.client = client
+        self.request = request
+
+    def option(self, name: str) -> str | None:
+        return self.client.profile.option(name) or None
+
+    @property
+    def vendor(self) -> str:
+        return self.client.vendor
+
+
+_MISSING = object()
+
+
+def dig(data: Any, path: str) -> Any:
+    """``data`` at a dotted path: ``"0.details"`` is ``data[0]["details"]``.
+
+    A step that is not there raises (LookupError / TypeError): the caller is
+    reading an answer, and a missing part means it cannot be read.
+    """
+    if not path:
+        return data
+    for step in path.split("."):
+        if isinstance(data, list):
+            data = data[int(step)]
+        elif isinstance(data, Mapping):
+            data = data[step]
+        else:
+            raise TypeError(f"cannot find {step!r} in {type(data).__name__}")
+    return data
+
+
+def _get(item: Mapping[str, Any], path: str) -> Any:
+    """A field of an answer item; absent, null or "" is None."""
+    if "." not in path:
+        value = item.get(path)
+    else:
+        try:
+            value = dig(item, path)
+        except (LookupError, TypeError, ValueError):
+            return None
+    return None if value is None or value == "" else value
+
+
+# ------------------------------------------------------------ source helpers
+
+
+def const(value: Any) -> Callable[[Any, Ctx], Any]:
+    """Always ``value``."""
+    return lambda _req, _ctx: value
+
+
+def option(
+    field: str | None,
+    name: str,
+    *,
+    extra_keys: Sequence[str] = (),
+    required: bool = True,
+    upper: bool = False,
+    choices: Sequence[str] = (),
+) -> Callable[[Any, Ctx], Any]:
+    """The request's ``field``, else the first of ``request.extra[extra_keys]``,
+    else the profile option ``name``; missing and ``required``: InvalidRequest."""
+
+    def source(request: Any, ctx: Ctx) -> Any:
+        value = getattr(request, field, None) if field else None
+        if value in (None, ""):
+            extra = getattr(request, "extra", None) or {}
+            value = next((extra[k] for k in extra_keys if extra.get(k) not in (None, "")), None)
+        if value in (None, ""):
+            value = ctx.option(name)
+        if value in (None, ""):
+            if not required:
+                return None
+            raise InvalidRequest(
+                f"{ctx.vendor} needs {field or name}: pass it or set the profile option {name}",
+                field=field or name,
+                vendor=ctx.vendor,
+            )
+        text = str(value).upper() if upper else str(value)
+        if choices and text not in choices:
+            raise InvalidRequest(
+                f"{field or name} must be one of {', '.join(choices)}",
+                field=field or name,
+                vendor=ctx.vendor,
+            )
+        return text
+
+    return source
+
+
+def joined(field: str, sep: str = ",") -> Callable[[Any, Ctx], Any]:
+    """A sequence field as one ``sep``-joined text (None or empty: not sent)."""
+
+    def source(request: Any, _ctx: Ctx) -> Any:
+        values = getattr(request, field)
+        return sep.join(str(v) for v in values) if values else None
+
+    return source
+
+
+def epoch_ms(field: str) -> Callable[[Any, Ctx], Any]:
+    """A datetime field as epoch milliseconds text."""
+
+    def source(request: Any, _ctx: Ctx) -> Any:
+        value: datetime | None = getattr(request, field)
+        return None if value is None else str(int(value.timestamp() * 1000))
+
+    return source
+
+
+def pick(*keys: str) -> Callable[[Mapping[str, Any], Ctx], Any]:
+    """The first of these answer fields that has a value."""
+
+    def source(item: Mapping[str, Any], _ctx: Ctx) -> Any:
+        for key in keys:
+            value = _get(item, key)
+            if value is not None:
+                return value
+        return None
+
+    return source
+
+
+def mapped(key: str, table: Mapping[Any, Any], default: Any = None) -> FieldSource:
+    """An answer field translated through ``table`` (unknown values: ``default``;
+    ``default=_KEEP`` keeps the vendor's value)."""
+
+    def source(item: Mapping[str, Any], _ctx: Ctx) -> Any:
+        value = _get(item, key)
+        if value is None:
+            return None
+        key_text = value if isinstance(value, bool) else str(value)
+        if key_text in table:
+            return table[key_text]
+        return value if default is KEEP else default
+
+    return source
+
+
+#: ``mapped(..., default=KEEP)``: an unmapped value passes through.
+KEEP: Any = object()
+
+
+def split(key: str, sep: str = ",", table: Mapping[str, str] | None = None) -> FieldSource:
+    """A ``sep``-separated answer field as a tuple (each part mapped through ``table``)."""
+
+    def source(item: Mapping[str, Any], _ctx: Ctx) -> Any:
+        text = _get(item, key)
+        parts = [p.strip() for p in str(text or "").split(sep) if p.strip()]
+        return tuple((table or {}).get(p, p) for p in parts)
+
+    return source
+
+
+def merge_extra(params: dict[str, Any], extra: Mapping[str, Any], vendor: str) -> dict[str, Any]:
+    """``request.extra`` (vendor fields) over ``params``; a clash with a named field
+    is refused rather than silently overwritten."""
+    for key, value in extra.items():
+        if key in params and params[key] != value:
+            raise InvalidRequest(
+                f"extra field {key!r} conflicts with a named field", field=key, vendor=vendor
+            )
+        params[key] = value
+    return params
+
+
+# ------------------------------------------------------------------ binding
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Binding:
+    """One port operation as data (see the module docstring)."""
+
+    endpoint: str
+    #: wire name -> source; a None value is not sent
+    params: Mapping[str, Source] = attrs.field(factory=dict)
+    #: wire name -> source, sent unless the request's ``extra`` sets it
+    defaults: Mapping[str, Source] = attrs.field(factory=dict)
+    #: merge the request's ``extra`` mapping (vendor fields) into the wire params
+    extra: bool = True
+    #: where the payload sits in the answer (``"0"``: the first item of a list)
+    at: str = ""
+    #: the model; None: the payload itself
+    into: type[Any] | None = None
+    #: model field -> source; a model with ``raw`` gets the item there
+    fields: Mapping[str, FieldSource] = attrs.field(factory=dict)
+    #: True: a list of items, returned as a tuple of models
+    many: bool = False
+    #: a Page of items, walked by this pager
+    page: Pager | None = None
+    #: a whole-result reader ``f(payload, ctx)`` instead of ``at``/``into``/``fields``
+    result: Callable[[Any, Ctx], Any] | None = None
+    doc: str = ""
+
+    def wire_params(self, request: Any, ctx: Ctx) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for wire, source in self.defaults.items():
+            value = _source(source, request, ctx)
+            if value is not None:
+                out[wire] = value
+        named: dict[str, Any] = {}
+        for wire, source in self.params.items():
+            value = _source(source, request, ctx)
+            if value is not None:
+                named[wire] = value
+        if self.page is not None:
+            named.update(self.page.request_params(request))
+        if self.extra:
+            extra = getattr(request, "extra", None)
+            if extra:
+                merge_extra(named, extra, ctx.vendor)
+        out.update(named)
+        return out
+
+    def read(self, payload: Any, ctx: Ctx) -> Any:
+        if self.result is not None:
+            return self.result(payload, ctx)
+        if self.page is not None:
+            data = dig(payload, self.at)
+            items = [self.model(i, ctx) for i in _objects(self.page.items_of(data))]
+            from .models import Page
+
+            return Page(
+                items=tuple(items), next_cursor=self.page.next_cursor(data, items, ctx.request)
+            )
+        data = dig(payload, self.at)
+        if self.many:
+            return tuple(self.model(i, ctx) for i in _objects(data))
+        return self.model(data, ctx)
+
+    def model(self, item: Any, ctx: Ctx) -> Any:
+        if self.into is None:
+            return item
+        if not isinstance(item, Mapping):
+            raise DecodeError(f"expected an object, got {type(item).__name__}", vendor=ctx.vendor)
+        values: dict[str, Any]
+        if not self.fields:  # the vendor's names are the model's
+            values = dict(item)
+            if _has_raw(self.into) and "raw" not in values:
+                values["raw"] = item
+            return ctx.client.converter.structure(values, self.into)
+        values = {}
+        for name, source in self.fields.items():
+            value = _get(item, source) if isinstance(source, str) else source(item, ctx)
+            if value is not None:
+                values[name] = value
+        if _has_raw(self.into):
+            values["raw"] = item
+        return ctx.client.converter.structure(values, self.into)
+
+    async def __call__(self, port: Port, request: Any) -> Any:
+        client = port.client
+        ctx = Ctx(client, request)
+        params = self.wire_params(request, ctx)
+        return await client.invoke(self.endpoint, params, read=lambda data: self.read(data, ctx))
+
+    def __get__(self, port: Port | None, owner: type[Any]) -> Any:
+        if port is None:
+            return self
+        binding = self
+
+        async def operation(request: Any) -> Any:
+            return await binding(port, request)
+
+        operation.__doc__ = self.doc or f"Calls {self.endpoint}."
+        return operation
+
+
+def _source(source: Source, request: Any, ctx: Ctx) -> Any:
+    if isinstance(source, str):
+        return getattr(request, source)
+    return source(request, ctx)
+
+
+def _objects(data: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(data, list) or not all(isinstance(i, Mapping) for i in data):
+        raise DecodeError("expected a list of objects")
+    return data
+
+
+_RAW: dict[type[Any], bool] = {}
+
+
+def _has_raw(cls: type[Any]) -> bool:
+    found = _RAW.get(cls)
+    if found is None:
+        found = _RAW[cls] = attrs.has(cls) and any(f.name == "raw" for f in attrs.fields(cls))
+    return found
+
+
+def bind(endpoint: str, **kw: Any) -> Any:
+    """A port operation bound to ``endpoint`` (see :class:`Binding`).
+
+    Typed ``Any`` so it can stand where the port declares an async method.
+    """
+    return Binding(endpoint=endpoint, **kw)
