@@ -127,6 +127,17 @@ def _cmd_catalog_check(args: argparse.Namespace) -> int:
     from .catalog_build import check
     from .registry import list_plugins
 
+    if args.overlay or args.out:
+        if args.names or not (args.overlay and args.out):
+            print("brokerport catalog check: give NAMEs, or --overlay and --out", file=sys.stderr)
+            return 2
+        diff = check(args.overlay, args.out)
+        if diff is None:
+            print(f"{args.out} is up to date")
+            return 0
+        print(f"{args.out} differs from what {args.overlay} gives:")
+        sys.stdout.write(diff)
+        return 1
     names = args.names or sorted({info.name for info in list_plugins() if info.adapter is not None})
     seen: set[str] = set()
     failed = 0
@@ -237,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         "file; exit 1 with a unified diff on any difference.",
     )
     c.add_argument("names", nargs="*", help="plugin names (default: every installed plugin)")
+    c.add_argument("--overlay", help="an overlay.toml (instead of NAMEs)")
+    c.add_argument("--out", help="the catalog file to compare (with --overlay)")
     c.set_defaults(func=_cmd_catalog_check)
     return parser
 
