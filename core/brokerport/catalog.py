@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -32,6 +33,7 @@ Location = Literal["path", "query", "body", "header"]
 Rule = Callable[[Any], "str | None"]
 
 _PLACEHOLDER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
+_VERSION = re.compile(r"[A-Za-z0-9._-]+")
 #: Characters that may not appear in a header (CR/LF would inject headers).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -83,6 +85,10 @@ class Param:
     #: Sensitive values are redacted from logs and hook payloads.
     sensitive: bool = False
     doc: str = ""
+    #: The wire type (``"string"``, ``"integer"``, ``"number"``, ``"boolean"``,
+    #: ``"array"``, ``"object"``): informative, except that an ``"array"`` query
+    #: parameter is sent as repeated keys (``a=1&a=2``).
+    type: str = "string"
 
 
 @attrs.frozen(slots=True)
@@ -119,7 +125,7 @@ class Endpoint:
     #: Which base URL (a name in the catalog's services; "default": the profile's).
     service: str = "default"
     #: The path version filling ``{version}`` in ``path`` (profile option
-    #: ``path_versions`` overrides it per endpoint).
+    #: ``path_versions`` overrides it per endpoint; see ``with_version``).
     version: str | None = None
     _names: frozenset[str] = attrs.field(init=False, repr=False, eq=False, default=frozenset())
     #: The path with its version filled in (``path`` keeps ``{version}``).
@@ -145,7 +151,13 @@ class Endpoint:
         if "{version}" in route:
             if not self.version:
                 raise PluginError(f"{self.name}: path has {{version}} but no version")
+            if "version" in names:
+                raise PluginError(f"{self.name}: a Param named 'version' and a path version")
+            if not _VERSION.fullmatch(self.version):
+                raise PluginError(f"{self.name}: bad path version {self.version!r}")
             route = route.replace("{version}", self.version)
+        elif self.version is not None:
+            raise PluginError(f"{self.name}: version {self.version!r} but no {{version}} in path")
         object.__setattr__(self, "route", route)
         object.__setattr__(self, "templated", "{" in route)
         by = self.params_at
@@ -173,6 +185,14 @@ class Endpoint:
         if self.cost < 1 or (self.rate_limit is not None and self.cost > self.rate_limit.count):
             # a cost the bucket can never hold would wait forever (or fail in the limiter)
             raise PluginError(f"{self.name}: cost {self.cost} does not fit its rate limit")
+
+    def with_version(self, version: str) -> Endpoint:
+        """This endpoint at another path version (a profile's ``path_versions`` option)."""
+        if self.version is None:
+            raise PluginError(f"{self.name}: the path has no {{version}} to set")
+        if version == self.version:
+            return self
+        return attrs.evolve(self, version=version)
 
     def params_at(self, location: Location) -> tuple[str, ...]:
         return tuple(p.name for p in self.params if p.location == location)
@@ -262,21 +282,48 @@ class Catalog(Mapping[str, Endpoint]):
         services: Mapping[str, str] | None = None,
     ) -> None:
         self.vendor = vendor
-        #: service name -> the profile option holding its base URL ("": base_url)
-        self.services: Mapping[str, str] = dict(services or {"default": ""})
+        #: service name -> the profile option holding its base URL ("": ``base_url``)
+        self.services: Mapping[str, str] = MappingProxyType(
+            dict(services) if services is not None else {"default": ""}
+        )
         by_name: dict[str, Endpoint] = {}
-        routes: set[tuple[str, str]] = set()
+        routes: set[tuple[str, str, str]] = set()
         for ep in endpoints:
             if ep.name in by_name:
                 raise PluginError(f"{vendor}: endpoint {ep.name!r} defined twice")
-            route = (ep.method, ep.route)
-            if route in routes:
-                raise PluginError(f"{vendor}: route {ep.method} {ep.path} defined twice")
-            routes.add(route)
             if ep.service not in self.services:
                 raise PluginError(f"{vendor}: {ep.name} names unknown service {ep.service!r}")
+            route = (ep.service, ep.method, ep.route)
+            if route in routes:
+                raise PluginError(f"{vendor}: route {ep.method} {route[2]} defined twice")
+            routes.add(route)
             by_name[ep.name] = ep
         self._by_name = by_name
+
+    @classmethod
+    def load(
+        cls,
+        package: str,
+        resource: str = "catalog.json",
+        *,
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Catalog:
+        """The catalog in ``package``'s data file (see :func:`load_catalog`)."""
+        return load_catalog(package, resource, overrides=overrides)
+
+    def evolve(self, overrides: Mapping[str, Mapping[str, Any]]) -> Catalog:
+        """A copy with some endpoints' attributes replaced: ``{name: {attr: value}}``."""
+        unknown = sorted(set(overrides) - self._by_name.keys())
+        if unknown:
+            raise PluginError(f"{self.vendor}: no endpoint named {', '.join(unknown)}")
+        return Catalog(
+            self.vendor,
+            [
+                attrs.evolve(ep, **overrides[name]) if name in overrides else ep
+                for name, ep in self._by_name.items()
+            ],
+            services=self.services,
+        )
 
     def __getitem__(self, name: str) -> Endpoint:
         try:
@@ -362,3 +409,242 @@ def money(places: int, *, positive: bool = True) -> Rule:
 
 
 __all__ += ["int_range", "max_len", "money", "one_of", "pattern"]
+
+
+# ------------------------------------------------------------ catalog data files
+
+#: (package, resource) -> the catalog read from it: each data file is read once.
+_LOADED: dict[tuple[str, str], Catalog] = {}
+
+_ENDPOINT_KEYS = frozenset(
+    {
+        "name",
+        "method",
+        "path",
+        "version",
+        "service",
+        "auth",
+        "params",
+        "rate_limit",
+        "cost",
+        "idempotent",
+        "idempotency_param",
+        "reconcile",
+        "body",
+        "strict",
+        "check",
+        "tags",
+        "sensitive_response",
+        "doc",
+    }
+)
+_PARAM_KEYS = frozenset({"name", "in", "required", "type", "sensitive", "rules", "doc"})
+_RATE_KEYS = frozenset({"count", "per", "group", "margin"})
+_DOCUMENT_KEYS = frozenset(
+    {"generated", "vendor", "rules_module", "services", "endpoints", "quirks", "source"}
+)
+_LOCATIONS = frozenset({"path", "query", "body", "header"})
+PARAM_TYPES = frozenset({"string", "integer", "number", "boolean", "array", "object"})
+#: rule kind -> the number of arguments it takes (min, max)
+RULE_KINDS: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {
+        "pattern": (2, 2),
+        "one_of": (1, 1),
+        "max_len": (1, 1),
+        "int_range": (2, 2),
+        "money": (1, 2),
+        "named": (1, 1),
+    }
+)
+
+
+def load_catalog(
+    package: str,
+    resource: str = "catalog.json",
+    *,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Catalog:
+    """The catalog in a plugin's generated data file, read once per process.
+
+    ``package`` is the plugin's import package (``"brokerport_okx"``); the file is
+    read with :mod:`importlib.resources`, so it works from a wheel or a zip.
+    ``overrides`` (``{endpoint name: {attribute: value}}``) gives a copy with some
+    endpoint attributes replaced (a profile option such as OKX's
+    ``oauth_token_path``); the file is still read only once.
+    """
+    key = (package, resource)
+    catalog = _LOADED.get(key)
+    if catalog is None:
+        import json
+        from importlib.resources import files
+
+        source = f"{package}/{resource}"
+        try:
+            text = files(package).joinpath(resource).read_text(encoding="utf-8")
+            document = json.loads(text)
+        except (OSError, ValueError, ModuleNotFoundError) as exc:
+            raise PluginError(f"cannot read catalog {source}: {exc}") from exc
+        catalog = catalog_from_data(document, source=source)
+        _LOADED[key] = catalog
+    return catalog.evolve(overrides) if overrides else catalog
+
+
+def catalog_from_data(document: Mapping[str, Any], *, source: str = "<catalog>") -> Catalog:
+    """Build a :class:`Catalog` from a catalog document (docs/catalog-format.md).
+
+    Resolves every rule and ``check`` (named ones from the document's
+    ``rules_module``, imported here) and raises PluginError naming the file and
+    the endpoint on anything it does not understand.
+    """
+    if not isinstance(document, Mapping):
+        raise PluginError(f"{source}: a catalog is a JSON object")
+    _no_unknown(document, _DOCUMENT_KEYS, source)
+    vendor = document.get("vendor")
+    if not isinstance(vendor, str) or not vendor:
+        raise PluginError(f"{source}: no vendor")
+    resolver = _Resolver(source, document.get("rules_module"))
+    endpoints = document.get("endpoints")
+    if not isinstance(endpoints, list):
+        raise PluginError(f"{source}: endpoints must be a list")
+    built = [_endpoint_from_data(e, resolver, source) for e in endpoints]
+    services = document.get("services", {"default": ""})
+    if not isinstance(services, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in services.items()
+    ):
+        raise PluginError(f"{source}: services maps a name to a profile option name")
+    return Catalog(vendor, built, services=services)
+
+
+class _Resolver:
+    """Turns rule and check names into functions; equal rules share one function."""
+
+    def __init__(self, source: str, module_name: object) -> None:
+        if module_name is not None and not isinstance(module_name, str):
+            raise PluginError(f"{source}: rules_module must be a module name")
+        self.source = source
+        self.module_name = module_name
+        self._module: Any = None
+        self._rules: dict[str, Rule] = {}
+
+    def function(self, name: object, where: str) -> Callable[..., Any]:
+        if not isinstance(name, str):
+            raise PluginError(f"{self.source}: {where}: a function name is a string")
+        if self.module_name is None:
+            raise PluginError(f"{self.source}: {where} names {name!r} but there is no rules_module")
+        if self._module is None:
+            import importlib
+
+            self._module = importlib.import_module(self.module_name)
+        fn = getattr(self._module, name, None)
+        if not callable(fn):
+            raise PluginError(
+                f"{self.source}: {where}: {self.module_name} has no function {name!r}"
+            )
+        return fn  # type: ignore[no-any-return]
+
+    def rule(self, spec: object, where: str) -> Rule:
+        import json
+
+        if not isinstance(spec, list) or not spec or not isinstance(spec[0], str):
+            raise PluginError(f"{self.source}: {where}: a rule is a list [KIND, ARGS...]")
+        key = json.dumps(spec)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = self._make(spec[0], spec[1:], where)
+        return found
+
+    def _make(self, kind: str, args: list[Any], where: str) -> Rule:
+        arity = RULE_KINDS.get(kind)
+        if arity is None:
+            raise PluginError(f"{self.source}: {where}: unknown rule {kind!r}")
+        if not arity[0] <= len(args) <= arity[1]:
+            raise PluginError(f"{self.source}: {where}: bad arguments for {kind}: {args!r}")
+        try:
+            if kind == "pattern":
+                regex, message = args
+                if not (isinstance(regex, str) and isinstance(message, str)):
+                    raise TypeError("pattern takes REGEX, MESSAGE")
+                return pattern(regex, message)
+            if kind == "one_of":
+                (choices,) = args
+                if not isinstance(choices, list) or not choices:
+                    raise TypeError("one_of takes a non-empty list")
+                return one_of(*choices)
+            if kind == "max_len":
+                (n,) = args
+                return max_len(_int(n))
+            if kind == "int_range":
+                lo, hi = args
+                return int_range(_int(lo), _int(hi))
+            if kind == "money":
+                positive = args[1] if len(args) > 1 else True
+                if not isinstance(positive, bool):
+                    raise TypeError("money's second argument is true or false")
+                return money(_int(args[0]), positive=positive)
+            fn: Rule = self.function(args[0], where)
+            return fn
+        except (TypeError, re.error) as exc:
+            raise PluginError(f"{self.source}: {where}: bad rule {kind}: {exc}") from None
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"{value!r} is not an integer")
+    return value
+
+
+def _no_unknown(data: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise PluginError(f"{where}: unknown key(s) {', '.join(unknown)}")
+
+
+def _endpoint_from_data(data: object, resolver: _Resolver, source: str) -> Endpoint:
+    if not isinstance(data, Mapping):
+        raise PluginError(f"{source}: an endpoint is an object")
+    name = data.get("name")
+    where = f"{source}: {name}"
+    _no_unknown(data, _ENDPOINT_KEYS, where)
+    kw: dict[str, Any] = {k: v for k, v in data.items() if k not in ("name", "method", "path")}
+    params = []
+    for p in kw.pop("params", ()):
+        if not isinstance(p, Mapping):
+            raise PluginError(f"{where}: a parameter is an object")
+        pwhere = f"{where}: {p.get('name')}"
+        _no_unknown(p, _PARAM_KEYS, pwhere)
+        location = p.get("in", "body")
+        if location not in _LOCATIONS:
+            raise PluginError(f"{pwhere}: unknown location {location!r}")
+        kind = p.get("type", "string")
+        if kind not in PARAM_TYPES:
+            raise PluginError(f"{pwhere}: unknown type {kind!r}")
+        params.append(
+            Param(
+                p["name"],
+                location,
+                required=bool(p.get("required", False)),
+                rules=tuple(resolver.rule(r, pwhere) for r in p.get("rules", ())),
+                sensitive=bool(p.get("sensitive", False)),
+                doc=p.get("doc", ""),
+                type=kind,
+            )
+        )
+    kw["params"] = tuple(params)
+    limit = kw.pop("rate_limit", None)
+    if limit is not None:
+        if not isinstance(limit, Mapping):
+            raise PluginError(f"{where}: rate_limit is an object")
+        _no_unknown(limit, _RATE_KEYS, f"{where}: rate_limit")
+        kw["rate_limit"] = RateLimit(**limit)
+    if "check" in kw:
+        kw["check"] = resolver.function(kw["check"], f"{where}: check")
+    for key in ("tags", "sensitive_response"):
+        if key in kw:
+            kw[key] = frozenset(kw[key])
+    try:
+        return Endpoint(name, data.get("method"), data.get("path"), **kw)  # type: ignore[arg-type]
+    except (TypeError, AttributeError) as exc:
+        raise PluginError(f"{where}: {exc}") from None
+
+
+__all__ += ["catalog_from_data", "load_catalog"]

@@ -1,4 +1,4 @@
-"""The ``brokerport`` command: plugins, demo, sandbox, conformance.
+"""The ``brokerport`` command: plugins, demo, sandbox, conformance, catalog.
 
 Kept light: ``brokerport plugins`` imports only the adapters' entry points
 (no aiohttp, no cattrs, no models, no port classes, no catalog), so it takes a
@@ -69,6 +69,107 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     return run_conformance(args.name, verbose=args.verbose, keyword=args.keyword)
 
 
+def _package_dir(name: str) -> str:
+    """The directory of the installed plugin ``name``'s package."""
+    import importlib.util
+
+    from .errors import PluginError
+    from .registry import load_adapter
+
+    package = load_adapter(name).__module__.split(".")[0]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise PluginError(f"{name}: cannot find the package {package}")
+    return str(next(iter(spec.submodule_search_locations)))
+
+
+def _plugin_catalog_files(name: str) -> tuple[str, str]:
+    """(overlay, catalog.json) of the installed plugin ``name``."""
+    from .catalog_build import overlay_for
+
+    overlay, out = overlay_for(_package_dir(name))
+    return str(overlay), str(out)
+
+
+def _cmd_catalog_build(args: argparse.Namespace) -> int:
+    from .catalog_build import write
+
+    if args.overlay or args.out:
+        if args.name or not (args.overlay and args.out):
+            print("brokerport catalog build: give NAME, or --overlay and --out", file=sys.stderr)
+            return 2
+        out = write(args.overlay, args.out)
+        print(f"wrote {out}")
+        _warn_unless_loads(str(out))
+        return 0
+    if not args.name:
+        print("brokerport catalog build: give NAME, or --overlay and --out", file=sys.stderr)
+        return 2
+    overlay, target = _plugin_catalog_files(args.name)
+    print(f"wrote {write(overlay, target)}")
+    return 0
+
+
+def _warn_unless_loads(path: str) -> None:
+    """A scratch catalog is written even when it does not load yet: say why."""
+    import json
+
+    from .catalog import catalog_from_data
+    from .errors import BrokerportError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            catalog_from_data(json.load(f), source=path)
+    except BrokerportError as exc:
+        print(f"warning: the catalog does not load: {exc}", file=sys.stderr)
+
+
+def _cmd_catalog_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .catalog_build import check
+    from .registry import list_plugins
+
+    if args.overlay or args.out:
+        if args.names or not (args.overlay and args.out):
+            print("brokerport catalog check: give NAMEs, or --overlay and --out", file=sys.stderr)
+            return 2
+        diff = check(args.overlay, args.out)
+        if diff is None:
+            print(f"{args.out} is up to date")
+            return 0
+        print(f"{args.out} differs from what {args.overlay} gives:")
+        sys.stdout.write(diff)
+        return 1
+    names = args.names or sorted({info.name for info in list_plugins() if info.adapter is not None})
+    seen: set[str] = set()
+    failed = 0
+    for name in names:
+        if not args.names:
+            package_dir = Path(_package_dir(name))
+            if (
+                not (package_dir.parent / "catalog" / "overlay.toml").exists()
+                and not (package_dir / "catalog.json").exists()
+            ):
+                print(f"{name}: skipped (its catalog is not a data file)")
+                continue
+        overlay, target = _plugin_catalog_files(name)
+        if target in seen:  # two entry points of one package (acme, acme-broken)
+            continue
+        seen.add(target)
+        diff = check(overlay, target)
+        if diff is None:
+            print(f"{name}: {target} is up to date")
+        else:
+            failed += 1
+            print(
+                f"{name}: {target} differs from what its overlay gives "
+                f"(run `brokerport catalog build {name}`):"
+            )
+            sys.stdout.write(diff)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="brokerport",
@@ -131,6 +232,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", dest="keyword", default=None, help="only contracts matching (pytest -k)")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
     p.set_defaults(func=_cmd_conformance)
+
+    p = sub.add_parser(
+        "catalog",
+        help="build or check plugins' generated catalog.json",
+        description="A plugin's catalog.json is generated from its catalog/overlay.toml "
+        "(and the vendor's OpenAPI spec, when the overlay names one).",
+    )
+    catalog = p.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+    c = catalog.add_parser(
+        "build",
+        help="regenerate a plugin's catalog.json (or any overlay's)",
+        description="Regenerate NAME's catalog.json from <package>/../catalog/overlay.toml, "
+        "or write the catalog of any --overlay to --out.",
+    )
+    c.add_argument("name", nargs="?", help="plugin name (see `brokerport plugins`)")
+    c.add_argument("--overlay", help="an overlay.toml (instead of NAME)")
+    c.add_argument("--out", help="where to write the catalog (with --overlay)")
+    c.set_defaults(func=_cmd_catalog_build)
+    c = catalog.add_parser(
+        "check",
+        help="fail if a committed catalog.json is not what its overlay gives",
+        description="Regenerate each catalog in memory and compare it with the committed "
+        "file; exit 1 with a unified diff on any difference.",
+    )
+    c.add_argument("names", nargs="*", help="plugin names (default: every installed plugin)")
+    c.add_argument("--overlay", help="an overlay.toml (instead of NAMEs)")
+    c.add_argument("--out", help="the catalog file to compare (with --overlay)")
+    c.set_defaults(func=_cmd_catalog_check)
     return parser
 
 

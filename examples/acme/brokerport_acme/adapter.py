@@ -27,8 +27,6 @@ from brokerport.errors import (
 from brokerport.signing import PreparedRequest, Signer, hmac_sha256_hex
 from brokerport.types import REDACTED, Secret
 
-from .catalog import build_catalog
-
 if TYPE_CHECKING:
     import cattrs
     from brokerport.transport import RawResponse
@@ -134,7 +132,7 @@ class AcmeAdapter(Adapter):
 
     @classmethod
     def build_catalog(cls) -> Catalog:
-        return build_catalog()
+        return Catalog.load("brokerport_acme")  # catalog.json, built from catalog/overlay.toml
 
     def create_signer(self) -> Signer:
         # Profile.credential raises InvalidRequest naming the missing key (never its value).

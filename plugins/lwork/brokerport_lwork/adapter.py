@@ -27,7 +27,7 @@ from brokerport.signing import PreparedRequest, Signer
 from brokerport.types import Secret
 
 from .auth import LworkSigner, RsaKeyHolder, format_amounts
-from .catalog import SIGNED_ENDPOINTS, build_catalog
+from .catalog import SIGNED_ENDPOINTS
 from .errors import error_map, parse_envelope
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class LworkAdapter(Adapter):
 
     @classmethod
     def build_catalog(cls) -> Catalog:
-        return build_catalog()
+        return Catalog.load("brokerport_lwork")  # catalog.json, built from catalog/overlay.toml
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)

@@ -204,7 +204,7 @@ class OkxAdapter(Adapter):
 
     @classmethod
     def build_catalog(cls) -> Catalog:
-        return okx_catalog.build_catalog()
+        return Catalog.load("brokerport_okx")  # catalog.json, built from catalog/overlay.toml
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
