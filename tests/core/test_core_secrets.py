@@ -112,7 +112,7 @@ def test_model_repr_and_asdict_keep_secret_redacted() -> None:
 
 
 def test_model_refuses_plain_non_string_secret() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(brokerport.InvalidRequest):  # a request model: no longer TypeError
         m.CreateApiKey(owner="o", label="l", passphrase=12345)
 
 
