@@ -112,7 +112,15 @@ def _shown_param(name: str, value: Any, sensitive: frozenset[str]) -> tuple[Any,
 
 
 def _redact_params(params: Mapping[str, Any], sensitive: frozenset[str]) -> dict[str, Any]:
-    return {k: _shown_param(k, v, sensitive)[0] for k, v in params.items()}
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if k in sensitive or isinstance(v, Secret):
+            out[k] = REDACTED
+        elif isinstance(v, (dict, list, tuple)):
+            out[k] = _shown_param(k, v, sensitive)[0]
+        else:
+            out[k] = v
+    return out
 
 
 class RedactedParams(MutableMapping[str, Any]):

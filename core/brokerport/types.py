@@ -181,6 +181,10 @@ def redact_payload(value: Any, extra: frozenset[str] = frozenset()) -> Any:
     return root
 
 
+#: Key -> whether it names a credential (:data:`SENSITIVE_FIELDS` only); bounded.
+_KEY_FLAGS: dict[Any, bool] = {}
+
+
 def wrap_secrets(value: Any, extra: frozenset[str] = frozenset()) -> Any:
     """Decoded vendor data with each credential string made a :class:`Secret`, in place.
 
@@ -192,15 +196,22 @@ def wrap_secrets(value: Any, extra: frozenset[str] = frozenset()) -> Any:
     if not isinstance(value, (dict, list)):
         return value
     names = _names(extra)
+    flags = _KEY_FLAGS if not extra else {}
     seen = {id(value)}
     stack: list[Any] = [value]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             for k, v in node.items():
-                if isinstance(v, str):
-                    if v and isinstance(k, str) and _norm_key(k) in names:
-                        node[k] = Secret(v)  # same key: the dict does not change size
+                if type(v) is str:
+                    if v:
+                        flag = flags.get(k)
+                        if flag is None:
+                            flag = isinstance(k, str) and _norm(k) in names
+                            if len(flags) < _NORM_CACHE_MAX:
+                                flags[k] = flag
+                        if flag:
+                            node[k] = Secret(v)  # same key: the dict does not change size
                 elif isinstance(v, (dict, list)) and id(v) not in seen:
                     seen.add(id(v))
                     stack.append(v)
