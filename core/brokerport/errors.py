@@ -100,8 +100,15 @@ def _rebuild(cls: type[BrokerportError], message: str, fields: dict[str, Any]) -
     return cls(message, **fields)
 
 
-class InvalidRequest(BrokerportError):
-    """The request is malformed: caught before any I/O, or the vendor said so."""
+class InvalidRequest(BrokerportError, ValueError):
+    """The request is malformed: caught before any I/O, or the vendor said so.
+
+    :attr:`field` names the offending field when one is known. Also a
+    :class:`ValueError` (Python's error for a refused argument value), so
+    ``except ValueError`` around building a request model keeps working; a
+    wrong *type* given to a request model is an InvalidRequest too, no longer
+    a TypeError.
+    """
 
     def __init__(self, message: str = "", *, field: str | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)

@@ -5,22 +5,37 @@ Frozen, slotted attrs classes. Validators enforce the vendor-neutral rules
 non-empty; datetimes are timezone-aware); vendor rules live in each plugin's
 catalog and run before any I/O.
 
+Request models (``REQUEST_MODELS``: what a host builds and passes to a
+port) refuse bad input at construction, before any I/O, always with
+:class:`~brokerport.errors.InvalidRequest` naming the field (``field=``): a
+float or non-finite amount, a wrong type (checked against the annotation
+where no validator says more), a missing or unknown argument. Response
+models keep plain ``TypeError`` / ``ValueError``: a vendor answer they
+refuse is a decode failure, not the host's mistake.
+
 Response models keep the vendor's decoded object in ``raw`` (excluded from
 equality and repr) for fields no port names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import types
+import typing
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
+from .errors import InvalidRequest
 from .types import Secret, redact_payload
 
 T = TypeVar("T")
+
+#: Every request model (what a host builds and passes to a port), in definition order.
+REQUEST_MODELS: list[type[Any]] = []
 
 
 # ------------------------------------------------------------- validators
@@ -105,6 +120,127 @@ def extra_field() -> Any:
     return attrs.field(factory=dict, converter=_frozen_map)
 
 
+# ---------------------------------------------------- request model guard
+
+
+def _type_test(tp: Any) -> Callable[[Any], bool] | None:
+    """A test for values of the annotation ``tp``; None when anything goes."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any or isinstance(tp, TypeVar):
+        return None
+    if origin in (typing.Union, types.UnionType):
+        tests = [_type_test(a) for a in args]
+        if any(t is None for t in tests):
+            return None
+        return lambda v: any(t(v) for t in tests if t is not None)
+    if tp is None or tp is type(None):
+        return lambda v: v is None
+    if origin is Literal:
+        return lambda v: any(v == a and type(v) is type(a) for a in args)
+    if tp is int:
+        return lambda v: isinstance(v, int) and not isinstance(v, bool)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _type_test(args[0])
+            return lambda v: isinstance(v, tuple) and (item is None or all(item(x) for x in v))
+        return lambda v: isinstance(v, tuple)
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        key, value = (_type_test(a) for a in args) if len(args) == 2 else (None, None)
+        return lambda v: (
+            isinstance(v, Mapping)
+            and all((key is None or key(k)) and (value is None or value(x)) for k, x in v.items())
+        )
+    if isinstance(tp, type):
+        return lambda v: isinstance(v, tp)
+    return None
+
+
+def _refusal(name: str, exc: Exception) -> InvalidRequest:
+    text = str(exc)
+    return InvalidRequest(text if name in text else f"{name}: {text}", field=name)
+
+
+_UNSET: Any = object()
+
+
+def _guarded_validator(cls: type, a: attrs.Attribute[Any]) -> Callable[..., None]:
+    name, validator, annotation = a.name, a.validator, a.type
+    test: Callable[[Any], bool] | None = _UNSET  # resolved on first use: names defined later
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        nonlocal test
+        try:
+            if validator is not None:
+                validator(instance, attribute, value)
+                return
+            if test is _UNSET:
+                test = _type_test(typing.get_type_hints(cls).get(name, Any))
+            if test is not None and not test(value):
+                raise TypeError(f"{name} must be {annotation} (got {type(value).__name__})")
+        except InvalidRequest:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise _refusal(name, exc) from None
+
+    check.guarded = True  # type: ignore[attr-defined]
+    return check
+
+
+def _guarded_converter(name: str, converter: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        try:
+            return converter(value)
+        except (TypeError, ValueError) as exc:
+            raise _refusal(name, exc) from None
+
+    return convert
+
+
+def _guard(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+    """attrs field transformer of request models: every refusal is an InvalidRequest.
+
+    Wraps each field's converter and validator so a TypeError / ValueError
+    becomes InvalidRequest naming the field; a field without a validator is
+    checked against its annotation.
+    """
+    out = []
+    for a in fields:
+        changes: dict[str, Any] = {"validator": _guarded_validator(cls, a)}
+        converter: Any = a.converter
+        if converter is not None:
+            changes["converter"] = _guarded_converter(a.name, converter)
+        out.append(a.evolve(**changes))
+    return out
+
+
+def _request(cls: type[T]) -> type[T]:
+    """Register a request model; a wrong call (missing / unknown argument) is an InvalidRequest.
+
+    Stacked on ``@attrs.frozen(kw_only=True, field_transformer=_guard)``.
+    """
+    fields = attrs.fields(typing.cast(Any, cls))
+    if not all(getattr(a.validator, "guarded", False) for a in fields):
+        raise TypeError(f"{cls.__name__}: a request model needs field_transformer=_guard")
+    known = {a.alias for a in fields if a.init}
+    required = [a.alias for a in fields if a.init and a.default is attrs.NOTHING]
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except TypeError as exc:  # fields raise InvalidRequest: this is the call itself
+            field = next((k for k in kwargs if k not in known), None) or next(
+                (r for r in required if r not in kwargs), None
+            )
+            raise InvalidRequest(f"{cls.__name__}: {exc}", field=field) from None
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    REQUEST_MODELS.append(cls)
+    return cls
+
+
 # ----------------------------------------------------------------- common
 
 
@@ -132,7 +268,8 @@ class Ack:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class PageQuery:
     cursor: str | None = None
     limit: int | None = attrs.field(default=None, validator=_limit)
@@ -160,7 +297,8 @@ class Account:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class ListAccounts:
     user_ids: tuple[str, ...] = attrs.field(converter=_to_tuple, validator=_ids)
     is_demo: bool | None = None
@@ -168,14 +306,16 @@ class ListAccounts:
     limit: int | None = attrs.field(default=None, validator=_limit)
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class GetAccount:
     account_id: str = attrs.field(validator=_nonempty)
     server_id: str | None = None
     platform: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class OpenAccount:
     user_id: str = attrs.field(validator=_nonempty)
     server_id: str | None = None
@@ -187,7 +327,8 @@ class OpenAccount:
     extra: Mapping[str, Any] = extra_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class OpenDemoAccount:
     user_id: str = attrs.field(validator=_nonempty)
     server_id: str | None = None
@@ -208,7 +349,8 @@ class AccountApplication:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class UpdateProfile:
     user_id: str = attrs.field(validator=_nonempty)
     #: Which part of the owner's profile: "base", "finance", "certificate", ...
@@ -216,7 +358,8 @@ class UpdateProfile:
     fields: Mapping[str, Any] = extra_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class GetLeverage:
     account_id: str = attrs.field(validator=_nonempty)
 
@@ -230,13 +373,15 @@ class Leverage:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class SetLeverage:
     account_id: str = attrs.field(validator=_nonempty)
     leverage: int = attrs.field(validator=_limit)
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class SetTradePassword:
     account_id: str = attrs.field(validator=_nonempty)
     new_password: Secret = attrs.field(converter=_to_secret, validator=_secret)
@@ -245,7 +390,8 @@ class SetTradePassword:
     kind: Literal["trade", "observe"] = "trade"
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class GetTradePermissions:
     account_id: str = attrs.field(validator=_nonempty)
 
@@ -257,21 +403,24 @@ class TradePermissions:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class UpdateTradePermissions:
     account_id: str = attrs.field(validator=_nonempty)
     #: Applied atomically: all or none.
     changes: Mapping[str, bool] = attrs.field(factory=dict, converter=_frozen_map)
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class SetAccountState:
     account_id: str = attrs.field(validator=_nonempty)
     state: Literal["active", "disabled", "frozen"] = "disabled"
     reason: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class CloseAccount:
     account_id: str = attrs.field(validator=_nonempty)
     reason: str | None = None
@@ -280,7 +429,8 @@ class CloseAccount:
 # ----------------------------------------------------------------- funding
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class GetBalances:
     account_id: str = attrs.field(validator=_nonempty)
     currency: str | None = None
@@ -301,7 +451,8 @@ class Balance:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class DepositRequest:
     account_id: str = attrs.field(validator=_nonempty)
     amount: Decimal = attrs.field(validator=_positive_money)
@@ -328,7 +479,8 @@ class DepositTicket:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class DepositConfirmation:
     deposit_id: str = attrs.field(validator=_nonempty)
     #: The payment processor's order / receipt reference.
@@ -339,13 +491,15 @@ class DepositConfirmation:
     receipt_url: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class CancelDeposit:
     deposit_id: str = attrs.field(validator=_nonempty)
     reason: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class Payee:
     """Where a withdrawal goes: a bank account, card or wallet."""
 
@@ -359,7 +513,8 @@ class Payee:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class WithdrawalRequest:
     account_id: str = attrs.field(validator=_nonempty)
     amount: Decimal = attrs.field(validator=_positive_money)
@@ -382,12 +537,14 @@ class WithdrawalTicket:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class CancelWithdrawal:
     withdrawal_id: str = attrs.field(validator=_nonempty)
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class TransferRequest:
     from_account: str = attrs.field(validator=_nonempty)
     to_account: str = attrs.field(validator=_nonempty)
@@ -410,7 +567,8 @@ class TransferResult:
 FundingKind = Literal["deposit", "withdrawal", "transfer_in", "transfer_out", "adjustment", "other"]
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class FundingHistoryQuery:
     account_id: str | None = None
     user_id: str | None = None
@@ -436,7 +594,8 @@ class FundingRecord:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class CreateDepositAddress:
     account_id: str = attrs.field(validator=_nonempty)
     currency: str = attrs.field(validator=_nonempty)
@@ -446,7 +605,8 @@ class CreateDepositAddress:
     extra: Mapping[str, Any] = extra_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class UpdateDepositAddress:
     account_id: str = attrs.field(validator=_nonempty)
     currency: str = attrs.field(validator=_nonempty)
@@ -456,7 +616,8 @@ class UpdateDepositAddress:
     extra: Mapping[str, Any] = extra_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class ListDepositAddresses:
     account_id: str = attrs.field(validator=_nonempty)
     currency: str = attrs.field(validator=_nonempty)
@@ -473,31 +634,36 @@ class DepositAddress:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class ListPayees:
     user_id: str | None = None
     account_id: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class AddPayee:
     payee: Payee
     user_id: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class UpdatePayee:
     payee: Payee
     user_id: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class DeletePayee:
     payee_id: str = attrs.field(validator=_nonempty)
     user_id: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class ExchangeRateQuery:
     base: str = attrs.field(validator=_nonempty)
     quote: str = attrs.field(validator=_nonempty)
@@ -517,7 +683,8 @@ class ExchangeRate:
 Side = Literal["buy", "sell"]
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class PlaceOrder:
     instrument: str = attrs.field(validator=_nonempty)
     side: Side = attrs.field(validator=attrs.validators.in_(("buy", "sell")))
@@ -531,7 +698,8 @@ class PlaceOrder:
     extra: Mapping[str, Any] = extra_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class AmendOrder:
     instrument: str = attrs.field(validator=_nonempty)
     order_id: str | None = None
@@ -542,12 +710,15 @@ class AmendOrder:
 
     def __attrs_post_init__(self) -> None:
         if not (self.order_id or self.client_order_id):
-            raise ValueError("order_id or client_order_id is required")
+            raise InvalidRequest("order_id or client_order_id is required", field="order_id")
         if self.new_quantity is None and self.new_price is None:
-            raise ValueError("nothing to amend: give new_quantity or new_price")
+            raise InvalidRequest(
+                "nothing to amend: give new_quantity or new_price", field="new_quantity"
+            )
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class OrderRef:
     """Names one order: by the vendor's id or the client's."""
 
@@ -558,7 +729,7 @@ class OrderRef:
 
     def __attrs_post_init__(self) -> None:
         if not (self.order_id or self.client_order_id):
-            raise ValueError("order_id or client_order_id is required")
+            raise InvalidRequest("order_id or client_order_id is required", field="order_id")
 
 
 CancelOrder = OrderRef
@@ -594,7 +765,8 @@ class Order:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class OrderQuery:
     account_id: str | None = None
     instrument: str | None = None
@@ -621,7 +793,8 @@ class Fill:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class PositionQuery:
     account_id: str = attrs.field(validator=_nonempty)
     instrument: str | None = None
@@ -646,7 +819,8 @@ class Position:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class BuyingPowerQuery:
     account_id: str = attrs.field(validator=_nonempty)
     instrument: str | None = None
@@ -666,14 +840,16 @@ class BuyingPower:
 # ------------------------------------------------------------- sub-accounts
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class CreateSubAccount:
     name: str = attrs.field(validator=_nonempty)
     label: str | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class SubAccountRef:
     name: str = attrs.field(validator=_nonempty)
 
@@ -681,7 +857,8 @@ class SubAccountRef:
 DeleteSubAccount = SubAccountRef
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class ListSubAccounts:
     name: str | None = None
     cursor: str | None = None
@@ -699,13 +876,15 @@ class SubAccount:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class SetSubAccountLevel:
     name: str = attrs.field(validator=_nonempty)
     level: int
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class FeeRateQuery:
     instrument_type: str = attrs.field(validator=_nonempty)
     name: str | None = None
@@ -725,14 +904,16 @@ class FeeRate:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class ReportLoginIp:
     name: str = attrs.field(validator=_nonempty)
     ip: str = attrs.field(validator=_nonempty)
     extra: Mapping[str, Any] = extra_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class SetDemoAssets:
     name: str = attrs.field(validator=_nonempty)
     currencies: tuple[str, ...] = attrs.field(converter=_to_tuple)
@@ -743,7 +924,8 @@ class SetDemoAssets:
 Permission = Literal["read", "trade", "withdraw"]
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class CreateApiKey:
     owner: str = attrs.field(validator=_nonempty)
     label: str = attrs.field(validator=_nonempty)
@@ -768,13 +950,15 @@ class ApiKey:
     raw: Mapping[str, Any] = raw_field()
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class ListApiKeys:
     owner: str = attrs.field(validator=_nonempty)
     api_key: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class UpdateApiKey:
     owner: str = attrs.field(validator=_nonempty)
     api_key: str = attrs.field(validator=_nonempty)
@@ -783,7 +967,8 @@ class UpdateApiKey:
     ips: tuple[str, ...] | None = attrs.field(default=None, converter=_opt_tuple)
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class ApiKeyRef:
     owner: str = attrs.field(validator=_nonempty)
     api_key: str = attrs.field(validator=_nonempty)
@@ -792,7 +977,8 @@ class ApiKeyRef:
 DeleteApiKey = ApiKeyRef
 
 
-@attrs.frozen(kw_only=True)
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
 class RenewToken:
     refresh_token: Secret | None = attrs.field(
         default=None, converter=_to_secret, validator=_secret

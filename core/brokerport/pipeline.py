@@ -16,11 +16,13 @@ attempt carries a fresh timestamp.
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import logging
 import random
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -39,16 +41,23 @@ from .errors import (
 )
 from .signing import Signer
 from .transport import TransportFailure
-from .types import REDACTED, Secret, redact_payload
+from .types import REDACTED, Secret, redact_payload, wrap_secrets
 
 if TYPE_CHECKING:
     from .adapter import Adapter
     from .client import Client
     from .ratelimit import Limiter
 
-__all__ = ["Call", "ResponseInfo", "RetryPolicy"]
+__all__ = ["Call", "HookCall", "RedactedParams", "ResponseInfo", "RetryPolicy"]
 
 log = logging.getLogger("brokerport.pipeline")
+#: A prefilter for :func:`wrap_secrets`: every name in types.SENSITIVE_FIELDS
+#: contains one of these stems, in any case, with any "_"/"-" inside (as names
+#: are compared); tests/core/test_hook_secrets.py checks the list covers them.
+CREDENTIAL_STEMS = ("secret", "passphrase", "password", "token", "private", "sign")
+_MAY_HOLD_CREDENTIAL = re.compile(
+    ("(?i)" + "|".join("[_-]*".join(stem) for stem in CREDENTIAL_STEMS)).encode()
+).search
 T = TypeVar("T")
 _ids = itertools.count(1)
 
@@ -91,17 +100,114 @@ class RetryBudget:
             self.tokens += 1
 
 
+def _shown_param(name: str, value: Any, sensitive: frozenset[str]) -> tuple[Any, bool]:
+    """What a hook sees of one parameter, and whether that hides something."""
+    if name in sensitive or isinstance(value, Secret):
+        return REDACTED, True
+    if isinstance(value, (dict, list, tuple)):
+        shown = redact_payload(list(value) if isinstance(value, tuple) else value)
+        if isinstance(value, tuple):
+            shown = tuple(shown)
+        if shown != value:  # a Secret or a credential field inside: a redacted copy
+            return shown, True
+    return value, False
+
+
 def _redact_params(params: Mapping[str, Any], sensitive: frozenset[str]) -> dict[str, Any]:
-    return {
-        k: REDACTED if (k in sensitive or isinstance(v, Secret)) else v for k, v in params.items()
-    }
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if k in sensitive or isinstance(v, Secret):
+            out[k] = REDACTED
+        elif isinstance(v, (dict, list, tuple)):
+            out[k] = _shown_param(k, v, sensitive)[0]
+        else:
+            out[k] = v
+    return out
+
+
+class RedactedParams(MutableMapping[str, Any]):
+    """A call's parameters as hooks see them.
+
+    Reads show each sensitive parameter of the endpoint and each
+    :class:`~brokerport.types.Secret` as ``"***"`` (a list or dict holding
+    one, as a redacted copy). Writes and deletions are recorded and applied to
+    the real parameters after ``before_request``; writing ``"***"`` (or the
+    redacted copy just read) back to a hidden parameter changes nothing. The
+    view is built from a redacted copy and keeps no reference to the real
+    parameters, so no attribute of it leads to a secret.
+    """
+
+    __slots__ = ("_deleted", "_hidden", "_sensitive", "_set", "_shown")
+
+    def __init__(self, params: Mapping[str, Any], sensitive: frozenset[str]) -> None:
+        self._sensitive = sensitive
+        self._shown: dict[str, Any] = {}
+        self._hidden: dict[str, Any] = {}  # name -> the redacted value shown for it
+        self._set: dict[str, Any] = {}
+        self._deleted: set[str] = set()
+        for name, value in params.items():
+            self._show(name, value)
+
+    def _show(self, name: str, value: Any) -> None:
+        shown, hidden = _shown_param(name, value, self._sensitive)
+        self._shown[name] = shown
+        if hidden:
+            self._hidden[name] = shown
+        else:
+            self._hidden.pop(name, None)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._shown[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if (name in self._hidden or name in self._sensitive) and (
+            (isinstance(value, str) and value == REDACTED)
+            or (name in self._hidden and value is self._hidden[name])
+        ):
+            return  # the redaction read back: the real value stays
+        self._set[name] = value
+        self._deleted.discard(name)
+        self._show(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        del self._shown[name]
+        self._hidden.pop(name, None)
+        self._set.pop(name, None)
+        self._deleted.add(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shown)
+
+    def __len__(self) -> int:
+        return len(self._shown)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._shown
+
+    def __repr__(self) -> str:
+        return repr(self._shown)
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self._shown)
+
+    def _apply_to(self, params: MutableMapping[str, Any]) -> None:
+        for name in self._deleted:
+            params.pop(name, None)
+        params.update(self._set)
+        self._deleted.clear()
+        self._set.clear()
 
 
 class Call:
-    """One logical call, as hooks see it. ``params`` and ``headers`` are
-    mutable in ``before_request``; ``credentials`` is a redacted view."""
+    """One logical call.
+
+    The pipeline's own Call holds the real parameters; hooks never get it:
+    they get :meth:`for_hooks`, a :class:`HookCall` whose ``params`` is a
+    :class:`RedactedParams` view and whose ``credentials`` are redacted.
+    """
 
     __slots__ = (
+        "_view",
         "attempts",
         "call_id",
         "credentials",
@@ -112,6 +218,8 @@ class Call:
         "started",
         "vendor",
     )
+
+    params: MutableMapping[str, Any]
 
     def __init__(
         self,
@@ -129,12 +237,100 @@ class Call:
         self.attempts = 0
         self.call_id = next(_ids)
         self.started = time.monotonic()
+        self._view: HookCall | None = None
 
     def redacted_params(self) -> dict[str, Any]:
         return _redact_params(self.params, self.endpoint.sensitive_names)
 
+    def for_hooks(self) -> HookCall:
+        """The call as hooks see it (one object per call, brought up to date)."""
+        view = self._view
+        if view is None:
+            view = self._view = HookCall(self)
+        else:
+            view._refresh(self)
+        return view
+
+    def take_hook_changes(self) -> None:
+        """Apply what ``before_request`` hooks set: parameters, headers, idempotency key."""
+        view = self._view
+        if view is None:
+            return
+        view._params._apply_to(self.params)
+        self.headers = view.headers
+        self.idempotency_key = view.idempotency_key
+
     def __repr__(self) -> str:
         return f"Call({self.vendor}:{self.endpoint.name} {self.redacted_params()!r})"
+
+
+class HookCall(Call):
+    """A :class:`Call` as hooks see it: ``params`` is a :class:`RedactedParams`.
+
+    It holds no secret: the parameters are a redacted copy that records
+    writes, the credentials a redacted view. Assigning ``call.params`` a new
+    mapping sets and deletes keys through the view.
+    """
+
+    __slots__ = ("_params",)
+
+    def __init__(self, call: Call) -> None:
+        # not Call.__init__: a HookCall never holds the real parameters
+        self.vendor = call.vendor
+        self.endpoint = call.endpoint
+        self.credentials = call.credentials
+        self.call_id = call.call_id
+        self.started = call.started
+        self._view = None
+        self._refresh(call)
+
+    def _refresh(self, call: Call) -> None:
+        self._params = RedactedParams(call.params, call.endpoint.sensitive_names)
+        self.headers = call.headers
+        self.idempotency_key = call.idempotency_key
+        self.attempts = call.attempts
+
+    @property
+    def params(self) -> RedactedParams:
+        return self._params
+
+    @params.setter
+    def params(self, value: Mapping[str, Any]) -> None:
+        view = self._params
+        for name in [n for n in view if n not in value]:
+            del view[name]
+        view.update(value)
+
+    def for_hooks(self) -> HookCall:
+        return self
+
+
+def _hook_result(result: Any, extra: frozenset[str], depth: int = 3) -> Any:
+    """``result`` as hooks see it: credential fields and Secrets redacted (bounded depth)."""
+    if isinstance(result, (dict, list)):
+        return redact_payload(result, extra)
+    if isinstance(result, Secret):
+        return REDACTED
+    if depth <= 0:
+        return result
+    if isinstance(result, tuple):
+        items = tuple(_hook_result(r, extra, depth - 1) for r in result)
+        return result if all(a is b for a, b in zip(items, result, strict=True)) else items
+    if attrs.has(type(result)):
+        changes: dict[str, Any] = {}
+        for field in attrs.fields(type(result)):
+            value = getattr(result, field.name)
+            if isinstance(value, Secret):
+                changes[field.name] = Secret(REDACTED)  # keeps the field's type
+            elif isinstance(value, tuple) or attrs.has(type(value)):
+                shown = _hook_result(value, extra, depth - 1)
+                if shown is not value:
+                    changes[field.name] = shown
+        if changes:
+            result = copy.copy(result)  # frozen: set on the copy only
+            for name, value in changes.items():
+                object.__setattr__(result, name, value)
+    return result
 
 
 @attrs.frozen(slots=True)
@@ -196,7 +392,8 @@ class Pipeline:
                 call.params[endpoint.idempotency_param] = key
                 call.idempotency_key = str(key)
             if hooks.before_request:
-                hooks.pm.hook.brokerport_before_request(call=call)
+                hooks.pm.hook.brokerport_before_request(call=call.for_hooks())
+                call.take_hook_changes()
                 for hname, hvalue in call.headers.items():
                     if CONTROL_CHARS.search(f"{hname}{hvalue}"):
                         raise InvalidRequest(
@@ -329,6 +526,10 @@ class Pipeline:
 
             # ---- structure
             result = payload
+            # a credential the vendor returns is a Secret, as in port models; the
+            # byte scan (C speed) spares the walk for the many answers that hold none
+            if into is None and (endpoint.sensitive_response or _MAY_HOLD_CREDENTIAL(raw.body)):
+                wrap_secrets(payload, endpoint.sensitive_response)
             if into is not None:
                 try:
                     hook = self._hook_for.get(into)
@@ -349,14 +550,16 @@ class Pipeline:
         except BrokerportError as err:
             err.with_context(vendor=self.vendor, endpoint=endpoint.name)
             if hooks.on_error:
-                hooks.pm.hook.brokerport_on_error(call=call, error=err)
+                hooks.pm.hook.brokerport_on_error(call=call.for_hooks(), error=err)
             raise
         if hooks.after_response:
-            shown = redact_payload(result, endpoint.sensitive_response)
+            shown = _hook_result(result, endpoint.sensitive_response)
             info = ResponseInfo(
                 raw.status, raw.headers, time.monotonic() - call.started, call.attempts
             )
-            hooks.pm.hook.brokerport_after_response(call=call, response=info, result=shown)
+            hooks.pm.hook.brokerport_after_response(
+                call=call.for_hooks(), response=info, result=shown
+            )
         return result
 
     def unreadable(self, call: Call | None, what: str, exc: BaseException) -> BrokerportError:

@@ -13,10 +13,12 @@ __all__ = [
     "as_utc",
     "decimal_places",
     "format_money",
+    "is_sensitive_name",
     "parse_decimal",
     "redact_payload",
     "utc_from_ms",
     "utcnow",
+    "wrap_secrets",
 ]
 
 REDACTED: Final = "***"
@@ -107,18 +109,117 @@ def _norm(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
 
+#: Vendor keys seen so far -> normalized form (keys repeat on every item of a
+#: listing; bounded so vendor-chosen keys cannot grow it without limit).
+_NORM_CACHE: dict[str, str] = {}
+_NORM_CACHE_MAX = 4096
+
+
+def _norm_key(name: str) -> str:
+    norm = _NORM_CACHE.get(name)
+    if norm is None:
+        norm = _norm(name)
+        if len(_NORM_CACHE) < _NORM_CACHE_MAX:
+            _NORM_CACHE[name] = norm
+    return norm
+
+
+def _names(extra: frozenset[str]) -> frozenset[str]:
+    return SENSITIVE_FIELDS | {_norm(e) for e in extra} if extra else SENSITIVE_FIELDS
+
+
+def is_sensitive_name(name: object, extra: frozenset[str] = frozenset()) -> bool:
+    """Whether a payload field called ``name`` holds a credential.
+
+    Names are compared lower-case without ``_`` and ``-``, against
+    :data:`SENSITIVE_FIELDS` and ``extra`` (an endpoint's ``sensitive_response``).
+    """
+    return isinstance(name, str) and _norm_key(name) in _names(extra)
+
+
 def redact_payload(value: Any, extra: frozenset[str] = frozenset()) -> Any:
-    """A copy of decoded vendor data with credential fields replaced by ``"***"``."""
-    if isinstance(value, dict):
-        names = SENSITIVE_FIELDS | extra if extra else SENSITIVE_FIELDS
-        return {
-            k: REDACTED
-            if (isinstance(k, str) and _norm(k) in names and v not in (None, ""))
-            else redact_payload(v, extra)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_payload(v, extra) for v in value]
+    """A copy of decoded vendor data with credential fields replaced by ``"***"``.
+
+    A field named as a credential (:func:`is_sensitive_name`) and every
+    :class:`Secret` anywhere in the data show as ``"***"``. Dicts and lists
+    are copied; the walk is iterative, so deep data cannot exhaust the stack,
+    and a container reached twice (shared, or a cycle) is copied once.
+    """
+    if isinstance(value, Secret):
+        return REDACTED
+    if not isinstance(value, (dict, list)):
+        return value
+    names = _names(extra)
+    root: dict[Any, Any] | list[Any] = {} if isinstance(value, dict) else []
+    copies: dict[int, Any] = {id(value): root}
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    while stack:
+        src, dst = stack.pop()
+        items = src.items() if isinstance(src, dict) else enumerate(src)
+        for k, v in items:
+            if (
+                isinstance(src, dict)
+                and v is not None
+                and v != ""
+                and isinstance(k, str)
+                and _norm_key(k) in names
+            ):
+                out: Any = REDACTED
+            elif isinstance(v, Secret):
+                out = REDACTED
+            elif isinstance(v, (dict, list)):
+                out = copies.get(id(v))
+                if out is None:
+                    out = copies[id(v)] = {} if isinstance(v, dict) else []
+                    stack.append((v, out))
+            else:
+                out = v
+            if isinstance(dst, dict):
+                dst[k] = out
+            else:
+                dst.append(out)
+    return root
+
+
+#: Key -> whether it names a credential (:data:`SENSITIVE_FIELDS` only); bounded.
+_KEY_FLAGS: dict[Any, bool] = {}
+
+
+def wrap_secrets(value: Any, extra: frozenset[str] = frozenset()) -> Any:
+    """Decoded vendor data with each credential string made a :class:`Secret`, in place.
+
+    A non-empty ``str`` under a field named as a credential
+    (:func:`is_sensitive_name`: the core's list plus ``extra``) becomes a
+    Secret, at any depth; the data is changed in place and returned. The walk
+    is iterative and visits each container once.
+    """
+    if not isinstance(value, (dict, list)):
+        return value
+    names = _names(extra)
+    flags = _KEY_FLAGS if not extra else {}
+    seen = {id(value)}
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if type(v) is str:
+                    if v:
+                        flag = flags.get(k)
+                        if flag is None:
+                            flag = isinstance(k, str) and _norm(k) in names
+                            if len(flags) < _NORM_CACHE_MAX:
+                                flags[k] = flag
+                        if flag:
+                            node[k] = Secret(v)  # same key: the dict does not change size
+                elif isinstance(v, (dict, list)) and id(v) not in seen:
+                    seen.add(id(v))
+                    stack.append(v)
+        else:
+            for v in node:
+                if isinstance(v, (dict, list)) and id(v) not in seen:
+                    seen.add(id(v))
+                    stack.append(v)
     return value
 
 

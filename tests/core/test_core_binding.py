@@ -46,6 +46,7 @@ from brokerport.ports import FundingPort, KeyMgmtPort, Port, SubAccountPort
 from brokerport.profile import Profile
 from brokerport.signing import PreparedRequest, Signer
 from brokerport.transport import MockTransport, RawResponse
+from brokerport.types import Secret
 
 CATALOG = Catalog(
     "bindx",
@@ -196,7 +197,9 @@ class BindxSigner(Signer):
         assert self.client is not None
         # a sub-request through the same pipeline: public, so not signed and no prepare()
         data = await self.client.invoke("time", {})
-        self.token = str(data["token"])
+        token = data["token"]
+        assert isinstance(token, Secret)  # a credential in an answer arrives as a Secret
+        self.token = token.reveal()
         return True
 
 

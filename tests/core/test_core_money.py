@@ -118,14 +118,19 @@ def test_decimal_places() -> None:
 def test_models_refuse_float_amounts() -> None:
     with pytest.raises(TypeError, match="never a float"):
         m.Balance(currency="USD", total=1.5)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    # request models refuse with InvalidRequest (a ValueError), no longer TypeError
+    with pytest.raises(InvalidRequest, match="never a float"):
         m.DepositRequest(account_id="a", amount=10.0)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidRequest):
         m.TransferRequest(from_account="a", to_account="b", amount=1)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidRequest):
         m.PlaceOrder(
-            instrument="BTC-USD", side="buy", order_type="limit", quantity=Decimal("1"), price=100.5
-        )  # type: ignore[arg-type]
+            instrument="BTC-USD",
+            side="buy",
+            order_type="limit",
+            quantity=Decimal("1"),
+            price=100.5,  # type: ignore[arg-type]
+        )
     with pytest.raises(TypeError):
         m.Balance(currency="USD", total=True)  # type: ignore[arg-type]
     with pytest.raises(TypeError):

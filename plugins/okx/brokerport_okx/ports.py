@@ -261,7 +261,10 @@ def _apikey(item: Mapping[str, Any], owner: str | None) -> m.ApiKey:
         permissions=_perm_read(item.get("perm")),
         ips=_ips(item.get("ip")),
         created_at=_ts(item.get("ts")),
-        secret_key=Secret(str(secret)) if secret else None,
+        # the pipeline hands raw answers with credential fields already Secrets
+        secret_key=(secret if isinstance(secret, Secret) else Secret(str(secret)))
+        if secret
+        else None,
         raw=_scrubbed(item),
     )
 
