@@ -2,18 +2,17 @@
 
 Each operation is a :func:`brokerport.binding.bind` declaration: the catalog
 endpoint, where each wire parameter comes from, where the payload sits (OKX
-answers ``data: [item, ...]``) and a field map into the core model, structured
-by the vendor's cattrs converter. The core reads the answer inside the call, so
-an unreadable answer to a write is ``UnknownOutcome`` (an order's is reconciled
-by ``clOrdId``) and to a read ``DecodeError``. Hand-written methods say why.
+answers ``data: [item, ...]``) and a field map into the model, structured by the
+vendor's cattrs converter. The core reads the answer inside the call, so an
+unreadable answer to a write is ``UnknownOutcome`` (an order's is reconciled by
+``clOrdId``) and to a read ``DecodeError``. Hand-written methods say why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import attrs
 from brokerport import models as m
@@ -39,111 +38,20 @@ from brokerport.paging import PageNumber, TimeCursor
 from brokerport.ports import Extension, FundingPort, KeyMgmtPort, SubAccountPort, TradingPort
 from brokerport.signing import TokenPair
 
+from .models import RebateEligibility, RebateLink, RebateRequest
 from .signing import OkxOAuthSigner
 
-__all__ = [
-    "OkxFunding",
-    "OkxKeys",
-    "OkxOAuth",
-    "OkxRebates",
-    "OkxSubAccounts",
-    "OkxTrading",
-    "RebateEligibility",
-    "RebateLink",
-    "RebateRequest",
-]
+__all__ = ["OkxFunding", "OkxKeys", "OkxOAuth", "OkxRebates", "OkxSubAccounts", "OkxTrading"]
+
+Params = Mapping[str, Source]
 
 
-def _first(endpoint: str, params: Mapping[str, Source], into: type, fields: Any, **kw: Any) -> Any:
-    """A binding whose answer is the first item of OKX's ``data`` list."""
-    return bind(endpoint, params=params, at="0", into=into, fields=fields, **kw)
+def _reads(into: type, **fields: FieldSource) -> dict[str, Any]:
+    """A binding's model and its field map (model field = wire name or source)."""
+    return {"into": into, "fields": fields}
 
 
-# ---------------------------------------------------------------- field maps
-
-_PERM_TO_OKX = dict(read="read_only", read_only="read_only", trade="trade", withdraw="withdraw")
-_PERM_FROM_OKX = dict(read_only="read", read="read", trade="trade", withdraw="withdraw")
-_STATUS = mapped("enable", {"true": "enabled", True: "enabled"}, default="frozen")
-
-SUBACCOUNT: Mapping[str, FieldSource] = dict(
-    name="subAcct", label="label", account_id="uid", level="acctLv", status=_STATUS, created_at="ts"
-)
-APIKEY: Mapping[str, FieldSource] = dict(
-    api_key="apiKey",
-    owner=either("subAcct", from_request("owner")),
-    label="label",
-    permissions=split("perm", table=_PERM_FROM_OKX),
-    ips=split("ip"),
-    created_at="ts",
-    secret_key="secretKey",
-)
-DEPOSIT_ADDRESS: Mapping[str, FieldSource] = dict(
-    address="addr",
-    currency="ccy",
-    chain="chain",
-    tag=pick("tag", "memo", "pmtId", "comment"),
-    destination="to",
-    account_id=either("subAcct", from_request("account_id")),
-)
-RECORD: Mapping[str, FieldSource] = dict(
-    amount="amt",
-    currency="ccy",
-    status="state",
-    account_id="subAcct",
-    created_at="ts",
-    tx_id="txId",
-)
-ORDER: Mapping[str, FieldSource] = dict(
-    order_id="ordId",
-    instrument="instId",
-    side="side",
-    order_type="ordType",
-    quantity="sz",
-    price="px",
-    filled_quantity="accFillSz",
-    average_price="avgPx",
-    status="state",
-    client_order_id="clOrdId",
-    tag="tag",
-    created_at="cTime",
-    updated_at="uTime",
-)
-ORDER_ACK: Mapping[str, FieldSource] = dict(order_id="ordId", client_order_id="clOrdId", tag="tag")
-#: the document's table says "maker", its example "marker"
-FEE_RATE: Mapping[str, FieldSource] = dict(
-    name="subAcct", instrument_type="type", maker=pick("maker", "marker"), taker="taker"
-)
-_REF: Mapping[str, Source] = dict(instId="instrument", ordId="order_id", clOrdId="client_order_id")
-_KEY: Mapping[str, Source] = dict(
-    subAcct="owner", label="label", ip=joined_as("ips", keep_empty=True)
-)
-_ADDRESS: Mapping[str, Source] = dict(
-    subAcct="account_id", ccy="currency", chain="chain", to="destination"
-)
-# OKX: "after" = older than, "before" = newer than (Unix ms); the page cursor is "after"
-_HISTORY: Mapping[str, Source] = dict(
-    subAcct="account_id",
-    ccy="currency",
-    state="status",
-    after=epoch_ms("end"),
-    before=epoch_ms("start"),
-)
-_SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details")
 _TIF_TYPES = {"ioc": "ioc", "fok": "fok", "post_only": "post_only", "gtc": "limit"}
-_FEE = Binding(endpoint="broker.dma.subaccount_trade_fee", into=m.FeeRate, fields=FEE_RATE)
-
-
-def _fee_rates(data: Any, ctx: Ctx) -> m.Page[m.FeeRate]:
-    """Each sub-account's ``feeRates[]`` flattened, keeping the asked fee type ("all": every)."""
-    block, wanted = dig(data, "0"), ctx.request.instrument_type
-    subs = block["details"]
-    rates = [  # read with its sub-account's name; raw stays the vendor's item
-        attrs.evolve(_FEE.model({**fee, "subAcct": sub["subAcct"]}, ctx), raw=fee)
-        for sub in subs
-        for fee in sub["feeRates"]
-        if wanted in ("all", "*") or str(fee["type"]) == wanted
-    ]
-    return m.Page(items=tuple(rates), next_cursor=_SUB_PAGES.next_cursor(block, subs, ctx.request))
 
 
 def _ord_type(request: m.PlaceOrder, ctx: Ctx) -> str:
@@ -159,47 +67,105 @@ def _ord_type(request: m.PlaceOrder, ctx: Ctx) -> str:
     return _TIF_TYPES[tif] if tif else request.order_type
 
 
+# Field maps (model field = wire name, or a source) and param maps (wire name =
+# request field, or a source) are tables: kept one row per concern, unformatted.
+# fmt: off
+_PERM_TO_OKX = dict(read="read_only", read_only="read_only", trade="trade", withdraw="withdraw")
+_PERM_FROM_OKX = dict(read_only="read", read="read", trade="trade", withdraw="withdraw")
+_ENABLED = {"true": "enabled", True: "enabled"}
+
+SUBACCOUNT = _reads(m.SubAccount, name="subAcct", label="label", account_id="uid", level="acctLv",
+                    status=mapped("enable", _ENABLED, default="frozen"), created_at="ts")
+APIKEY = _reads(m.ApiKey, api_key="apiKey", label="label", created_at="ts", secret_key="secretKey",
+                owner=either("subAcct", from_request("owner")),
+                permissions=split("perm", table=_PERM_FROM_OKX), ips=split("ip"))
+DEPOSIT_ADDRESS = _reads(m.DepositAddress, address="addr", currency="ccy", chain="chain",
+                         destination="to", tag=pick("tag", "memo", "pmtId", "comment"),
+                         account_id=either("subAcct", from_request("account_id")))
+_RECORD: Mapping[str, FieldSource] = dict(amount="amt", currency="ccy", status="state",
+                                          account_id="subAcct", created_at="ts", tx_id="txId")
+DEPOSIT = _reads(m.FundingRecord, **_RECORD, record_id="depId", kind=const("deposit"))
+WITHDRAWAL = _reads(m.FundingRecord, **_RECORD, record_id="wdId", kind=const("withdrawal"))
+ORDER = _reads(m.Order, order_id="ordId", client_order_id="clOrdId", tag="tag", status="state",
+               instrument="instId", side="side", order_type="ordType", quantity="sz", price="px",
+               filled_quantity="accFillSz", average_price="avgPx",
+               created_at="cTime", updated_at="uTime")
+ACCEPTED = _reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId", tag="tag",
+                  status=const("accepted"))
+CANCELLED = _reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId",
+                   status=const("cancelled"))
+#: the document's table says "maker", its example "marker"
+FEE_RATE = _reads(m.FeeRate, name="subAcct", instrument_type="type",
+                  maker=pick("maker", "marker"), taker="taker")
+REBATE_REQUEST = _reads(RebateRequest, received_at="ts",
+                        exists=lambda i, _c: str(i.get("result")).lower() == "true")
+REBATE_LINK = _reads(RebateLink, state="state", file_href="fileHref", begin="beginTime",
+                     end="endTime", first_requested_at="cTime", generated_at="ts")
+REBATE_ELIGIBILITY = _reads(RebateEligibility, reason="type", broker_code="brokerCode",
+                            affiliated="affiliated", client_rebate_ratio="clientRebateRatio",
+                            last_rebate="lastRebate")
+
+_NAME: Params = {"subAcct": "name"}
+_KEY_REF: Params = {"subAcct": "owner", "apiKey": "api_key"}
+_KEY: Params = {"subAcct": "owner", "label": "label", "ip": joined_as("ips", keep_empty=True)}
+_NEW_KEY: Params = {**_KEY, "passphrase": "passphrase", "ip": joined_as("ips"),
+                    "perm": joined_as("permissions", _PERM_TO_OKX)}
+_KEY_CHANGE: Params = {**_KEY, "apiKey": "api_key",
+                       "perm": joined_as("permissions", _PERM_TO_OKX, keep_empty=True)}
+_NAME_CCY: Params = {"subAcct": "account_id", "ccy": "currency"}
+_ADDRESS: Params = {**_NAME_CCY, "chain": "chain", "to": "destination"}
+# OKX: "after" = older than, "before" = newer than (Unix ms); the page cursor is "after"
+_HISTORY: Params = {**_NAME_CCY, "state": "status", "after": epoch_ms("end"),
+                    "before": epoch_ms("start")}
+_REF: Params = {"instId": "instrument", "ordId": "order_id", "clOrdId": "client_order_id"}
+_BROKER_TYPE: Params = {"brokerType": "broker_type"}
+_REBATE_RANGE: Params = {**_BROKER_TYPE, "begin": "begin", "end": "end"}
+_LINK_QUERY: Params = {**_REBATE_RANGE, "type": lambda r, _c: str(r.all_history).lower()}
+_NAME_LABEL: Params = {**_NAME, "label": "label"}
+_LEVEL: Params = {**_NAME, "acctLv": lambda r, _c: str(r.level)}
+_LOGIN_IP: Params = {**_NAME, "clientIP": "ip"}
+_LANDING: Params = {**_ADDRESS, "addr": "address"}
+_AMEND: Params = {**_REF, "newSz": "new_quantity", "newPx": "new_price"}
+_ORDER: Params = {"instId": "instrument", "side": "side", "ordType": _ord_type, "sz": "quantity",
+                  "px": "price", "clOrdId": "client_order_id"}
+_TD_MODE: Params = {"tdMode": lambda _r, ctx: ctx.option("default_td_mode") or "cash"}
+# answers of writes that echo one field: an Ack with that reference
+ACK_NAME, ACK_LEVEL, ACK_TS = (_reads(m.Ack, reference=k) for k in ("subAcct", "acctLv", "ts"))
+ACK_API_KEY = _reads(m.Ack, reference=from_request("api_key"))
+# fmt: on
+_SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details")
+_HISTORY_PAGES = TimeCursor(param="after", key="ts")
+_FEE = Binding(endpoint="broker.dma.subaccount_trade_fee", **FEE_RATE)
+
+
+def _fee_rates(data: Any, ctx: Ctx) -> m.Page[m.FeeRate]:
+    """Each sub-account's ``feeRates[]`` flattened, keeping the asked fee type ("all": every)."""
+    block, wanted = dig(data, "0"), ctx.request.instrument_type
+    subs = block["details"]
+    rates = [  # read with its sub-account's name; raw stays the vendor's item
+        attrs.evolve(_FEE.model({**fee, "subAcct": sub["subAcct"]}, ctx), raw=fee)
+        for sub in subs
+        for fee in sub["feeRates"]
+        if wanted in ("all", "*") or str(fee["type"]) == wanted
+    ]
+    return m.Page(items=tuple(rates), next_cursor=_SUB_PAGES.next_cursor(block, subs, ctx.request))
+
+
 # --------------------------------------------------------------------- ports
 
 
 class OkxSubAccounts(SubAccountPort):
-    """DMA broker sub-accounts."""
+    """DMA broker sub-accounts; ``fee_rates``' ``instrument_type`` is OKX's fee type
+    "1".."9", or "all"."""
 
-    create = _first(
-        "broker.dma.create_subaccount",
-        dict(subAcct="name", label="label"),
-        m.SubAccount,
-        SUBACCOUNT,
-    )
-    delete = _first(
-        "broker.dma.delete_subaccount", dict(subAcct="name"), m.Ack, dict(reference="subAcct")
-    )
-    list = _first(
-        "broker.dma.subaccount_info",
-        dict(subAcct="name"),
-        m.SubAccount,
-        SUBACCOUNT,
-        page=_SUB_PAGES,
-    )
-    set_level = _first(
-        "broker.dma.set_subaccount_level",
-        dict(subAcct="name", acctLv=lambda r, _c: str(r.level)),
-        m.Ack,
-        dict(reference="acctLv"),
-    )
+    create = bind("broker.dma.create_subaccount", params=_NAME_LABEL, at="0", **SUBACCOUNT)
+    delete = bind("broker.dma.delete_subaccount", params=_NAME, at="0", **ACK_NAME)
+    list = bind("broker.dma.subaccount_info", params=_NAME, at="0", page=_SUB_PAGES, **SUBACCOUNT)
+    set_level = bind("broker.dma.set_subaccount_level", params=_LEVEL, at="0", **ACK_LEVEL)
     fee_rates = bind(
-        "broker.dma.subaccount_trade_fee",
-        params=dict(subAcct="name"),
-        page=_SUB_PAGES,
-        result=_fee_rates,
-        doc='``instrument_type``: OKX\'s fee type "1".."9", or "all".',
+        "broker.dma.subaccount_trade_fee", params=_NAME, page=_SUB_PAGES, result=_fee_rates
     )
-    report_ip = _first(
-        "broker.dma.report_subaccount_ip",
-        dict(subAcct="name", clientIP="ip"),
-        m.Ack,
-        dict(reference="ts"),
-    )
+    report_ip = bind("broker.dma.report_subaccount_ip", params=_LOGIN_IP, at="0", **ACK_TS)
 
     async def set_demo_assets(self, request: m.SetDemoAssets) -> m.Ack:
         """Hand-written: OKX takes one currency per request (demo trading only)."""
@@ -217,40 +183,10 @@ class OkxSubAccounts(SubAccountPort):
 class OkxKeys(KeyMgmtPort):
     """Sub-account API keys (neutral ``read`` is OKX ``read_only``); OAuth token rotation."""
 
-    create = _first(
-        "broker.dma.create_apikey",
-        {
-            **_KEY,
-            "passphrase": "passphrase",
-            "ip": joined_as("ips"),
-            "perm": joined_as("permissions", _PERM_TO_OKX),
-        },
-        m.ApiKey,
-        APIKEY,
-    )
-    list = bind(
-        "broker.dma.get_apikey",
-        params=dict(subAcct="owner", apiKey="api_key"),
-        many=True,
-        into=m.ApiKey,
-        fields=APIKEY,
-    )
-    update = _first(
-        "broker.dma.modify_apikey",
-        {
-            **_KEY,
-            "apiKey": "api_key",
-            "perm": joined_as("permissions", _PERM_TO_OKX, keep_empty=True),
-        },
-        m.ApiKey,
-        APIKEY,
-    )
-    delete = _first(
-        "broker.dma.delete_apikey",
-        dict(subAcct="owner", apiKey="api_key"),
-        m.Ack,
-        dict(reference=from_request("api_key")),
-    )
+    create = bind("broker.dma.create_apikey", params=_NEW_KEY, at="0", **APIKEY)
+    list = bind("broker.dma.get_apikey", params=_KEY_REF, many=True, **APIKEY)
+    update = bind("broker.dma.modify_apikey", params=_KEY_CHANGE, at="0", **APIKEY)
+    delete = bind("broker.dma.delete_apikey", params=_KEY_REF, at="0", **ACK_API_KEY)
 
     async def renew_token(self, request: m.RenewToken) -> m.SessionToken:
         """Hand-written: no endpoint of its own, it rotates the OAuth signer's token pair."""
@@ -262,77 +198,43 @@ class OkxKeys(KeyMgmtPort):
 
 
 class OkxFunding(FundingPort):
-    """DMA sub-account deposit addresses and deposit / withdrawal history."""
+    """DMA sub-account deposit addresses (only the landing account, ``destination`` 6
+    or 18, of an address can change) and deposit / withdrawal history."""
 
-    create_deposit_address = _first(
-        "broker.dma.create_deposit_address", _ADDRESS, m.DepositAddress, DEPOSIT_ADDRESS
+    create_deposit_address = bind(
+        "broker.dma.create_deposit_address", params=_ADDRESS, at="0", **DEPOSIT_ADDRESS
     )
-    update_deposit_address = _first(
-        "broker.dma.modify_deposit_address",
-        {**_ADDRESS, "addr": "address"},
-        m.DepositAddress,
-        DEPOSIT_ADDRESS,
-        doc="Only the landing account (``destination`` 6 or 18) can change.",
+    update_deposit_address = bind(
+        "broker.dma.modify_deposit_address", params=_LANDING, at="0", **DEPOSIT_ADDRESS
     )
     list_deposit_addresses = bind(
-        "broker.dma.get_deposit_address",
-        params=dict(subAcct="account_id", ccy="currency"),
-        many=True,
-        into=m.DepositAddress,
-        fields=DEPOSIT_ADDRESS,
+        "broker.dma.get_deposit_address", params=_NAME_CCY, many=True, **DEPOSIT_ADDRESS
     )
     deposit_history = bind(
-        "broker.dma.deposit_history",
-        params=_HISTORY,
-        page=TimeCursor(param="after", key="ts"),
-        into=m.FundingRecord,
-        fields={**RECORD, "record_id": "depId", "kind": const("deposit")},
+        "broker.dma.deposit_history", params=_HISTORY, page=_HISTORY_PAGES, **DEPOSIT
     )
     withdrawal_history = bind(
-        "broker.dma.withdrawal_history",
-        params=_HISTORY,
-        page=TimeCursor(param="after", key="ts"),
-        into=m.FundingRecord,
-        fields={**RECORD, "record_id": "wdId", "kind": const("withdrawal")},
+        "broker.dma.withdrawal_history", params=_HISTORY, page=_HISTORY_PAGES, **WITHDRAWAL
     )
 
 
-_ACCEPTED: Mapping[str, FieldSource] = {**ORDER_ACK, "status": const("accepted")}
-_CANCEL = Binding(
-    endpoint="trade.cancel_order",
-    params=_REF,
-    at="0",
-    into=m.OrderAck,
-    fields=dict(order_id="ordId", client_order_id="clOrdId", status=const("cancelled")),
-)
+_CANCEL = Binding(endpoint="trade.cancel_order", params=_REF, at="0", **CANCELLED)
 
 
 class OkxTrading(TradingPort):
     """Orders with the broker code in ``tag`` (added by the ``okx.broker_code`` hook)."""
 
-    place_order = _first(
+    place_order = bind(
         "trade.place_order",
-        dict(
-            instId="instrument",
-            side="side",
-            ordType=_ord_type,
-            sz="quantity",
-            px="price",
-            clOrdId="client_order_id",
-        ),
-        m.OrderAck,
-        _ACCEPTED,
-        defaults=dict(tdMode=lambda _r, ctx: ctx.option("default_td_mode") or "cash"),
-        doc="``extra`` takes OKX fields (``tdMode``, default option ``default_td_mode`` or "
-        "cash; ``posSide``, ``tgtCcy``...); a lost answer is reconciled by ``clOrdId``.",
+        params=_ORDER,
+        defaults=_TD_MODE,
+        at="0",
+        doc="``extra`` takes OKX fields: ``tdMode`` (default: option ``default_td_mode``, else "
+        "cash), ``posSide``, ``tgtCcy``...; a lost answer is reconciled by ``clOrdId``.",
+        **ACCEPTED,
     )
-    amend_order = _first(
-        "trade.amend_order",
-        {**_REF, "newSz": "new_quantity", "newPx": "new_price"},
-        m.OrderAck,
-        _ACCEPTED,
-    )
-    get_order = _first("trade.get_order", _REF, m.Order, ORDER)
+    amend_order = bind("trade.amend_order", params=_AMEND, at="0", **ACCEPTED)
+    get_order = bind("trade.get_order", params=_REF, at="0", **ORDER)
 
     async def cancel_order(self, request: m.OrderRef) -> m.OrderAck:
         """Hand-written: 51400 for an order already cancelled is success (a retried lost cancel)."""
@@ -354,83 +256,15 @@ class OkxTrading(TradingPort):
 
 # --------------------------------------------------------------- extensions
 
-
-@attrs.frozen(slots=True, kw_only=True)
-class RebateLink:
-    """A rebate-details download link (valid 2 h from ``generated_at``)."""
-
-    state: str
-    file_href: str | None = None
-    begin: datetime | None = None
-    end: datetime | None = None
-    first_requested_at: datetime | None = None
-    generated_at: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-
-    @property
-    def ready(self) -> bool:
-        return self.state == "finished"
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class RebateRequest:
-    #: True: the range's link exists already; False: OKX is generating it (about 2 h).
-    exists: bool
-    received_at: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class RebateEligibility:
-    #: "0" eligible; "1" broker expired; "2" VIP4/5 monthly cap reached; "3" VIP6+.
-    reason: str
-    broker_code: str | None = None
-    affiliated: bool | None = None
-    client_rebate_ratio: Decimal | None = None
-    last_rebate: Decimal | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-
-    @property
-    def eligible(self) -> bool:
-        return self.reason == "0"
-
-
-_GENERATE = _first(
-    "broker.fd.generate_rebate_link",
-    dict(begin="begin", end="end", brokerType="broker_type"),
-    RebateRequest,
-    dict(exists=lambda i, _c: str(i.get("result")).lower() == "true", received_at="ts"),
+_GENERATE = Binding(
+    endpoint="broker.fd.generate_rebate_link", params=_REBATE_RANGE, at="0", **REBATE_REQUEST
 )
-_LINKS = bind(
-    "broker.fd.get_rebate_link",
-    params=dict(
-        type=lambda r, _c: "true" if r.all_history else "false",
-        begin="begin",
-        end="end",
-        brokerType="broker_type",
-    ),
-    many=True,
-    into=RebateLink,
-    fields=dict(
-        state="state",
-        file_href="fileHref",
-        begin="beginTime",
-        end="endTime",
-        first_requested_at="cTime",
-        generated_at="ts",
-    ),
-)
-_ELIGIBILITY = _first(
-    "broker.fd.if_rebate",
-    dict(apiKey="api_key", brokerType="broker_type"),
-    RebateEligibility,
-    dict(
-        reason="type",
-        broker_code="brokerCode",
-        affiliated="affiliated",
-        client_rebate_ratio="clientRebateRatio",
-        last_rebate="lastRebate",
-    ),
+_LINKS = Binding(endpoint="broker.fd.get_rebate_link", params=_LINK_QUERY, many=True, **REBATE_LINK)
+_ELIGIBILITY = Binding(
+    endpoint="broker.fd.if_rebate",
+    params={**_BROKER_TYPE, "apiKey": "api_key"},
+    at="0",
+    **REBATE_ELIGIBILITY,
 )
 
 
@@ -442,10 +276,8 @@ class OkxRebates(Extension):
 
     async def generate(self, begin: str, end: str, broker_type: str | None = None) -> RebateRequest:
         """Ask for the rebate details of ``begin``..``end`` (YYYYMMdd, end inclusive)."""
-        made: RebateRequest = await invoke_binding(
-            self, _GENERATE, begin=begin, end=end, broker_type=broker_type
-        )
-        return made
+        args = dict(begin=begin, end=end, broker_type=broker_type)
+        return cast(RebateRequest, await invoke_binding(self, _GENERATE, **args))
 
     async def links(
         self,
@@ -457,15 +289,12 @@ class OkxRebates(Extension):
     ) -> tuple[RebateLink, ...]:
         """Download links: every generated one (``all_history``) or those of a range."""
         args = dict(begin=begin, end=end, all_history=all_history, broker_type=broker_type)
-        found: tuple[RebateLink, ...] = await invoke_binding(self, _LINKS, **args)
-        return found
+        return cast(tuple[RebateLink, ...], await invoke_binding(self, _LINKS, **args))
 
     async def eligibility(self, api_key: str, broker_type: str | None = None) -> RebateEligibility:
         """Whether ``api_key``'s trades earn the broker a rebate."""
-        found: RebateEligibility = await invoke_binding(
-            self, _ELIGIBILITY, api_key=api_key, broker_type=broker_type
-        )
-        return found
+        args = dict(api_key=api_key, broker_type=broker_type)
+        return cast(RebateEligibility, await invoke_binding(self, _ELIGIBILITY, **args))
 
 
 class OkxOAuth(Extension):
