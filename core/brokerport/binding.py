@@ -452,4 +452,55 @@ def as_page(result: Any, _payload: Any, _ctx: Ctx) -> Any:
     return Page(items=tuple(result), next_cursor=None, total=len(result))
 
 
-__all__ += ["Step", "as_page", "counted", "first", "from_request", "keep", "refine"]
+def joined_as(
+    field: str,
+    table: Mapping[str, str] | None = None,
+    *,
+    sep: str = ",",
+    keep_empty: bool = False,
+) -> Callable[[Any, Ctx], Any]:
+    """A sequence field as one ``sep``-joined text, each value translated through
+    ``table`` (a value the table lacks is refused with InvalidRequest; repeats are
+    dropped). None is not sent; an empty sequence is sent as "" only with
+    ``keep_empty`` (a vendor's "clear the list"), else not sent."""
+
+    def source(request: Any, ctx: Ctx) -> Any:
+        values = getattr(request, field)
+        if values is None or (not values and not keep_empty):
+            return None
+        out: list[str] = []
+        for value in values:
+            wire = str(value) if table is None else table.get(str(value))
+            if wire is None:
+                raise InvalidRequest(
+                    f"{field}: unknown value {value!r} (use {', '.join(sorted(table or {}))})",
+                    field=field,
+                    vendor=ctx.vendor,
+                )
+            if wire not in out:
+                out.append(wire)
+        return sep.join(out)
+
+    return source
+
+
+def invoke_binding(port: Port, binding: Binding, **fields: Any) -> Any:
+    """Run ``binding`` for an operation whose public signature takes keyword
+    arguments instead of a request model (e.g. an extension method): the
+    arguments become the request's attributes. Returns the awaitable."""
+    from types import SimpleNamespace
+
+    return binding(port, SimpleNamespace(extra=None, **fields))
+
+
+__all__ += [
+    "Step",
+    "as_page",
+    "counted",
+    "first",
+    "from_request",
+    "invoke_binding",
+    "joined_as",
+    "keep",
+    "refine",
+]

@@ -15,12 +15,9 @@ from typing import TYPE_CHECKING
 from brokerport.hookspec import hookimpl
 
 if TYPE_CHECKING:
-    from brokerport.client import Client
     from brokerport.pipeline import Call
 
-    from .adapter import OkxAdapter
-
-__all__ = ["BROKER_CODE_HOOK", "BrokerCodeTagger", "ClientWiring", "new_clordid"]
+__all__ = ["BROKER_CODE_HOOK", "BrokerCodeTagger", "new_clordid"]
 
 BROKER_CODE_HOOK = "okx.broker_code"
 
@@ -58,18 +55,3 @@ class BrokerCodeTagger:
 
     def __repr__(self) -> str:
         return f"BrokerCodeTagger({self.broker_code!r})"
-
-
-class ClientWiring:
-    """Gives the adapter its client once connected (clock resync, token refresh)."""
-
-    hook_name = "okx.client_wiring"
-
-    def __init__(self, adapter: OkxAdapter) -> None:
-        self.adapter = adapter
-
-    @hookimpl
-    def brokerport_client_created(self, client: Client) -> None:
-        adapter = self.adapter
-        if getattr(client, "adapter", None) is adapter:
-            adapter.attach(client)

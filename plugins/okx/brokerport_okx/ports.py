@@ -1,525 +1,246 @@
 """OKX implementations of the core ports and the ``okx.rebates`` / ``okx.oauth`` extensions.
 
-Each method maps a vendor-neutral request model to the OKX wire parameters,
-invokes one catalog endpoint through the client pipeline (validation, broker
-code hook, limiter, signing, error map), and reads the answer into the core
-models. Anything unreadable in an answer becomes ``DecodeError``.
+Each operation is a :func:`brokerport.binding.bind` declaration: the catalog
+endpoint, where each wire parameter comes from, where the payload sits (OKX
+answers ``data: [item, ...]``) and a field map into the model, structured by the
+vendor's cattrs converter. The core reads the answer inside the call, so an
+unreadable answer to a write is ``UnknownOutcome`` (an order's is reconciled by
+``clOrdId``) and to a read ``DecodeError``. Hand-written methods say why.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from decimal import Decimal
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import attrs
 from brokerport import models as m
-from brokerport.errors import Conflict, DecodeError, InvalidRequest, NotFound, NotSupported
+from brokerport.binding import (
+    Binding,
+    Ctx,
+    FieldSource,
+    Source,
+    bind,
+    const,
+    dig,
+    epoch_ms,
+    first,
+    from_request,
+    invoke_binding,
+    joined_as,
+    mapped,
+    pick,
+    split,
+)
+from brokerport.errors import Conflict, InvalidRequest, NotFound, NotSupported
+from brokerport.paging import PageNumber, TimeCursor
 from brokerport.ports import Extension, FundingPort, KeyMgmtPort, SubAccountPort, TradingPort
-from brokerport.types import REDACTED, Secret, parse_decimal, utc_from_ms
+from brokerport.signing import TokenPair
 
-__all__ = [
-    "OkxFunding",
-    "OkxKeys",
-    "OkxOAuth",
-    "OkxRebates",
-    "OkxSubAccounts",
-    "OkxTrading",
-    "RebateEligibility",
-    "RebateLink",
-    "RebateRequest",
-]
+from .models import RebateEligibility, RebateLink, RebateRequest
+from .signing import OkxOAuthSigner
 
-T = TypeVar("T")
+__all__ = ["OkxFunding", "OkxKeys", "OkxOAuth", "OkxRebates", "OkxSubAccounts", "OkxTrading"]
 
-# ------------------------------------------------------------------ helpers
+Params = Mapping[str, Source]
 
 
-def _read(fn: Callable[[], T], what: str) -> T:
-    try:
-        return fn()
-    except DecodeError:
-        raise
-    except Exception as exc:
-        raise DecodeError(
-            f"cannot read the OKX {what}: {type(exc).__name__}", vendor="okx"
-        ) from None
-
-
-def _items(data: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(data, list) or not all(isinstance(i, Mapping) for i in data):
-        raise DecodeError("OKX answered data that is not a list of objects", vendor="okx")
-    return list(data)
-
-
-def _first(data: Any) -> Mapping[str, Any]:
-    items = _items(data)
-    if not items:
-        raise DecodeError("OKX answered an empty data list", vendor="okx")
-    return items[0]
-
-
-def _s(v: Any) -> str | None:
-    return None if v is None or v == "" else str(v)
-
-
-def _dec(v: Any) -> Decimal | None:
-    return None if v is None or v == "" else parse_decimal(v)
-
-
-def _ts(v: Any) -> datetime | None:
-    return None if v is None or v == "" else utc_from_ms(str(v))
-
-
-def _ms(dt: datetime | None) -> str | None:
-    return None if dt is None else str(int(dt.timestamp() * 1000))
-
-
-def _params(**kw: Any) -> dict[str, Any]:
-    return {k: v for k, v in kw.items() if v is not None}
-
-
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in extra.items():
-        if k in out and out[k] != v:
-            raise InvalidRequest(
-                f"extra field {k!r} conflicts with a named field", field=k, vendor="okx"
-            )
-        out[k] = v
-    return out
-
-
-_PERM_TO_OKX = {
-    "read": "read_only",
-    "read_only": "read_only",
-    "trade": "trade",
-    "withdraw": "withdraw",
-}
-_PERM_FROM_OKX = {"read_only": "read", "read": "read", "trade": "trade", "withdraw": "withdraw"}
-
-
-def _perm_wire(perms: Sequence[str]) -> str:
-    out: list[str] = []
-    for p in perms:
-        okx = _PERM_TO_OKX.get(p)
-        if okx is None:
-            raise InvalidRequest(
-                f"unknown permission {p!r}: use read, trade or withdraw",
-                field="permissions",
-                vendor="okx",
-            )
-        if okx not in out:
-            out.append(okx)
-    return ",".join(out)
-
-
-def _perm_read(text: Any) -> tuple[str, ...]:
-    return tuple(
-        _PERM_FROM_OKX.get(p.strip(), p.strip()) for p in str(text or "").split(",") if p.strip()
-    )
-
-
-def _ips(text: Any) -> tuple[str, ...]:
-    return tuple(p.strip() for p in str(text or "").split(",") if p.strip())
-
-
-def _scrubbed(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The raw item with every credential value replaced."""
-    return {k: (REDACTED if k in ("secretKey", "passphrase") else v) for k, v in item.items()}
-
-
-# ------------------------------------------------------------ sub-accounts
-
-
-def _subaccount(item: Mapping[str, Any]) -> m.SubAccount:
-    enable = item.get("enable")
-    status = None if enable is None else ("enabled" if enable in (True, "true") else "frozen")
-    return m.SubAccount(
-        name=str(item["subAcct"]),
-        label=_s(item.get("label")),
-        account_id=_s(item.get("uid")),
-        level=_s(item.get("acctLv")),
-        status=status,
-        created_at=_ts(item.get("ts")),
-        raw=item,
-    )
-
-
-def _next_page(block: Mapping[str, Any]) -> str | None:
-    page, total = int(str(block.get("page") or 1)), int(str(block.get("totalPage") or 0))
-    return str(page + 1) if page < total else None
-
-
-class OkxSubAccounts(SubAccountPort):
-    """DMA broker sub-accounts."""
-
-    async def create(self, request: m.CreateSubAccount) -> m.SubAccount:
-        params = _merge(_params(subAcct=request.name, label=request.label), request.extra)
-        data = await self.client.invoke("broker.dma.create_subaccount", params)
-        return _read(lambda: _subaccount(_first(data)), "sub-account")
-
-    async def delete(self, request: m.SubAccountRef) -> m.Ack:
-        data = await self.client.invoke("broker.dma.delete_subaccount", {"subAcct": request.name})
-        return _read(
-            lambda: m.Ack(reference=_s(_first(data).get("subAcct")), raw=_first(data)), "answer"
-        )
-
-    async def list(self, request: m.ListSubAccounts) -> m.Page[m.SubAccount]:
-        params = _params(
-            subAcct=request.name,
-            page=request.cursor,
-            limit=None if request.limit is None else str(request.limit),
-        )
-        data = await self.client.invoke("broker.dma.subaccount_info", params)
-
-        def read() -> m.Page[m.SubAccount]:
-            block = _first(data)
-            return m.Page(
-                items=tuple(_subaccount(d) for d in _items(block.get("details", []))),
-                next_cursor=_next_page(block),
-            )
-
-        return _read(read, "sub-account list")
-
-    async def set_level(self, request: m.SetSubAccountLevel) -> m.Ack:
-        data = await self.client.invoke(
-            "broker.dma.set_subaccount_level",
-            {"subAcct": request.name, "acctLv": str(request.level)},
-        )
-        return _read(
-            lambda: m.Ack(reference=_s(_first(data).get("acctLv")), raw=_first(data)), "answer"
-        )
-
-    async def fee_rates(self, request: m.FeeRateQuery) -> m.Page[m.FeeRate]:
-        """``instrument_type`` is OKX's fee type "1".."9", or "all"."""
-        params = _merge(
-            _params(
-                subAcct=request.name,
-                page=request.cursor,
-                limit=None if request.limit is None else str(request.limit),
-            ),
-            request.extra,
-        )
-        data = await self.client.invoke("broker.dma.subaccount_trade_fee", params)
-        wanted = request.instrument_type
-
-        def read() -> m.Page[m.FeeRate]:
-            block = _first(data)
-            rates: list[m.FeeRate] = []
-            for sub in _items(block.get("details", [])):
-                for fee in _items(sub.get("feeRates", [])):
-                    kind = str(fee["type"])
-                    if wanted not in ("all", "*") and kind != wanted:
-                        continue
-                    # the document's table says "maker", its example "marker"
-                    maker = fee.get("maker", fee.get("marker"))
-                    rates.append(
-                        m.FeeRate(
-                            name=_s(sub.get("subAcct")),
-                            instrument_type=kind,
-                            maker=_dec(maker),
-                            taker=_dec(fee.get("taker")),
-                            raw=fee,
-                        )
-                    )
-            return m.Page(items=tuple(rates), next_cursor=_next_page(block))
-
-        return _read(read, "fee rates")
-
-    async def report_ip(self, request: m.ReportLoginIp) -> m.Ack:
-        params = _merge({"subAcct": request.name, "clientIP": request.ip}, request.extra)
-        data = await self.client.invoke("broker.dma.report_subaccount_ip", params)
-        return _read(
-            lambda: m.Ack(reference=_s(_first(data).get("ts")), raw=_first(data)), "answer"
-        )
-
-    async def set_demo_assets(self, request: m.SetDemoAssets) -> m.Ack:
-        """Demo trading only; one request per currency."""
-        if not request.currencies:
-            raise InvalidRequest("currencies: give at least one", field="currencies", vendor="okx")
-        results: dict[str, Any] = {}
-        for ccy in request.currencies:
-            data = await self.client.invoke(
-                "broker.dma.set_subaccount_assets", {"subAcct": request.name, "ccy": ccy}
-            )
-            results[ccy] = _read(functools.partial(_first, data), "answer")
-        return m.Ack(reference=request.name, raw=results)
-
-
-# -------------------------------------------------------------------- keys
-
-
-def _apikey(item: Mapping[str, Any], owner: str | None) -> m.ApiKey:
-    secret = item.get("secretKey")
-    return m.ApiKey(
-        api_key=str(item["apiKey"]),
-        owner=_s(item.get("subAcct")) or owner,
-        label=_s(item.get("label")),
-        permissions=_perm_read(item.get("perm")),
-        ips=_ips(item.get("ip")),
-        created_at=_ts(item.get("ts")),
-        # the pipeline hands raw answers with credential fields already Secrets
-        secret_key=(secret if isinstance(secret, Secret) else Secret(str(secret)))
-        if secret
-        else None,
-        raw=_scrubbed(item),
-    )
-
-
-class OkxKeys(KeyMgmtPort):
-    """Sub-account API keys; OAuth token rotation in OAuth mode."""
-
-    async def create(self, request: m.CreateApiKey) -> m.ApiKey:
-        params = _params(
-            subAcct=request.owner,
-            label=request.label,
-            passphrase=request.passphrase,
-            perm=_perm_wire(request.permissions) if request.permissions else None,
-            ip=",".join(request.ips) if request.ips else None,
-        )
-        data = await self.client.invoke("broker.dma.create_apikey", params)
-        return _read(lambda: _apikey(_first(data), request.owner), "API key")
-
-    async def list(self, request: m.ListApiKeys) -> tuple[m.ApiKey, ...]:
-        data = await self.client.invoke(
-            "broker.dma.get_apikey", _params(subAcct=request.owner, apiKey=request.api_key)
-        )
-        return _read(lambda: tuple(_apikey(i, request.owner) for i in _items(data)), "API keys")
-
-    async def update(self, request: m.UpdateApiKey) -> m.ApiKey:
-        params = _params(
-            subAcct=request.owner,
-            apiKey=request.api_key,
-            label=request.label,
-            perm=None if request.permissions is None else _perm_wire(request.permissions),
-            ip=None if request.ips is None else ",".join(request.ips),
-        )
-        data = await self.client.invoke("broker.dma.modify_apikey", params)
-        return _read(lambda: _apikey(_first(data), request.owner), "API key")
-
-    async def delete(self, request: m.ApiKeyRef) -> m.Ack:
-        data = await self.client.invoke(
-            "broker.dma.delete_apikey", {"subAcct": request.owner, "apiKey": request.api_key}
-        )
-        return _read(lambda: m.Ack(reference=request.api_key, raw=_first(data)), "answer")
-
-    async def renew_token(self, request: m.RenewToken) -> m.SessionToken:
-        """OAuth mode: rotate the token pair now (the old pair stops working)."""
-        oauth: OkxOAuth = self.client.ext("okx.oauth")
-        pair = await oauth.refresh()
-        expires = None if pair.expires_at is None else utc_from_ms(int(pair.expires_at * 1000))
-        return m.SessionToken(
-            access_token=pair.access_token, refresh_token=pair.refresh_token, expires_at=expires
-        )
-
-
-# ----------------------------------------------------------------- funding
-
-
-def _deposit_address(item: Mapping[str, Any], owner: str | None) -> m.DepositAddress:
-    return m.DepositAddress(
-        address=str(item["addr"]),
-        currency=str(item["ccy"]),
-        chain=_s(item.get("chain")),
-        tag=_s(item.get("tag"))
-        or _s(item.get("memo"))
-        or _s(item.get("pmtId"))
-        or _s(item.get("comment")),
-        destination=_s(item.get("to")),
-        account_id=_s(item.get("subAcct")) or owner,
-        raw=item,
-    )
-
-
-def _record(item: Mapping[str, Any], kind: str, id_field: str) -> m.FundingRecord:
-    return m.FundingRecord(
-        record_id=str(item[id_field]),
-        kind=kind,
-        amount=parse_decimal(item["amt"]),
-        currency=_s(item.get("ccy")),
-        status=_s(item.get("state")),
-        account_id=_s(item.get("subAcct")),
-        created_at=_ts(item.get("ts")),
-        tx_id=_s(item.get("txId")),
-        raw=item,
-    )
-
-
-class OkxFunding(FundingPort):
-    """DMA sub-account deposit addresses and deposit / withdrawal history."""
-
-    async def create_deposit_address(self, request: m.CreateDepositAddress) -> m.DepositAddress:
-        params = _merge(
-            _params(
-                subAcct=request.account_id,
-                ccy=request.currency,
-                chain=request.chain,
-                to=request.destination,
-            ),
-            request.extra,
-        )
-        data = await self.client.invoke("broker.dma.create_deposit_address", params)
-        return _read(lambda: _deposit_address(_first(data), request.account_id), "deposit address")
-
-    async def update_deposit_address(self, request: m.UpdateDepositAddress) -> m.DepositAddress:
-        """Only the landing account (``destination``: 6 funding, 18 trading) can change."""
-        params = _merge(
-            _params(
-                subAcct=request.account_id,
-                ccy=request.currency,
-                chain=request.chain,
-                addr=request.address,
-                to=request.destination,
-            ),
-            request.extra,
-        )
-        data = await self.client.invoke("broker.dma.modify_deposit_address", params)
-        return _read(lambda: _deposit_address(_first(data), request.account_id), "deposit address")
-
-    async def list_deposit_addresses(
-        self, request: m.ListDepositAddresses
-    ) -> tuple[m.DepositAddress, ...]:
-        data = await self.client.invoke(
-            "broker.dma.get_deposit_address",
-            {"subAcct": request.account_id, "ccy": request.currency},
-        )
-        return _read(
-            lambda: tuple(_deposit_address(i, request.account_id) for i in _items(data)),
-            "deposit addresses",
-        )
-
-    async def _history(
-        self, endpoint: str, request: m.FundingHistoryQuery, kind: str, id_field: str
-    ) -> m.Page[m.FundingRecord]:
-        limit = request.limit
-        params = _merge(
-            _params(
-                subAcct=request.account_id,
-                ccy=request.currency,
-                state=request.status,
-                # OKX: "after" = older than, "before" = newer than (both Unix ms)
-                after=request.cursor or _ms(request.end),
-                before=_ms(request.start),
-                limit=None if limit is None else str(limit),
-            ),
-            request.extra,
-        )
-        data = await self.client.invoke(endpoint, params)
-
-        def read() -> m.Page[m.FundingRecord]:
-            items = tuple(_record(i, kind, id_field) for i in _items(data))
-            page_size = limit or 100
-            cursor = None
-            if len(items) >= page_size and items[-1].raw.get("ts"):
-                cursor = str(items[-1].raw["ts"])
-            return m.Page(items=items, next_cursor=cursor)
-
-        return _read(read, f"{kind} history")
-
-    async def deposit_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
-        return await self._history("broker.dma.deposit_history", request, "deposit", "depId")
-
-    async def withdrawal_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
-        return await self._history("broker.dma.withdrawal_history", request, "withdrawal", "wdId")
-
-
-# ----------------------------------------------------------------- trading
-
-
-def _order_ack(item: Mapping[str, Any]) -> m.OrderAck:
-    return m.OrderAck(
-        order_id=_s(item.get("ordId")),
-        client_order_id=_s(item.get("clOrdId")),
-        tag=_s(item.get("tag")),
-        status="accepted",
-        raw=item,
-    )
-
-
-def _order(item: Mapping[str, Any]) -> m.Order:
-    return m.Order(
-        order_id=str(item["ordId"]),
-        instrument=_s(item.get("instId")),
-        side=_s(item.get("side")),
-        order_type=_s(item.get("ordType")),
-        quantity=_dec(item.get("sz")),
-        price=_dec(item.get("px")),
-        filled_quantity=_dec(item.get("accFillSz")),
-        average_price=_dec(item.get("avgPx")),
-        status=_s(item.get("state")),
-        client_order_id=_s(item.get("clOrdId")),
-        tag=_s(item.get("tag")),
-        created_at=_ts(item.get("cTime")),
-        updated_at=_ts(item.get("uTime")),
-        raw=item,
-    )
+def _reads(into: type, **fields: FieldSource) -> dict[str, Any]:
+    """A binding's model and its field map (model field = wire name or source)."""
+    return {"into": into, "fields": fields}
 
 
 _TIF_TYPES = {"ioc": "ioc", "fok": "fok", "post_only": "post_only", "gtc": "limit"}
 
 
-def _ref(request: m.OrderRef) -> dict[str, Any]:
-    return _params(
-        instId=request.instrument, ordId=request.order_id, clOrdId=request.client_order_id
+def _ord_type(request: m.PlaceOrder, ctx: Ctx) -> str:
+    """A limit order's ``time_in_force`` ioc / fok / post_only is that OKX ``ordType``."""
+    tif = (request.time_in_force or "").lower()
+    if tif and (request.order_type != "limit" or tif not in _TIF_TYPES):
+        raise InvalidRequest(
+            f"time_in_force {request.time_in_force!r} is not supported with "
+            f"order_type {request.order_type!r}",
+            field="time_in_force",
+            vendor=ctx.vendor,
+        )
+    return _TIF_TYPES[tif] if tif else request.order_type
+
+
+# Field maps (model field = wire name, or a source) and param maps (wire name =
+# request field, or a source) are tables: kept one row per concern, unformatted.
+# fmt: off
+_PERM_TO_OKX = dict(read="read_only", read_only="read_only", trade="trade", withdraw="withdraw")
+_PERM_FROM_OKX = dict(read_only="read", read="read", trade="trade", withdraw="withdraw")
+_ENABLED = {"true": "enabled", True: "enabled"}
+
+SUBACCOUNT = _reads(m.SubAccount, name="subAcct", label="label", account_id="uid", level="acctLv",
+                    status=mapped("enable", _ENABLED, default="frozen"), created_at="ts")
+APIKEY = _reads(m.ApiKey, api_key="apiKey", label="label", created_at="ts", secret_key="secretKey",
+                owner=first("subAcct", from_request("owner")),
+                permissions=split("perm", table=_PERM_FROM_OKX), ips=split("ip"))
+DEPOSIT_ADDRESS = _reads(m.DepositAddress, address="addr", currency="ccy", chain="chain",
+                         destination="to", tag=pick("tag", "memo", "pmtId", "comment"),
+                         account_id=first("subAcct", from_request("account_id")))
+_RECORD: Mapping[str, FieldSource] = dict(amount="amt", currency="ccy", status="state",
+                                          account_id="subAcct", created_at="ts", tx_id="txId")
+DEPOSIT = _reads(m.FundingRecord, **_RECORD, record_id="depId", kind=const("deposit"))
+WITHDRAWAL = _reads(m.FundingRecord, **_RECORD, record_id="wdId", kind=const("withdrawal"))
+ORDER = _reads(m.Order, order_id="ordId", client_order_id="clOrdId", tag="tag", status="state",
+               instrument="instId", side="side", order_type="ordType", quantity="sz", price="px",
+               filled_quantity="accFillSz", average_price="avgPx",
+               created_at="cTime", updated_at="uTime")
+ACCEPTED = _reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId", tag="tag",
+                  status=const("accepted"))
+CANCELLED = _reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId",
+                   status=const("cancelled"))
+#: the document's table says "maker", its example "marker"
+FEE_RATE = _reads(m.FeeRate, name="subAcct", instrument_type="type",
+                  maker=pick("maker", "marker"), taker="taker")
+REBATE_REQUEST = _reads(RebateRequest, received_at="ts",
+                        exists=lambda i, _c: str(i.get("result")).lower() == "true")
+REBATE_LINK = _reads(RebateLink, state="state", file_href="fileHref", begin="beginTime",
+                     end="endTime", first_requested_at="cTime", generated_at="ts")
+REBATE_ELIGIBILITY = _reads(RebateEligibility, reason="type", broker_code="brokerCode",
+                            affiliated="affiliated", client_rebate_ratio="clientRebateRatio",
+                            last_rebate="lastRebate")
+
+_NAME: Params = {"subAcct": "name"}
+_KEY_REF: Params = {"subAcct": "owner", "apiKey": "api_key"}
+_KEY: Params = {"subAcct": "owner", "label": "label", "ip": joined_as("ips", keep_empty=True)}
+_NEW_KEY: Params = {**_KEY, "passphrase": "passphrase", "ip": joined_as("ips"),
+                    "perm": joined_as("permissions", _PERM_TO_OKX)}
+_KEY_CHANGE: Params = {**_KEY, "apiKey": "api_key",
+                       "perm": joined_as("permissions", _PERM_TO_OKX, keep_empty=True)}
+_NAME_CCY: Params = {"subAcct": "account_id", "ccy": "currency"}
+_ADDRESS: Params = {**_NAME_CCY, "chain": "chain", "to": "destination"}
+# OKX: "after" = older than, "before" = newer than (Unix ms); the page cursor is "after"
+_HISTORY: Params = {**_NAME_CCY, "state": "status", "after": epoch_ms("end"),
+                    "before": epoch_ms("start")}
+_REF: Params = {"instId": "instrument", "ordId": "order_id", "clOrdId": "client_order_id"}
+_BROKER_TYPE: Params = {"brokerType": "broker_type"}
+_REBATE_RANGE: Params = {**_BROKER_TYPE, "begin": "begin", "end": "end"}
+_LINK_QUERY: Params = {**_REBATE_RANGE, "type": lambda r, _c: str(r.all_history).lower()}
+_NAME_LABEL: Params = {**_NAME, "label": "label"}
+_LEVEL: Params = {**_NAME, "acctLv": lambda r, _c: str(r.level)}
+_LOGIN_IP: Params = {**_NAME, "clientIP": "ip"}
+_LANDING: Params = {**_ADDRESS, "addr": "address"}
+_AMEND: Params = {**_REF, "newSz": "new_quantity", "newPx": "new_price"}
+_ORDER: Params = {"instId": "instrument", "side": "side", "ordType": _ord_type, "sz": "quantity",
+                  "px": "price", "clOrdId": "client_order_id"}
+_TD_MODE: Params = {"tdMode": lambda _r, ctx: ctx.option("default_td_mode") or "cash"}
+# answers of writes that echo one field: an Ack with that reference
+ACK_NAME, ACK_LEVEL, ACK_TS = (_reads(m.Ack, reference=k) for k in ("subAcct", "acctLv", "ts"))
+ACK_API_KEY = _reads(m.Ack, reference=from_request("api_key"))
+# fmt: on
+_SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details")
+_HISTORY_PAGES = TimeCursor(param="after", key="ts")
+_FEE = Binding(endpoint="broker.dma.subaccount_trade_fee", **FEE_RATE)
+
+
+def _fee_rates(data: Any, ctx: Ctx) -> m.Page[m.FeeRate]:
+    """Each sub-account's ``feeRates[]`` flattened, keeping the asked fee type ("all": every)."""
+    block, wanted = dig(data, "0"), ctx.request.instrument_type
+    subs = block["details"]
+    rates = [  # read with its sub-account's name; raw stays the vendor's item
+        attrs.evolve(_FEE.model({**fee, "subAcct": sub["subAcct"]}, ctx), raw=fee)
+        for sub in subs
+        for fee in sub["feeRates"]
+        if wanted in ("all", "*") or str(fee["type"]) == wanted
+    ]
+    return m.Page(items=tuple(rates), next_cursor=_SUB_PAGES.next_cursor(block, subs, ctx.request))
+
+
+# --------------------------------------------------------------------- ports
+
+
+class OkxSubAccounts(SubAccountPort):
+    """DMA broker sub-accounts; ``fee_rates``' ``instrument_type`` is OKX's fee type
+    "1".."9", or "all"."""
+
+    create = bind("broker.dma.create_subaccount", params=_NAME_LABEL, at="0", **SUBACCOUNT)
+    delete = bind("broker.dma.delete_subaccount", params=_NAME, at="0", **ACK_NAME)
+    list = bind("broker.dma.subaccount_info", params=_NAME, at="0", page=_SUB_PAGES, **SUBACCOUNT)
+    set_level = bind("broker.dma.set_subaccount_level", params=_LEVEL, at="0", **ACK_LEVEL)
+    fee_rates = bind(
+        "broker.dma.subaccount_trade_fee", params=_NAME, page=_SUB_PAGES, result=_fee_rates
     )
+    report_ip = bind("broker.dma.report_subaccount_ip", params=_LOGIN_IP, at="0", **ACK_TS)
+
+    async def set_demo_assets(self, request: m.SetDemoAssets) -> m.Ack:
+        """Hand-written: OKX takes one currency per request (demo trading only)."""
+        if not request.currencies:
+            raise InvalidRequest("currencies: give at least one", field="currencies", vendor="okx")
+        results: dict[str, Any] = {}
+        for ccy in request.currencies:
+            params = {"subAcct": request.name, "ccy": ccy}
+            results[ccy] = await self.client.invoke(
+                "broker.dma.set_subaccount_assets", params, read=lambda d: dict(dig(d, "0"))
+            )
+        return m.Ack(reference=request.name, raw=results)
+
+
+class OkxKeys(KeyMgmtPort):
+    """Sub-account API keys (neutral ``read`` is OKX ``read_only``); OAuth token rotation."""
+
+    create = bind("broker.dma.create_apikey", params=_NEW_KEY, at="0", **APIKEY)
+    list = bind("broker.dma.get_apikey", params=_KEY_REF, many=True, **APIKEY)
+    update = bind("broker.dma.modify_apikey", params=_KEY_CHANGE, at="0", **APIKEY)
+    delete = bind("broker.dma.delete_apikey", params=_KEY_REF, at="0", **ACK_API_KEY)
+
+    async def renew_token(self, request: m.RenewToken) -> m.SessionToken:
+        """Hand-written: no endpoint of its own, it rotates the OAuth signer's token pair."""
+        pair: TokenPair = await self.client.ext("okx.oauth").refresh()
+        expires = None if pair.expires_at is None else datetime.fromtimestamp(pair.expires_at, UTC)
+        return m.SessionToken(
+            access_token=pair.access_token, refresh_token=pair.refresh_token, expires_at=expires
+        )
+
+
+class OkxFunding(FundingPort):
+    """DMA sub-account deposit addresses (only the landing account, ``destination`` 6
+    or 18, of an address can change) and deposit / withdrawal history."""
+
+    create_deposit_address = bind(
+        "broker.dma.create_deposit_address", params=_ADDRESS, at="0", **DEPOSIT_ADDRESS
+    )
+    update_deposit_address = bind(
+        "broker.dma.modify_deposit_address", params=_LANDING, at="0", **DEPOSIT_ADDRESS
+    )
+    list_deposit_addresses = bind(
+        "broker.dma.get_deposit_address", params=_NAME_CCY, many=True, **DEPOSIT_ADDRESS
+    )
+    deposit_history = bind(
+        "broker.dma.deposit_history", params=_HISTORY, page=_HISTORY_PAGES, **DEPOSIT
+    )
+    withdrawal_history = bind(
+        "broker.dma.withdrawal_history", params=_HISTORY, page=_HISTORY_PAGES, **WITHDRAWAL
+    )
+
+
+_CANCEL = Binding(endpoint="trade.cancel_order", params=_REF, at="0", **CANCELLED)
 
 
 class OkxTrading(TradingPort):
     """Orders with the broker code in ``tag`` (added by the ``okx.broker_code`` hook)."""
 
-    async def place_order(self, request: m.PlaceOrder) -> m.OrderAck:
-        """``extra`` takes OKX fields (``tdMode``, ``posSide``, ``tgtCcy``, ...).
-
-        ``tdMode`` defaults to the profile option ``default_td_mode`` ("cash").
-        A ``time_in_force`` of ioc / fok / post_only on a limit order becomes
-        that OKX ``ordType``.
-        """
-        ord_type = request.order_type
-        tif = (request.time_in_force or "").lower()
-        if tif:
-            if ord_type != "limit" or tif not in _TIF_TYPES:
-                raise InvalidRequest(
-                    f"time_in_force {request.time_in_force!r} is not supported with "
-                    f"order_type {ord_type!r}",
-                    field="time_in_force",
-                    vendor="okx",
-                )
-            ord_type = _TIF_TYPES[tif]
-        td_mode = self.client.profile.option("default_td_mode", "cash")
-        base = _params(
-            instId=request.instrument,
-            side=request.side,
-            ordType=ord_type,
-            sz=request.quantity,
-            px=request.price,
-            clOrdId=request.client_order_id,
-        )
-        params = {"tdMode": td_mode, **_merge(base, request.extra)}
-        data = await self.client.invoke("trade.place_order", params)
-        return _read(lambda: _order_ack(_first(data)), "order answer")
-
-    async def amend_order(self, request: m.AmendOrder) -> m.OrderAck:
-        params = _merge(
-            _params(
-                instId=request.instrument,
-                ordId=request.order_id,
-                clOrdId=request.client_order_id,
-                newSz=request.new_quantity,
-                newPx=request.new_price,
-            ),
-            request.extra,
-        )
-        data = await self.client.invoke("trade.amend_order", params)
-        return _read(lambda: _order_ack(_first(data)), "order answer")
+    place_order = bind(
+        "trade.place_order",
+        params=_ORDER,
+        defaults=_TD_MODE,
+        at="0",
+        doc="``extra`` takes OKX fields: ``tdMode`` (default: option ``default_td_mode``, else "
+        "cash), ``posSide``, ``tgtCcy``...; a lost answer is reconciled by ``clOrdId``.",
+        **ACCEPTED,
+    )
+    amend_order = bind("trade.amend_order", params=_AMEND, at="0", **ACCEPTED)
+    get_order = bind("trade.get_order", params=_REF, at="0", **ORDER)
 
     async def cancel_order(self, request: m.OrderRef) -> m.OrderAck:
-        """Cancelling an order that is already cancelled succeeds (so a retried
-        cancel whose first answer was lost does not report a conflict)."""
+        """Hand-written: 51400 for an order already cancelled is success (a retried lost cancel)."""
         try:
-            data = await self.client.invoke("trade.cancel_order", _ref(request))
+            ack: m.OrderAck = await _CANCEL(self, request)
+            return ack
         except Conflict as exc:
             if exc.vendor_code != "51400":
                 raise
@@ -529,97 +250,34 @@ class OkxTrading(TradingPort):
                 raise exc from None
             if order.status != "canceled":
                 raise
-            return m.OrderAck(
-                order_id=order.order_id,
-                client_order_id=order.client_order_id,
-                tag=order.tag,
-                status="cancelled",
-                raw=order.raw,
-            )
-
-        def read() -> m.OrderAck:
-            item = _first(data)
-            return m.OrderAck(
-                order_id=_s(item.get("ordId")),
-                client_order_id=_s(item.get("clOrdId")),
-                status="cancelled",
-                raw=item,
-            )
-
-        return _read(read, "order answer")
-
-    async def get_order(self, request: m.OrderRef) -> m.Order:
-        data = await self.client.invoke("trade.get_order", _ref(request))
-        return _read(lambda: _order(_first(data)), "order")
+            ids = {"order_id": order.order_id, "client_order_id": order.client_order_id}
+            return m.OrderAck(**ids, tag=order.tag, status="cancelled", raw=order.raw)
 
 
-# ------------------------------------------------------------- extensions
+# --------------------------------------------------------------- extensions
 
-
-@attrs.frozen(slots=True, kw_only=True)
-class RebateLink:
-    """A rebate-details download link (valid 2 h from ``generated_at``)."""
-
-    state: str
-    file_href: str | None = None
-    begin: datetime | None = None
-    end: datetime | None = None
-    first_requested_at: datetime | None = None
-    generated_at: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-
-    @property
-    def ready(self) -> bool:
-        return self.state == "finished"
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class RebateRequest:
-    #: True: the range's link exists already; False: OKX is generating it (about 2 h).
-    exists: bool
-    received_at: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class RebateEligibility:
-    #: "0" eligible; "1" broker expired; "2" VIP4/5 monthly cap reached; "3" VIP6+.
-    reason: str
-    broker_code: str | None = None
-    affiliated: bool | None = None
-    client_rebate_ratio: Decimal | None = None
-    last_rebate: Decimal | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-
-    @property
-    def eligible(self) -> bool:
-        return self.reason == "0"
-
-
-def _bool(v: Any) -> bool | None:
-    if v is None or v == "":
-        return None
-    return v is True or str(v).lower() == "true"
+_GENERATE = Binding(
+    endpoint="broker.fd.generate_rebate_link", params=_REBATE_RANGE, at="0", **REBATE_REQUEST
+)
+_LINKS = Binding(endpoint="broker.fd.get_rebate_link", params=_LINK_QUERY, many=True, **REBATE_LINK)
+_ELIGIBILITY = Binding(
+    endpoint="broker.fd.if_rebate",
+    params={**_BROKER_TYPE, "apiKey": "api_key"},
+    at="0",
+    **REBATE_ELIGIBILITY,
+)
 
 
 class OkxRebates(Extension):
-    """FD broker rebates: ``client.ext("okx.rebates")``."""
+    """FD broker rebates: ``client.ext("okx.rebates")``. Each method runs a binding with
+    its keyword arguments as the request (the extension takes no request model)."""
 
     port_name = "okx.rebates"
 
     async def generate(self, begin: str, end: str, broker_type: str | None = None) -> RebateRequest:
         """Ask for the rebate details of ``begin``..``end`` (YYYYMMdd, end inclusive)."""
-        data = await self.client.invoke(
-            "broker.fd.generate_rebate_link", _params(begin=begin, end=end, brokerType=broker_type)
-        )
-
-        def read() -> RebateRequest:
-            item = _first(data)
-            return RebateRequest(
-                exists=bool(_bool(item.get("result"))), received_at=_ts(item.get("ts")), raw=item
-            )
-
-        return _read(read, "rebate request")
+        args = dict(begin=begin, end=end, broker_type=broker_type)
+        return cast(RebateRequest, await invoke_binding(self, _GENERATE, **args))
 
     async def links(
         self,
@@ -630,72 +288,40 @@ class OkxRebates(Extension):
         broker_type: str | None = None,
     ) -> tuple[RebateLink, ...]:
         """Download links: every generated one (``all_history``) or those of a range."""
-        params = _params(
-            type="true" if all_history else "false", begin=begin, end=end, brokerType=broker_type
-        )
-        data = await self.client.invoke("broker.fd.get_rebate_link", params)
-
-        def read() -> tuple[RebateLink, ...]:
-            return tuple(
-                RebateLink(
-                    state=str(i["state"]),
-                    file_href=_s(i.get("fileHref")),
-                    begin=_ts(i.get("beginTime")),
-                    end=_ts(i.get("endTime")),
-                    first_requested_at=_ts(i.get("cTime")),
-                    generated_at=_ts(i.get("ts")),
-                    raw=i,
-                )
-                for i in _items(data)
-            )
-
-        return _read(read, "rebate links")
+        args = dict(begin=begin, end=end, all_history=all_history, broker_type=broker_type)
+        return cast(tuple[RebateLink, ...], await invoke_binding(self, _LINKS, **args))
 
     async def eligibility(self, api_key: str, broker_type: str | None = None) -> RebateEligibility:
-        data = await self.client.invoke(
-            "broker.fd.if_rebate", _params(apiKey=api_key, brokerType=broker_type)
-        )
-
-        def read() -> RebateEligibility:
-            item = _first(data)
-            return RebateEligibility(
-                reason=str(item["type"]),
-                broker_code=_s(item.get("brokerCode")),
-                affiliated=_bool(item.get("affiliated")),
-                client_rebate_ratio=_dec(item.get("clientRebateRatio")),
-                last_rebate=_dec(item.get("lastRebate")),
-                raw=item,
-            )
-
-        return _read(read, "rebate eligibility")
+        """Whether ``api_key``'s trades earn the broker a rebate."""
+        args = dict(api_key=api_key, broker_type=broker_type)
+        return cast(RebateEligibility, await invoke_binding(self, _ELIGIBILITY, **args))
 
 
 class OkxOAuth(Extension):
-    """OAuth broker helpers: ``client.ext("okx.oauth")`` (OAuth mode only)."""
+    """OAuth broker helpers: ``client.ext("okx.oauth")`` (OAuth mode only). The flow
+    itself (code exchange, single-flight rotation) is the OAuth signer's."""
 
     port_name = "okx.oauth"
 
-    def _manager(self) -> Any:
-        adapter: Any = self.client.adapter
-        manager = getattr(adapter, "oauth", None)
-        if manager is None:
+    def _signer(self) -> OkxOAuthSigner:
+        signer = self.client.signer
+        if not isinstance(signer, OkxOAuthSigner):
             raise NotSupported("this OKX client is in API-key mode, not OAuth", vendor="okx")
-        return manager
+        return signer
 
     async def exchange_code(
         self, code: str, *, code_verifier: str | None = None, redirect_uri: str | None = None
-    ) -> Any:
+    ) -> TokenPair:
         """Authorization code (or PKCE with ``code_verifier``) -> token pair, now in use."""
-        return await self._manager().exchange_code(
+        return await self._signer().exchange_code(
             code, code_verifier=code_verifier, redirect_uri=redirect_uri
         )
 
-    async def refresh(self) -> Any:
+    async def refresh(self) -> TokenPair:
         """Rotate the token pair now (single flight); returns the new TokenPair."""
-        manager = self._manager()
-        return await manager.token.refresh(manager.token.tokens.access_token)
+        return await self._signer().rotate()
 
     @property
-    def tokens(self) -> Any:
+    def tokens(self) -> TokenPair:
         """The current TokenPair (Secrets; persist them to survive a restart)."""
-        return self._manager().token.tokens
+        return self._signer().token.tokens

@@ -1,0 +1,56 @@
+"""Answer models of the ``okx.rebates`` extension (no core model fits them).
+
+Structured by the OKX converter through the field maps of :mod:`brokerport_okx.ports`;
+``raw`` keeps the vendor's item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+__all__ = ["RebateEligibility", "RebateLink", "RebateRequest"]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RebateLink:
+    """A rebate-details download link (valid 2 h from ``generated_at``)."""
+
+    state: str
+    file_href: str | None = None
+    begin: datetime | None = None
+    end: datetime | None = None
+    first_requested_at: datetime | None = None
+    generated_at: datetime | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "finished"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RebateRequest:
+    #: True: the range's link exists already; False: OKX is generating it (about 2 h).
+    exists: bool
+    received_at: datetime | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RebateEligibility:
+    #: "0" eligible; "1" broker expired; "2" VIP4/5 monthly cap reached; "3" VIP6+.
+    reason: str
+    broker_code: str | None = None
+    affiliated: bool | None = None
+    client_rebate_ratio: Decimal | None = None
+    last_rebate: Decimal | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def eligible(self) -> bool:
+        return self.reason == "0"
