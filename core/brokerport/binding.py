@@ -365,3 +365,26 @@ def bind(endpoint: str, **kw: Any) -> Any:
     Typed ``Any`` so it can stand where the port declares an async method.
     """
     return Binding(endpoint=endpoint, **kw)
+
+
+# ------------------------------------------------ appended: refused request fields
+
+
+def refuse(*fields: str) -> Callable[[Any, Ctx], Any]:
+    """A check, not a parameter: a request that sets any of ``fields`` (a filter
+    or option the vendor cannot honour) is refused with ``InvalidRequest`` before
+    any I/O, never silently ignored. It sends nothing, so list it under a key no
+    endpoint parameter has: ``params={..., "_": refuse("status", "start")}``."""
+
+    def source(request: Any, ctx: Ctx) -> Any:
+        for field in fields:
+            if getattr(request, field, None) is not None:
+                raise InvalidRequest(
+                    f"{ctx.vendor} does not support {field!r} here", field=field, vendor=ctx.vendor
+                )
+        return None
+
+    return source
+
+
+__all__ += ["refuse"]

@@ -10,7 +10,6 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
 from brokerport import models as m
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
@@ -95,15 +94,6 @@ ACME_ERRORS = ErrorMap(
 )
 
 
-def _with_raw(conv: cattrs.Converter, cls: type[Any], **wire_names: str) -> None:
-    """Rename wire fields, and keep the vendor's whole object in the model's ``raw``."""
-    from brokerport.convert import renamed
-
-    renamed(conv, cls, **wire_names)
-    plain = conv.get_structure_hook(cls)
-    conv.register_structure_hook(cls, lambda value, t: attrs.evolve(plain(value, t), raw=value))
-
-
 class AcmeAdapter(Adapter):
     """Acme Prime: sub-accounts and their funding."""
 
@@ -159,15 +149,15 @@ class AcmeAdapter(Adapter):
         )
 
     def create_converter(self) -> cattrs.Converter:
-        # Start from the core converter: Decimal never via float, times UTC-aware
-        # (Acme sends epoch milliseconds), Secrets redacted. Imported here, not at
-        # the top: `brokerport plugins` imports this module and never needs cattrs.
-        from brokerport.convert import make_converter
+        # The core converter (Decimal never via float, epoch-ms times UTC-aware) plus
+        # Acme's wire names; bindings put the vendor's object in ``raw``. Imported
+        # here, not at the top: `brokerport plugins` imports this module, never cattrs.
+        from brokerport.convert import make_converter, renamed
 
         conv = make_converter()
-        _with_raw(conv, m.SubAccount, account_id="id")
-        _with_raw(conv, m.Balance, account_id="account")
-        _with_raw(conv, m.DepositTicket, deposit_id="id", account_id="account")
-        _with_raw(conv, m.WithdrawalTicket, withdrawal_id="id", account_id="account")
-        _with_raw(conv, m.FundingRecord, record_id="id", kind="type", account_id="account")
+        renamed(conv, m.SubAccount, account_id="id")
+        renamed(conv, m.Balance, account_id="account")
+        renamed(conv, m.DepositTicket, deposit_id="id", account_id="account")
+        renamed(conv, m.WithdrawalTicket, withdrawal_id="id", account_id="account")
+        renamed(conv, m.FundingRecord, record_id="id", kind="type", account_id="account")
         return conv
