@@ -1,11 +1,10 @@
-"""Acme's port operations, declared as bindings (see ``brokerport.binding``).
+"""Acme's port operations as bindings (``brokerport.binding``): which endpoint,
+where each wire parameter comes from, which model field reads which wire key.
 
-A binding names the catalog endpoint, where each wire parameter comes from and
-the model the answer becomes (renamed by the adapter's converter, the vendor's
-object kept in ``raw``). The core builds and validates the request, walks pages
-and reads the answer inside the call: an unreadable answer to a write is
-``UnknownOutcome``, never a guess. ``request.extra`` is merged into the wire
-parameters, which is how a host passes its own ``client_ref``.
+The core validates and builds the request, walks pages and reads the answer
+inside the call (an unreadable answer to a write is ``UnknownOutcome``). Vendor
+fields in ``request.extra`` are sent too: that is how a host brings its own
+``client_ref`` (the catalog's idempotency key, else minted once per call).
 """
 
 from __future__ import annotations
@@ -18,23 +17,38 @@ from brokerport.ports import FundingPort, SubAccountPort
 
 __all__ = ["AcmeFunding", "AcmeSubAccounts"]
 
+
+def wire(*same: str, **renamed: str) -> dict[str, str]:
+    """Model field -> wire key (``same``: the names match)."""
+    return {**{name: name for name in same}, **renamed}
+
+
+SUBACCOUNT = wire("name", "label", "status", "created_at", account_id="id")
+MONEY = wire("amount", "currency", "status", account_id="account")
+RECORD = wire("created_at", record_id="id", kind="type", **MONEY)
 # Listings: ?cursor=&limit= -> {"items": [...], "next_cursor": "..." or null}
 PAGES = Cursor(items="items")
-SUBACCOUNTS = bind("subaccount.list", page=PAGES, into=m.SubAccount)
-# client_ref, the catalog's idempotency_param, is minted by the pipeline once per call
-MONEY_MOVE = {"account": "account_id", "amount": "amount", "currency": "currency"}
+SUBACCOUNTS = bind("subaccount.list", page=PAGES, into=m.SubAccount, fields=SUBACCOUNT)
+MOVE = {"account": "account_id", "amount": "amount", "currency": "currency"}
+# refuse(): a field Acme cannot honour is an InvalidRequest, never silently dropped
 HISTORY = {"account": "account_id", "currency": "currency"}
+FILTERS = {**HISTORY, "_": refuse("user_id", "status", "start", "end")}
 
 
 class AcmeSubAccounts(SubAccountPort):
-    create = bind("subaccount.create", params={"name": "name", "label": "label"}, into=m.SubAccount)
+    create = bind(
+        "subaccount.create",
+        params={"name": "name", "label": "label"},
+        into=m.SubAccount,
+        fields=SUBACCOUNT,
+    )
     delete = bind(
-        "subaccount.delete", params={"name": "name"}, into=m.Ack, fields={"reference": "name"}
+        "subaccount.delete", params={"name": "name"}, into=m.Ack, fields=wire(reference="name")
     )
 
     async def list(self, request: m.ListSubAccounts) -> m.Page[m.SubAccount]:
         """Hand-written: Acme's listing has no name filter, so a name is looked up
-        with ``subaccount.get`` and an unknown name is an empty page."""
+        with ``subaccount.get``, and an unknown name is an empty page."""
         if request.name is None:
             page: m.Page[m.SubAccount] = await SUBACCOUNTS(self, request)
             return page
@@ -51,32 +65,28 @@ class AcmeSubAccounts(SubAccountPort):
 
 
 class AcmeFunding(FundingPort):
-    # refuse(): fields Acme cannot honour raise InvalidRequest instead of being dropped
     balances = bind(
         "funding.balances",
         params={**HISTORY, "_": refuse("server_id", "platform")},
         many=True,
         into=m.Balance,
+        fields=wire("currency", "total", "available", account_id="account"),
     )
     request_deposit = bind(
         "funding.deposit",
-        params={**MONEY_MOVE, "_": refuse("pay_currency", "user_id", "server_id", "platform")},
+        params={**MOVE, "_": refuse("pay_currency", "user_id", "server_id", "platform")},
         into=m.DepositTicket,
+        fields=wire(deposit_id="id", **MONEY),
     )
     request_withdrawal = bind(
         "funding.withdraw",
-        params={**MONEY_MOVE, "_": refuse("pay_currency", "payee", "user_id", "server_id")},
+        params={**MOVE, "_": refuse("pay_currency", "payee", "user_id", "server_id")},
         into=m.WithdrawalTicket,
+        fields=wire(withdrawal_id="id", **MONEY),
     )
     deposit_history = bind(
-        "funding.deposits",
-        params={**HISTORY, "_": refuse("user_id", "status", "start", "end")},
-        page=PAGES,
-        into=m.FundingRecord,
+        "funding.deposits", params=FILTERS, page=PAGES, into=m.FundingRecord, fields=RECORD
     )
     withdrawal_history = bind(
-        "funding.withdrawals",
-        params={**HISTORY, "_": refuse("user_id", "status", "start", "end")},
-        page=PAGES,
-        into=m.FundingRecord,
+        "funding.withdrawals", params=FILTERS, page=PAGES, into=m.FundingRecord, fields=RECORD
     )
