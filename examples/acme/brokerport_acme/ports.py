@@ -1,10 +1,7 @@
-"""Acme's port operations as bindings (``brokerport.binding``): which endpoint,
-where each wire parameter comes from, which model field reads which wire key.
+"""Acme's port operations as bindings: endpoint, wire parameter sources, model fields.
 
-The core validates and builds the request, walks pages and reads the answer
-inside the call (an unreadable answer to a write is ``UnknownOutcome``). Vendor
-fields in ``request.extra`` are sent too: that is how a host brings its own
-``client_ref`` (the catalog's idempotency key, else minted once per call).
+The core builds the request, walks pages and reads the answer inside the call.
+``request.extra`` is sent too: how a host brings its own ``client_ref``.
 """
 
 from __future__ import annotations
