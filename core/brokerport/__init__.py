@@ -8,7 +8,9 @@
         if "subaccounts.create" in client.capabilities:
             sub = await client.subaccounts.create(CreateSubAccount(name="desk01a"))
 
-Importing brokerport imports no plugin: vendors load on ``connect``.
+Importing brokerport imports no plugin: vendors load on ``connect``. It imports
+only the error classes: every other public name resolves on first use, so
+``import brokerport`` costs a few milliseconds (``bench/startup.py``).
 """
 
 from __future__ import annotations
@@ -31,12 +33,12 @@ from .errors import (
     UnknownOutcome,
     VendorUnavailable,
 )
-from .hookspec import hookimpl
-from .profile import Profile
-from .types import Secret
 
 if TYPE_CHECKING:
     from .client import Client, paginate, register_hooks, unregister_hooks
+    from .hookspec import hookimpl
+    from .profile import Profile
+    from .types import Secret
 
 __version__ = "0.1.0"
 
@@ -65,8 +67,13 @@ __all__ = [
     "unregister_hooks",
 ]
 
+#: public name -> the submodule defining it (imported on first use: pluggy, attrs,
+#: tomllib and the rest stay unimported until a name needs them)
 _LAZY = {
     "Client": "client",
+    "Profile": "profile",
+    "Secret": "types",
+    "hookimpl": "hookspec",
     "paginate": "client",
     "register_hooks": "client",
     "unregister_hooks": "client",
@@ -99,6 +106,7 @@ def connect(
     ``sandbox_options`` to the sandbox factory.
     """
     from .client import Client
+    from .profile import Profile
     from .registry import load_adapter, load_sandbox
 
     adapter = load_adapter(vendor)

@@ -7,12 +7,16 @@ transport, structuring).
 
 Importing an adapter class must stay cheap: ``brokerport plugins`` reads
 ``name``, ``version``, ``operations`` and ``extensions`` from the class without
-connecting. Import heavy vendor dependencies inside methods.
+connecting. Import heavy vendor dependencies inside methods, and name port and
+extension classes as ``"module:Class"`` strings: they (and the models they
+use) are imported when a client opens (:meth:`Adapter.resolve`).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import operator
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -32,7 +36,7 @@ from .errors import (
     RateLimited,
     VendorUnavailable,
 )
-from .ports import PORTS, Extension, Port
+from .ports import OPERATION_NAMES, PORTS, Extension, Port
 from .signing import PreparedRequest, Signer, reveal_all
 from .transport import RawResponse
 from .types import Secret
@@ -199,10 +203,13 @@ class Adapter:
     description: ClassVar[str] = ""
     #: Declared capabilities: ``"port.operation"`` names.
     operations: ClassVar[frozenset[str]] = frozenset()
-    #: Port name -> implementation class.
-    ports: ClassVar[Mapping[str, type[Port]]] = {}
-    #: Namespaced extension name -> class.
-    extensions: ClassVar[Mapping[str, type[Extension]]] = {}
+    #: Port name -> implementation class, or its ``"module:Class"`` name (imported
+    #: when a client opens, not when plugins are listed: see :meth:`resolve`).
+    ports: ClassVar[Mapping[str, type[Port] | str]] = {}
+    #: Namespaced extension name -> class, or its ``"module:Class"`` name.
+    extensions: ClassVar[Mapping[str, type[Extension] | str]] = {}
+    #: this class's resolved ports and extensions, keyed by the mappings they came from
+    _resolved: ClassVar[Resolved | None] = None
     error_map: ClassVar[ErrorMap] = ErrorMap({})
     #: Name of this vendor's entry in ``brokerport.sandboxes`` (None: no sandbox).
     sandbox: ClassVar[str | None] = None
@@ -224,24 +231,83 @@ class Adapter:
 
     @classmethod
     def check_definition(cls) -> None:
-        """Declared operations must exist and be implemented; raises PluginError."""
+        """What needs only names, at class creation; raises PluginError.
+
+        Ports must be core ports, declared operations must be operations of a
+        port the adapter lists, and ``"module:Class"`` names must be well formed.
+        Classes given as classes are checked in full here; classes given by
+        name when they are resolved (:meth:`resolve`), so that defining an
+        adapter imports none of them.
+        """
         for port_name, impl in cls.ports.items():
+            if port_name not in OPERATION_NAMES:
+                raise PluginError(f"{cls.name}: unknown port {port_name!r}")
+            if isinstance(impl, str):
+                _split_ref(cls.name, f"port {port_name!r}", impl)
+        for op in sorted(cls.operations):
+            port_name, _, method = op.partition(".")
+            if method not in OPERATION_NAMES.get(port_name, ()):
+                raise PluginError(f"{cls.name}: declares unknown operation {op!r}")
+            if port_name not in cls.ports:
+                raise PluginError(f"{cls.name}: declares {op!r} but does not implement it")
+        for ext_name, ext in cls.extensions.items():
+            if isinstance(ext, str):
+                _split_ref(cls.name, f"extension {ext_name!r}", ext)
+        cls._check_classes(
+            {k: v for k, v in cls.ports.items() if not isinstance(v, str)},
+            {k: v for k, v in cls.extensions.items() if not isinstance(v, str)},
+        )
+
+    @classmethod
+    def _check_classes(cls, ports: Mapping[str, object], extensions: Mapping[str, object]) -> None:
+        """The checks that need the classes: subclassing, and declared operations overridden."""
+        for port_name, impl in ports.items():
             base = PORTS.get(port_name)
             if base is None:
                 raise PluginError(f"{cls.name}: unknown port {port_name!r}")
-            if not issubclass(impl, base):
-                raise PluginError(f"{cls.name}: {impl.__name__} must subclass {base.__name__}")
+            if not (isinstance(impl, type) and issubclass(impl, base)):
+                name = getattr(impl, "__name__", repr(impl))
+                raise PluginError(f"{cls.name}: {name} must subclass {base.__name__}")
         for op in sorted(cls.operations):
             port_name, _, method = op.partition(".")
-            base = PORTS.get(port_name)
-            if base is None or op not in base.operations():
-                raise PluginError(f"{cls.name}: declares unknown operation {op!r}")
-            found = cls.ports.get(port_name)
-            if found is None or getattr(found, method) is getattr(base, method):
+            found = ports.get(port_name)
+            if found is None or method not in OPERATION_NAMES[port_name]:
+                continue  # a missing port or an unknown operation is check_definition's
+            if getattr(found, method) is getattr(PORTS[port_name], method):
                 raise PluginError(f"{cls.name}: declares {op!r} but does not implement it")
-        for ext_name, ext in cls.extensions.items():
-            if not issubclass(ext, Extension):
+        for ext_name, ext in extensions.items():
+            if not (isinstance(ext, type) and issubclass(ext, Extension)):
                 raise PluginError(f"{cls.name}: extension {ext_name!r} is not an Extension")
+
+    @classmethod
+    def resolve(cls) -> Resolved:
+        """Import and check the port and extension classes; once per class (cached).
+
+        Called when a client opens (and by ``client.ext``), by
+        ``brokerport plugins --strict`` and by the conformance kit. A module or
+        class that cannot be imported, a class that does not subclass its port,
+        or a declared operation it does not implement raises PluginError.
+        """
+        source = (cls.ports, cls.extensions, cls.operations)
+        done: Resolved | None = cls.__dict__.get("_resolved")
+        if done is not None and all(map(operator.is_, done.source, source)):
+            return done
+        ports = {
+            port_name: _import_ref(cls.name, f"port {port_name!r}", impl)
+            for port_name, impl in cls.ports.items()
+        }
+        extensions = {
+            ext_name: _import_ref(cls.name, f"extension {ext_name!r}", ext)
+            for ext_name, ext in cls.extensions.items()
+        }
+        cls._check_classes(ports, extensions)
+        done = Resolved(
+            source,
+            cast("dict[str, type[Port]]", ports),
+            cast("dict[str, type[Extension]]", extensions),
+        )
+        cls._resolved = done
+        return done
 
     # --------------------------------------------------------- class data
 
@@ -419,8 +485,56 @@ class Adapter:
     def ports_for(self, client: Client) -> dict[str, Port]:
         from .ports import gate
 
+        impls = self.resolve().ports
         out: dict[str, Port] = {}
         for port_name, base in PORTS.items():
-            impl: type[Port] = self.ports.get(port_name) or base
+            impl: type[Port] = impls.get(port_name) or base
             out[port_name] = gate(impl(client), self.operations, self.name)
         return out
+
+
+class Resolved:
+    """An adapter class's port and extension classes, imported and checked."""
+
+    __slots__ = ("extensions", "ports", "source")
+
+    def __init__(
+        self,
+        source: tuple[object, object, object],
+        ports: dict[str, type[Port]],
+        extensions: dict[str, type[Extension]],
+    ) -> None:
+        #: the (ports, extensions, operations) they were resolved from: a class whose
+        #: attributes are replaced later (a test's monkeypatch) resolves again
+        self.source = source
+        self.ports: Mapping[str, type[Port]] = ports
+        self.extensions: Mapping[str, type[Extension]] = extensions
+
+
+def _split_ref(adapter: str, what: str, ref: str) -> tuple[str, str]:
+    module, sep, qualname = ref.partition(":")
+    if not (sep and module and qualname):
+        raise PluginError(f"{adapter}: {what} must name a class as 'module:Class', not {ref!r}")
+    return module, qualname
+
+
+def _import_ref(adapter: str, what: str, ref: object) -> object:
+    """``ref`` itself, or the object its ``"module:Class"`` name names; raises PluginError."""
+    if not isinstance(ref, str):
+        return ref
+    module, qualname = _split_ref(adapter, what, ref)
+    try:
+        obj: object = importlib.import_module(module)
+    except Exception as exc:
+        raise PluginError(
+            f"{adapter}: {what}: cannot import {module!r} ({type(exc).__name__}: {exc})",
+            vendor=adapter or None,
+        ) from exc
+    for attr in qualname.split("."):
+        try:
+            obj = getattr(obj, attr)
+        except AttributeError:
+            raise PluginError(
+                f"{adapter}: {what}: module {module!r} has no {qualname!r}", vendor=adapter or None
+            ) from None
+    return obj

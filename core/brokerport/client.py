@@ -191,6 +191,8 @@ class Client:
                 self.hooks.register(impl, name=getattr(impl, "hook_name", None))
             for impl in self._extra_hooks:
                 self.hooks.register(impl)
+            # port and extension classes are imported (and checked) here, once per class
+            self.adapter_cls.resolve()
             for name, port in self.adapter.ports_for(self).items():
                 setattr(self, name, port)
             self._pipeline = Pipeline(self)
@@ -300,7 +302,7 @@ class Client:
         """A namespaced extension port, e.g. ``client.ext("okx.rebates")``."""
         port = self._ext.get(name)
         if port is None:
-            cls = self.adapter_cls.extensions.get(name)
+            cls = self.adapter_cls.resolve().extensions.get(name)
             if cls is None:
                 raise NotSupported(f"{self.vendor} has no extension {name!r}", vendor=self.vendor)
             port = self._ext[name] = cls(self)

@@ -45,6 +45,20 @@ def _size(request: Any) -> int | None:
     return None if limit is None else int(limit)
 
 
+def _cursor_and_size(
+    request: Any, cursor_param: str, size_param: str | None, as_text: bool
+) -> dict[str, Any]:
+    """The request's ``cursor`` and ``limit`` as the vendor's parameters."""
+    out: dict[str, Any] = {}
+    cursor = getattr(request, "cursor", None)
+    if cursor is not None:
+        out[cursor_param] = cursor
+    size = _size(request)
+    if size is not None and size_param:
+        out[size_param] = str(size) if as_text else size
+    return out
+
+
 def _raw(item: Any) -> Mapping[str, Any]:
     raw = getattr(item, "raw", item)
     return raw if isinstance(raw, Mapping) else {}
@@ -81,14 +95,7 @@ class PageNumber:
     as_text: bool = True
 
     def request_params(self, request: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        cursor = getattr(request, "cursor", None)
-        if cursor is not None:
-            out[self.page] = cursor
-        size = _size(request)
-        if size is not None and self.size:
-            out[self.size] = str(size) if self.as_text else size
-        return out
+        return _cursor_and_size(request, self.page, self.size, self.as_text)
 
     def items_of(self, data: Any) -> Any:
         return _at(data, self.items)
@@ -116,27 +123,26 @@ class PageNumber:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class Cursor:
-    """An opaque token: the answer's ``next`` field, sent back as ``param``."""
+class _TokenPager:
+    """A cursor sent back as ``param``, the page size as ``size``."""
 
     param: str = "cursor"
-    next: str = "next_cursor"
     size: str | None = "limit"
     items: str = ""
     as_text: bool = True
 
     def request_params(self, request: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        cursor = getattr(request, "cursor", None)
-        if cursor is not None:
-            out[self.param] = cursor
-        size = _size(request)
-        if size is not None and self.size:
-            out[self.size] = str(size) if self.as_text else size
-        return out
+        return _cursor_and_size(request, self.param, self.size, self.as_text)
 
     def items_of(self, data: Any) -> Any:
         return _at(data, self.items)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Cursor(_TokenPager):
+    """An opaque token: the answer's ``next`` field, sent back as ``param``."""
+
+    next: str = "next_cursor"
 
     def next_cursor(self, data: Any, items: Sequence[Any], request: Any) -> str | None:
         token = _meta(data, self.next)
@@ -147,29 +153,13 @@ class Cursor:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class TimeCursor:
+class TimeCursor(_TokenPager):
     """Older-than paging: the cursor is the last item's ``key`` (e.g. ``ts``)."""
 
     param: str = "after"
     key: str = "ts"
-    size: str | None = "limit"
     #: the vendor's page size when the request gives none
     default_size: int = 100
-    items: str = ""
-    as_text: bool = True
-
-    def request_params(self, request: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        cursor = getattr(request, "cursor", None)
-        if cursor is not None:
-            out[self.param] = cursor
-        size = _size(request)
-        if size is not None and self.size:
-            out[self.size] = str(size) if self.as_text else size
-        return out
-
-    def items_of(self, data: Any) -> Any:
-        return _at(data, self.items)
 
     def next_cursor(self, data: Any, items: Sequence[Any], request: Any) -> str | None:
         if len(items) < (_size(request) or self.default_size):

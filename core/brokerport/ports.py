@@ -15,13 +15,16 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from . import models as m
 from .errors import NotSupported
 
 if TYPE_CHECKING:
+    # annotations only: importing the ports must not import the models (listing
+    # plugins imports this module; the models load when a client opens)
+    from . import models as m
     from .client import Client
 
 __all__ = [
+    "OPERATION_NAMES",
     "PORTS",
     "AccountPort",
     "Extension",
@@ -34,6 +37,76 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: Port name -> the names of its operations, in definition order: a static table,
+#: so checking an adapter's declared names needs no port class and no model
+#: (``tests/core/test_startup_imports.py`` checks it equals what the classes define).
+OPERATION_NAMES: dict[str, tuple[str, ...]] = {
+    "accounts": (
+        "list",
+        "get",
+        "open_live",
+        "open_demo",
+        "update_profile",
+        "get_leverage",
+        "set_leverage",
+        "set_trade_password",
+        "get_trade_permissions",
+        "update_trade_permissions",
+        "set_state",
+        "close",
+    ),
+    "funding": (
+        "balances",
+        "request_deposit",
+        "confirm_deposit",
+        "cancel_deposit",
+        "request_withdrawal",
+        "cancel_withdrawal",
+        "transfer",
+        "deposit_history",
+        "withdrawal_history",
+        "cash_ledger",
+        "create_deposit_address",
+        "update_deposit_address",
+        "list_deposit_addresses",
+        "list_payees",
+        "add_payee",
+        "update_payee",
+        "delete_payee",
+        "exchange_rate",
+    ),
+    "trading": (
+        "place_order",
+        "amend_order",
+        "cancel_order",
+        "get_order",
+        "open_orders",
+        "order_history",
+        "fills",
+        "positions",
+        "buying_power",
+    ),
+    "subaccounts": (
+        "create",
+        "delete",
+        "list",
+        "set_level",
+        "fee_rates",
+        "report_ip",
+        "set_demo_assets",
+    ),
+    "keys": (
+        "create",
+        "list",
+        "update",
+        "delete",
+        "disable",
+        "enable",
+        "renew_token",
+        "revoke_token",
+    ),
+}
 
 
 def operation(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:

@@ -6,6 +6,10 @@
   (``on_load_failure_callback``); the others keep working.
 * Two distributions claiming one name is an error, never a silent override
   (stevedore's ``DriverManager`` raises ``MultipleMatches``).
+* Listing is cheap: one scan of the installed distributions (both groups at
+  once), each plugin's ``Name``/``Version`` read from its metadata header, and
+  the adapter modules imported by stevedore. Port and extension classes are
+  not imported unless asked for (``resolve=True``: ``brokerport plugins --strict``).
 """
 
 from __future__ import annotations
@@ -42,17 +46,42 @@ class PluginInfo:
         return self.error is None
 
 
-def _entry_points(group: str) -> list[Any]:
+def _entry_points(*groups: str) -> list[list[Any]]:
+    """The entry points of each group, from one scan of the installed distributions."""
     from importlib.metadata import entry_points
 
-    return list(entry_points(group=group))
+    found = entry_points()
+    return [list(found.select(group=group)) for group in groups]
 
 
-def _dist(ep: Any) -> tuple[str | None, str | None]:
+def _dist(ep: Any, seen: dict[int, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
+    """The distribution's name and version, from its metadata header (once per distribution)."""
     dist = getattr(ep, "dist", None)
     if dist is None:
         return None, None
-    return dist.metadata["Name"], dist.version
+    known = seen.get(id(dist))
+    if known is None:
+        known = seen[id(dist)] = _name_and_version(dist)
+    return known
+
+
+def _name_and_version(dist: Any) -> tuple[str | None, str | None]:
+    # Name and Version are single-line fields at the top of the header: read
+    # them without the email parser that ``dist.metadata`` builds the whole
+    # message with (and imports on first use)
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line:
+            break  # the end of the header
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version"):
+            fields.setdefault(key, value.strip())
+            if len(fields) == 2:
+                break
+    if len(fields) < 2:
+        return dist.metadata["Name"], dist.version
+    return fields["Name"], fields["Version"]
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -60,10 +89,15 @@ def _describe_error(exc: BaseException) -> str:
     return text if len(text) < 300 else text[:297] + "..."
 
 
-def list_plugins(*, load: bool = True) -> list[PluginInfo]:
-    """Every adapter entry point, loaded (unless ``load=False``) or with its error."""
-    eps = _entry_points(ADAPTERS)
-    sandbox_names = {ep.name for ep in _entry_points(SANDBOXES)}
+def list_plugins(*, load: bool = True, resolve: bool = False) -> list[PluginInfo]:
+    """Every adapter entry point, loaded (unless ``load=False``) or with its error.
+
+    ``resolve=True`` also imports and checks each loaded adapter's port and
+    extension classes (:meth:`~brokerport.adapter.Adapter.resolve`) and its
+    catalog: a failure is that plugin's error.
+    """
+    eps, sandboxes = _entry_points(ADAPTERS, SANDBOXES)
+    sandbox_names = {ep.name for ep in sandboxes}
     counts = Counter(ep.name for ep in eps)
     failures: dict[str, str] = {}
     loaded: dict[str, Any] = {}
@@ -81,8 +115,9 @@ def list_plugins(*, load: bool = True) -> list[PluginInfo]:
         for ext in mgr.extensions:
             loaded.setdefault(ext.name, ext.plugin)
     out = []
+    dists: dict[int, tuple[str | None, str | None]] = {}
     for ep in sorted(eps, key=lambda e: e.name):
-        dist, version = _dist(ep)
+        dist, version = _dist(ep, dists)
         error = failures.get(ep.name)
         adapter = loaded.get(ep.name)
         if counts[ep.name] > 1:
@@ -90,6 +125,8 @@ def list_plugins(*, load: bool = True) -> list[PluginInfo]:
             adapter = None
         elif adapter is not None and error is None:
             error = _check_adapter(ep.name, adapter)
+            if error is None and resolve:
+                error = _resolve_adapter(adapter)
             if error:
                 adapter = None
         sandbox = (adapter.sandbox if adapter is not None else None) or ep.name
@@ -104,6 +141,18 @@ def _check_adapter(name: str, obj: Any) -> str | None:
         return f"entry point {name!r} is not a brokerport Adapter subclass"
     if obj.name != name:
         return f"entry point {name!r} loads adapter named {obj.name!r}"
+    return None
+
+
+def _resolve_adapter(adapter: type[Adapter]) -> str | None:
+    """Import and check the adapter's port/extension classes and build its catalog."""
+    try:
+        adapter.resolve()
+        adapter.catalog()
+    except PluginError as exc:
+        return str(exc)
+    except Exception as exc:
+        return f"{adapter.name}: its catalog does not build: {_describe_error(exc)}"
     return None
 
 

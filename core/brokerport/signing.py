@@ -11,7 +11,6 @@ refreshes share one flight.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -25,6 +24,8 @@ from .errors import AuthenticationError, BrokerportError, PluginError
 from .types import REDACTED, Secret
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
     from .client import Client
@@ -286,6 +287,8 @@ class BearerToken:
 
     async def refresh(self, seen: Secret) -> TokenPair:
         """Refresh unless someone already replaced the token ``seen``."""
+        import asyncio  # not at module level: listing plugins must not load asyncio
+
         if self._tokens.access_token != seen:
             return self._tokens
         if self._flight is None:

@@ -9,7 +9,6 @@ from that, and from the endpoint's idempotency, whether to retry or to raise
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -195,6 +194,8 @@ class MockTransport(Transport):
         )
         self.requests.append(snapshot)
         result: Any = self.handler(snapshot)
+        import asyncio  # test transport only; listing plugins must not load asyncio
+
         if asyncio.iscoroutine(result):
             result = await result
         assert isinstance(result, RawResponse)

@@ -41,6 +41,7 @@ from ..errors import (
     BrokerportError,
     InvalidRequest,
     NotSupported,
+    PluginError,
     UnknownOutcome,
 )
 from ..pipeline import RetryPolicy
@@ -172,6 +173,16 @@ class ConformanceSuite:
         return sandbox
 
     # -------------------------------------------------------- capabilities
+
+    @contract("client", "port classes")
+    async def test_port_and_extension_classes_resolve(
+        self, brokerport_adapter: type[Adapter]
+    ) -> None:
+        """Each named class imports, subclasses its port and implements what is declared."""
+        try:
+            brokerport_adapter.resolve()
+        except PluginError as exc:
+            pytest.fail(str(exc), pytrace=False)
 
     @contract("client", "capabilities")
     async def test_capabilities_are_declared_operations(

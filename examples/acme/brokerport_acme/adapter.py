@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from brokerport import errors as e
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
-from brokerport.ports import Port
 from brokerport.signing import PreparedRequest, Signer, hmac_sha256_hex
 from brokerport.types import REDACTED, Secret
 
 from .catalog import build_catalog
-from .ports import AcmeFunding, AcmeSubAccounts
 
 if TYPE_CHECKING:
     from brokerport.transport import RawResponse
@@ -79,7 +77,8 @@ class AcmeAdapter(Adapter):
     name = "acme"  # the entry-point name: brokerport.connect("acme")
     version = "0.1.0"
     description = "Acme Prime (example plugin): sub-accounts and funding"
-    # What the ports implement (checked at import); anything else is NotSupported, no I/O.
+    # What the ports implement (names checked at import, classes when a client opens);
+    # anything else is NotSupported before any I/O.
     operations = frozenset(
         {
             *("subaccounts.create", "subaccounts.delete", "subaccounts.list"),
@@ -87,9 +86,11 @@ class AcmeAdapter(Adapter):
             *("funding.deposit_history", "funding.withdrawal_history"),
         }
     )
-    ports: ClassVar[Mapping[str, type[Port]]] = {
-        "subaccounts": AcmeSubAccounts,
-        "funding": AcmeFunding,
+    # Named "module:Class": `brokerport plugins` lists the adapter without importing
+    # the ports (or the models they use); they load when a client opens.
+    ports: ClassVar[Mapping[str, str]] = {
+        "subaccounts": "brokerport_acme.ports:AcmeSubAccounts",
+        "funding": "brokerport_acme.ports:AcmeFunding",
     }
     error_map = ACME_ERRORS
     sandbox = "acme"  # our entry in brokerport.sandboxes

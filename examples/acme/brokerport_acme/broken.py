@@ -17,7 +17,6 @@ from brokerport.catalog import Catalog
 from brokerport.ports import Port
 
 from .adapter import AcmeAdapter
-from .ports import AcmeSubAccounts
 
 if TYPE_CHECKING:
     from brokerport.client import Client
@@ -40,6 +39,8 @@ class BrokenAcmeAdapter(AcmeAdapter):
         return Catalog(good.vendor, endpoints)
 
     def ports_for(self, client: Client) -> dict[str, Port]:
+        from .ports import AcmeSubAccounts
+
         ports = super().ports_for(client)
         ports["subaccounts"] = AcmeSubAccounts(client)  # BUG 1: skips the capability gate
         return ports

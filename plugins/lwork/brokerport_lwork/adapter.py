@@ -18,21 +18,21 @@ options
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from brokerport.adapter import Adapter, ErrorMap, encode_value, parse_json
 from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import AuthenticationError
-from brokerport.ports import Port
-from brokerport.profile import Profile
 from brokerport.signing import PreparedRequest, Signer
-from brokerport.transport import RawResponse
 from brokerport.types import Secret
 
 from .auth import LworkSigner, RsaKeyHolder, format_amounts, signing_string
 from .catalog import SIGNED_ENDPOINTS, build_catalog
 from .errors import error_map, parse_envelope
-from .ports import LworkAccounts, LworkFunding, LworkTrading
+
+if TYPE_CHECKING:
+    from brokerport.profile import Profile
+    from brokerport.transport import RawResponse
 
 __all__ = ["LworkAdapter"]
 
@@ -63,10 +63,11 @@ class LworkAdapter(Adapter):
             "trading.positions",
         }
     )
-    ports: ClassVar[Mapping[str, type[Port]]] = {
-        "accounts": LworkAccounts,
-        "funding": LworkFunding,
-        "trading": LworkTrading,
+    # by name: the ports module (and the models) load when a client opens
+    ports: ClassVar[Mapping[str, str]] = {
+        "accounts": "brokerport_lwork.ports:LworkAccounts",
+        "funding": "brokerport_lwork.ports:LworkFunding",
+        "trading": "brokerport_lwork.ports:LworkTrading",
     }
     error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "lwork"

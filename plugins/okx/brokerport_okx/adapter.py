@@ -29,14 +29,12 @@ from brokerport.errors import (
     InvalidRequest,
     RateLimited,
 )
-from brokerport.ports import Extension, Port
 from brokerport.signing import BearerToken, Signer, TokenPair
 from brokerport.types import Secret
 
 from . import catalog as okx_catalog
 from .errors import CODES, error_class
 from .hooks import BrokerCodeTagger, ClientWiring, new_clordid
-from .ports import OkxFunding, OkxKeys, OkxOAuth, OkxRebates, OkxSubAccounts, OkxTrading
 from .signing import FaultNote, OkxHmacSigner, OkxOAuthSigner
 
 if TYPE_CHECKING:
@@ -186,15 +184,16 @@ class OkxAdapter(Adapter):
             "trading.get_order",
         }
     )
-    ports: ClassVar[Mapping[str, type[Port]]] = {
-        "subaccounts": OkxSubAccounts,
-        "keys": OkxKeys,
-        "funding": OkxFunding,
-        "trading": OkxTrading,
+    # by name: the ports module (and the models) load when a client opens
+    ports: ClassVar[Mapping[str, str]] = {
+        "subaccounts": "brokerport_okx.ports:OkxSubAccounts",
+        "keys": "brokerport_okx.ports:OkxKeys",
+        "funding": "brokerport_okx.ports:OkxFunding",
+        "trading": "brokerport_okx.ports:OkxTrading",
     }
-    extensions: ClassVar[Mapping[str, type[Extension]]] = {
-        "okx.rebates": OkxRebates,
-        "okx.oauth": OkxOAuth,
+    extensions: ClassVar[Mapping[str, str]] = {
+        "okx.rebates": "brokerport_okx.ports:OkxRebates",
+        "okx.oauth": "brokerport_okx.ports:OkxOAuth",
     }
     error_map: ClassVar[ErrorMap] = OkxErrorMap(
         {code: entry[0] for code, entry in CODES.items()},
