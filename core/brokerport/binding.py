@@ -367,6 +367,94 @@ def bind(endpoint: str, **kw: Any) -> Any:
     return Binding(endpoint=endpoint, **kw)
 
 
+# ------------------------------------------------- refining a binding's answer
+#
+# For what ``fields`` cannot say on their own: a model field the answer does not
+# repeat (it is the request's), a null answer that means "nothing", a filter the
+# vendor does not offer, a page's total. Each runs inside the call, like the
+# binding's own reading, so the one rule (UnknownOutcome / DecodeError) holds.
+
+#: A reading step: ``f(result, payload, ctx)`` -> the new result.
+Step = Callable[[Any, Any, Ctx], Any]
+
+
+def from_request(source: Source) -> Callable[[Any, Ctx], Any]:
+    """A model field taken from the request (an attribute name or a parameter
+    source, e.g. an :func:`option`): what was sent, when the answer does not say."""
+    return lambda _item, ctx: _source(source, ctx.request, ctx)
+
+
+def first(*sources: FieldSource) -> Callable[[Mapping[str, Any], Ctx], Any]:
+    """The first of these field sources (answer keys or functions) that has a value."""
+
+    def source(item: Mapping[str, Any], ctx: Ctx) -> Any:
+        for s in sources:
+            value = _get(item, s) if isinstance(s, str) else s(item, ctx)
+            if value is not None and value != "":
+                return value
+        return None
+
+    return source
+
+
+def refine(binding: Binding, *steps: Step, before: Callable[[Any, Ctx], Any] | None = None) -> Any:
+    """``binding`` whose payload first goes through ``before(payload, ctx)``, is read
+    as the binding says, then through each ``step(result, payload, ctx)`` in turn.
+
+    Typed ``Any``, like :func:`bind`, so it can stand where a port declares a method.
+    """
+
+    def result(payload: Any, ctx: Ctx) -> Any:
+        out = binding.read(payload if before is None else before(payload, ctx), ctx)
+        for step in steps:
+            out = step(out, payload, ctx)
+        return out
+
+    return attrs.evolve(binding, result=result)
+
+
+def keep(**fields: str) -> Step:
+    """Keep the items whose model field equals the request field it is named with
+    (``keep(currency="currency")``), when the request sets it: a client-side
+    filter for what the vendor cannot filter. Works on a Page or a tuple."""
+
+    def step(result: Any, _payload: Any, ctx: Ctx) -> Any:
+        wanted = {f: getattr(ctx.request, r, None) for f, r in fields.items()}
+        wanted = {f: v for f, v in wanted.items() if v is not None and v != ""}
+        if not wanted:
+            return result
+        items = result.items if hasattr(result, "next_cursor") else result
+        kept = tuple(i for i in items if all(getattr(i, f, None) == v for f, v in wanted.items()))
+        return attrs.evolve(result, items=kept) if hasattr(result, "next_cursor") else kept
+
+    return step
+
+
+def counted(path: str = "total") -> Step:
+    """A Page's ``total`` read from the answer's field at ``path`` (absent: None)."""
+
+    def step(result: Any, payload: Any, _ctx: Ctx) -> Any:
+        try:
+            total = dig(payload, path)
+        except (LookupError, TypeError, ValueError):
+            total = None
+        if total is None or total == "":
+            return result
+        return attrs.evolve(result, total=int(str(total)))
+
+    return step
+
+
+def as_page(result: Any, _payload: Any, _ctx: Ctx) -> Any:
+    """A list answer that the vendor does not page, as one Page (``total``: its length)."""
+    from .models import Page
+
+    return Page(items=tuple(result), next_cursor=None, total=len(result))
+
+
+__all__ += ["Step", "as_page", "counted", "first", "from_request", "keep", "refine"]
+
+
 # ------------------------------------------------ appended: refused request fields
 
 

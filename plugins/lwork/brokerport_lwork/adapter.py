@@ -22,15 +22,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from brokerport.adapter import Adapter, ErrorMap, encode_value, parse_json
 from brokerport.catalog import Catalog, Endpoint
-from brokerport.errors import AuthenticationError
+from brokerport.errors import AuthenticationError, Conflict
 from brokerport.signing import PreparedRequest, Signer
 from brokerport.types import Secret
 
-from .auth import LworkSigner, RsaKeyHolder, format_amounts, signing_string
+from .auth import LworkSigner, RsaKeyHolder, format_amounts
 from .catalog import SIGNED_ENDPOINTS, build_catalog
 from .errors import error_map, parse_envelope
 
 if TYPE_CHECKING:
+    import cattrs
     from brokerport.profile import Profile
     from brokerport.transport import RawResponse
 
@@ -102,26 +103,35 @@ class LworkAdapter(Adapter):
                 "lwork needs credentials tenant_id and token (x-api-tenantId, x-api-token)",
                 vendor=self.name,
             )
-        return LworkSigner(tenant, token)
+        return LworkSigner(tenant, token, self.rsa_key, self.endpoint)
+
+    def create_converter(self) -> cattrs.Converter:
+        """The core converter; zone-less wire times are read in option ``timezone``."""
+        from .convert import create_converter
+
+        return create_converter(self.profile.option("timezone"))
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         doc = parse_json(response, vendor=self.name)
-        return parse_envelope(doc, http_status=response.status)
+        data = parse_envelope(doc, http_status=response.status)
+        if endpoint.name == "account.deposit_callback" and str(data).strip() != "1":
+            # 3.3 answers data "1" when it recorded the payment: anything else is a refusal
+            raise Conflict(
+                f"lwork did not record the payment (callback answered data={str(data)[:20]!r})",
+                vendor=self.name,
+                endpoint=endpoint.name,
+            )
+        return data
 
     def build_request(
         self, endpoint: Endpoint, params: Mapping[str, Any], headers: Mapping[str, str]
     ) -> PreparedRequest:
-        """Amounts to exactly two decimals, then the signature over those same strings."""
+        """Amounts to exactly two decimals and the signed fields as their wire strings;
+        the signer then signs those very strings (:class:`LworkSigner`)."""
         out = format_amounts(endpoint.name, params, vendor=self.name)
-        fields = SIGNED_ENDPOINTS.get(endpoint.name)
-        if fields is not None:
-            for f in fields:
-                if out.get(f) is not None:
-                    out[f] = encode_value(out[f])
-            if self.rsa_key.loaded:
-                out["signature"] = self.rsa_key.sign(signing_string(endpoint.name, out))
-            elif not out.get("signature"):
-                self.rsa_key.sign("")  # raises AuthenticationError: no key configured
+        for f in SIGNED_ENDPOINTS.get(endpoint.name, ()):
+            if out.get(f) is not None:
+                out[f] = encode_value(out[f])
         return super().build_request(endpoint, out, headers)
 
     def __repr__(self) -> str:

@@ -38,7 +38,7 @@ from brokerport.testing.sandbox import Sandbox, SandboxClock, json_response, rsa
 from brokerport.types import decimal_places
 
 from .adapter import LworkAdapter
-from .ports import vendor_timezone
+from .convert import vendor_timezone
 
 __all__ = ["LworkSandbox", "SandboxAccount", "SandboxUser", "create_sandbox"]
 
