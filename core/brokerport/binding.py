@@ -484,6 +484,23 @@ def joined_as(
     return source
 
 
+def refuse(*fields: str) -> Callable[[Any, Ctx], Any]:
+    """A check, not a parameter: a request that sets any of ``fields`` (a filter
+    or option the vendor cannot honour) is refused with ``InvalidRequest`` before
+    any I/O, never silently ignored. It sends nothing, so list it under a key no
+    endpoint parameter has: ``params={..., "_": refuse("status", "start")}``."""
+
+    def source(request: Any, ctx: Ctx) -> Any:
+        for field in fields:
+            if getattr(request, field, None) is not None:
+                raise InvalidRequest(
+                    f"{ctx.vendor} does not support {field!r} here", field=field, vendor=ctx.vendor
+                )
+        return None
+
+    return source
+
+
 def invoke_binding(port: Port, binding: Binding, **fields: Any) -> Any:
     """Run ``binding`` for an operation whose public signature takes keyword
     arguments instead of a request model (e.g. an extension method): the
@@ -503,4 +520,5 @@ __all__ += [
     "joined_as",
     "keep",
     "refine",
+    "refuse",
 ]

@@ -1,12 +1,7 @@
-"""brokerport-acme: the example third-party plugin (Acme Prime, a made-up prime broker).
+"""brokerport-acme: the example plugin for Acme Prime, a made-up prime broker.
 
-The entry points in pyproject.toml make it discoverable::
-
-    async with brokerport.connect("acme") as client:   # embedded sandbox
-        sub = await client.subaccounts.create(CreateSubAccount(name="desk1"))
-
-Keep this module cheap to import: ``brokerport plugins`` imports every
-adapter class to list what it declares.
+Found through its entry points (pyproject.toml): ``brokerport.connect("acme")``.
+Keep it cheap to import: ``brokerport plugins`` imports every adapter class.
 """
 
 from .adapter import AcmeAdapter, AcmeSigner

@@ -1,7 +1,7 @@
-"""The Acme Prime adapter: signer, envelope decoder, error map and converter.
+"""The Acme Prime adapter: signer, envelope decoder, error map and declarations.
 
-An adapter holds only what is vendor-specific. Sessions, retries, rate
-limiting, hooks and structuring are the core pipeline's job.
+Only what is vendor-specific: sessions, retries, rate limits, hooks, validation,
+building requests and reading answers are the core's job.
 """
 
 from __future__ import annotations
@@ -10,54 +10,35 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
+from brokerport import errors as e
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
-from brokerport.errors import (
-    AuthenticationError,
-    Conflict,
-    DecodeError,
-    InsufficientFunds,
-    InvalidRequest,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    VendorUnavailable,
-)
 from brokerport.signing import PreparedRequest, Signer, hmac_sha256_hex
 from brokerport.types import REDACTED, Secret
 
 if TYPE_CHECKING:
-    import cattrs
     from brokerport.transport import RawResponse
 
 __all__ = ["ACME_ERRORS", "AcmeAdapter", "AcmeSigner", "string_to_sign"]
 
 
 def string_to_sign(timestamp: str, request: PreparedRequest) -> bytes:
-    """``timestamp \\n METHOD \\n path?query \\n body`` over the exact bytes sent.
-
-    The body is appended as bytes, not re-serialized: the signature covers
-    precisely what goes on the wire (the pipeline fixes these bytes once,
-    before any retry, and only the headers change between attempts).
-    """
-    head = f"{timestamp}\n{request.method}\n{request.path_with_query}\n".encode()
-    return head + (request.body or b"")
+    """``timestamp \\n METHOD \\n path?query \\n body`` over the exact bytes sent (the
+    pipeline fixes them once, before any retry; the body is never re-serialized)."""
+    head = f"{timestamp}\n{request.method}\n{request.path_with_query}\n"
+    return head.encode() + (request.body or b"")
 
 
 class AcmeSigner(Signer):
-    """HMAC-SHA256 request signing (README, "Authentication"). No I/O."""
+    """HMAC-SHA256 headers (README, "Authentication"). No I/O, no sub-requests."""
 
-    # Header names hooks and debug logs must never see in clear.
-    sensitive_headers = frozenset({"x-acme-key", "x-acme-signature"})
+    sensitive_headers = frozenset({"x-acme-key", "x-acme-signature"})  # never shown in clear
 
     def __init__(self, api_key: Secret, secret_key: Secret) -> None:
-        # Both stay Secrets (repr/str/logs show "***") until sign() needs them.
-        self._key, self._secret = api_key, secret_key
+        self._key, self._secret = api_key, secret_key  # Secrets: repr shows "***"
 
     def sign(self, request: PreparedRequest, now: float) -> None:
-        # ``now`` is epoch seconds already corrected by client.clock_offset.
-        timestamp = str(int(now * 1000))
+        timestamp = str(int(now * 1000))  # ``now`` already carries client.clock_offset
         request.headers["X-Acme-Key"] = self._key.reveal()
         request.headers["X-Acme-Timestamp"] = timestamp
         request.headers["X-Acme-Signature"] = hmac_sha256_hex(
@@ -67,36 +48,25 @@ class AcmeSigner(Signer):
     def redacted(self) -> Mapping[str, str]:
         # What hooks see. "scope" keys the client-side rate limiter: Acme counts per
         # API key, so clients sharing a key (and a LimiterRegistry) share its limits.
-        # A digest names the key without showing it.
         scope = hashlib.sha256(self._key.reveal().encode()).hexdigest()[:12]
         return {"api_key": REDACTED, "secret_key": REDACTED, "scope": scope}
 
 
-# Vendor code -> brokerport error. The vendor code and message stay on the error.
+# Vendor code -> brokerport error; anything unlisted falls back on the HTTP status.
 ACME_ERRORS = ErrorMap(
     {
-        "ACME-1001": InvalidRequest,  # bad parameter
-        "ACME-2001": AuthenticationError,  # bad signature
-        "ACME-2002": AuthenticationError,  # unknown API key
-        "ACME-2003": AuthenticationError,  # stale timestamp (more than 10 s off)
-        "ACME-2100": PermissionDenied,  # the key may not do this (read-only key)
-        "ACME-4040": NotFound,
-        "ACME-4090": Conflict,  # duplicate, or state forbids it
-        "ACME-4220": InsufficientFunds,
-        "ACME-4290": RateLimited,
-        "ACME-5000": VendorUnavailable,  # internal error: retryable
-    },
-    # Anything unlisted falls back on the HTTP status (400/401/403/404/429, 5xx).
+        "ACME-1001": e.InvalidRequest,  # bad parameter
+        "ACME-2001": e.AuthenticationError,  # bad signature
+        "ACME-2002": e.AuthenticationError,  # unknown API key
+        "ACME-2003": e.AuthenticationError,  # stale timestamp (more than 10 s off)
+        "ACME-2100": e.PermissionDenied,  # read-only key
+        "ACME-4040": e.NotFound,
+        "ACME-4090": e.Conflict,  # duplicate, or state forbids it
+        "ACME-4220": e.InsufficientFunds,
+        "ACME-4290": e.RateLimited,
+        "ACME-5000": e.VendorUnavailable,  # internal error: retryable
+    }
 )
-
-
-def _with_raw(conv: cattrs.Converter, cls: type[Any], **wire_names: str) -> None:
-    """Rename wire fields, and keep the vendor's whole object in the model's ``raw``."""
-    from brokerport.convert import renamed
-
-    renamed(conv, cls, **wire_names)
-    plain = conv.get_structure_hook(cls)
-    conv.register_structure_hook(cls, lambda value, t: attrs.evolve(plain(value, t), raw=value))
 
 
 class AcmeAdapter(Adapter):
@@ -105,19 +75,13 @@ class AcmeAdapter(Adapter):
     name = "acme"  # the entry-point name: brokerport.connect("acme")
     version = "0.1.0"
     description = "Acme Prime (example plugin): sub-accounts and funding"
-    # Exactly what the ports below implement; anything else raises NotSupported
-    # before any I/O. Adapter.check_definition checks the names at import time,
-    # Adapter.resolve the port classes when a client opens.
+    # What the ports implement (names checked at import, classes when a client opens);
+    # anything else is NotSupported before any I/O.
     operations = frozenset(
         {
-            "subaccounts.create",
-            "subaccounts.delete",
-            "subaccounts.list",
-            "funding.balances",
-            "funding.request_deposit",
-            "funding.request_withdrawal",
-            "funding.deposit_history",
-            "funding.withdrawal_history",
+            *("subaccounts.create", "subaccounts.delete", "subaccounts.list"),
+            *("funding.balances", "funding.request_deposit", "funding.request_withdrawal"),
+            *("funding.deposit_history", "funding.withdrawal_history"),
         }
     )
     # Named "module:Class": `brokerport plugins` lists the adapter without importing
@@ -140,33 +104,15 @@ class AcmeAdapter(Adapter):
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         """``{"ok": true, "result": ...}`` -> result; ``{"ok": false, ...}`` -> VendorFault."""
-        envelope = parse_json(response, vendor=self.name)  # numbers parse as Decimal
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("ok"), bool):
-            raise DecodeError("not an Acme envelope", vendor=self.name, http_status=response.status)
-        if envelope["ok"]:
-            return envelope.get("result")
-        error = envelope.get("error")
-        if not isinstance(error, dict):
-            error = {}
-        retry_after = response.headers.get("Retry-After")
+        body = parse_json(response, vendor=self.name)  # numbers parse as Decimal
+        if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
+            raise e.DecodeError("not an Acme envelope", vendor=self.name)
+        if body["ok"]:
+            return body.get("result")
+        error = body["error"] if isinstance(body.get("error"), dict) else {}
+        wait = response.headers.get("Retry-After", "")
         raise VendorFault(
             error.get("code"),
             str(error.get("message", "")),
-            http_status=response.status,
-            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
-        )
-
-    def create_converter(self) -> cattrs.Converter:
-        # Start from the core converter: Decimal never via float, times UTC-aware
-        # (Acme sends epoch milliseconds), Secrets redacted. Imported here, not at
-        # the top: `brokerport plugins` imports this module and never needs cattrs.
-        from brokerport import models as m
-        from brokerport.convert import make_converter
-
-        conv = make_converter()
-        _with_raw(conv, m.SubAccount, account_id="id")
-        _with_raw(conv, m.Balance, account_id="account")
-        _with_raw(conv, m.DepositTicket, deposit_id="id", account_id="account")
-        _with_raw(conv, m.WithdrawalTicket, withdrawal_id="id", account_id="account")
-        _with_raw(conv, m.FundingRecord, record_id="id", kind="type", account_id="account")
-        return conv
+            retry_after=float(wait) if wait.isdigit() else None,
+        )  # http_status: the pipeline fills in the response's

@@ -1,14 +1,11 @@
-"""A deliberately BROKEN variant of the Acme adapter, for the conformance kit's own tests.
+"""A deliberately BROKEN Acme adapter, for the conformance kit's own tests. Never copy it.
 
-Never copy this. It breaks two contracts the kit checks:
-
-1. It does not declare ``subaccounts.delete``, yet a host can still reach
-   the vendor through ``client.subaccounts.delete``: ``ports_for`` hands out
-   the sub-account port without the gate that turns undeclared operations
-   into ``NotSupported`` with no I/O.
-2. It marks the withdrawal endpoint ``idempotent=True``. Acme does not
-   de-duplicate withdrawals, so when an answer is lost the pipeline resends
-   and the money leaves twice, instead of raising ``UnknownOutcome``.
+1. ``ports_for`` hands out the sub-account port without the capability gate, so
+   the undeclared ``subaccounts.delete`` reaches the vendor instead of raising
+   ``NotSupported`` with no I/O.
+2. The withdrawal endpoint is marked ``idempotent=True``, but Acme does not
+   de-duplicate withdrawals: a lost answer is resent and the money leaves twice,
+   instead of ``UnknownOutcome``.
 """
 
 from __future__ import annotations

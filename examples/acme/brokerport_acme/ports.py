@@ -1,123 +1,89 @@
-"""Acme's implementations of the core ports.
+"""Acme's port operations as bindings: endpoint, wire parameter sources, model fields.
 
-Each method maps a vendor-neutral request model to Acme's wire parameters and
-runs one catalog endpoint through the pipeline with ``client.invoke``. The
-pipeline validates those parameters against the catalog rules before any
-I/O, signs, sends, maps errors and, with ``into=``, structures the result.
+The core builds the request, walks pages and reads the answer inside the call.
+``request.extra`` is sent too: how a host brings its own ``client_ref``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from brokerport import models as m
-from brokerport.errors import InvalidRequest, NotFound
+from brokerport.binding import Ctx, bind, refuse
+from brokerport.errors import NotFound
+from brokerport.paging import Cursor
 from brokerport.ports import FundingPort, SubAccountPort
 
 __all__ = ["AcmeFunding", "AcmeSubAccounts"]
 
 
-class AcmeSubAccounts(SubAccountPort):
-    async def create(self, request: m.CreateSubAccount) -> m.SubAccount:
-        params = {"name": request.name, "label": request.label}  # None values are left out
-        result: m.SubAccount = await self.client.invoke(
-            "subaccount.create", params, into=m.SubAccount
-        )
-        return result
+def wire(*same: str, **renamed: str) -> dict[str, str]:
+    """Model field -> wire key (``same``: the names match)."""
+    return {**{name: name for name in same}, **renamed}
 
-    async def delete(self, request: m.SubAccountRef) -> m.Ack:
-        data = await self.client.invoke("subaccount.delete", {"name": request.name})
-        return m.Ack(reference=request.name, raw=data)
+
+SUBACCOUNT = wire("name", "label", "status", "created_at", account_id="id")
+MONEY = wire("amount", "currency", "status", account_id="account")
+RECORD = wire("created_at", record_id="id", kind="type", **MONEY)
+# Listings: ?cursor=&limit= -> {"items": [...], "next_cursor": "..." or null}
+PAGES = Cursor(items="items")
+SUBACCOUNTS = bind("subaccount.list", page=PAGES, into=m.SubAccount, fields=SUBACCOUNT)
+MOVE = {"account": "account_id", "amount": "amount", "currency": "currency"}
+# refuse(): a field Acme cannot honour is an InvalidRequest, never silently dropped
+HISTORY = {"account": "account_id", "currency": "currency"}
+FILTERS = {**HISTORY, "_": refuse("user_id", "status", "start", "end")}
+
+
+class AcmeSubAccounts(SubAccountPort):
+    create = bind(
+        "subaccount.create",
+        params={"name": "name", "label": "label"},
+        into=m.SubAccount,
+        fields=SUBACCOUNT,
+    )
+    delete = bind(
+        "subaccount.delete", params={"name": "name"}, into=m.Ack, fields=wire(reference="name")
+    )
 
     async def list(self, request: m.ListSubAccounts) -> m.Page[m.SubAccount]:
-        if request.name is not None:
-            # Acme's listing has no name filter, but a lookup by name does the job.
-            try:
-                one = await self.client.invoke(
-                    "subaccount.get", {"name": request.name}, into=m.SubAccount
-                )
-            except NotFound:
-                return m.Page(items=())
-            return m.Page(items=(one,))
-        page: m.Page[m.SubAccount] = await self.client.invoke(
-            "subaccount.list",
-            {"cursor": request.cursor, "limit": request.limit},
-            into=m.Page[m.SubAccount],
-        )
-        return page
-
-
-def _refuse(request: Any, *fields: str) -> None:
-    """Acme cannot honour these fields: refuse them rather than silently ignore a filter."""
-    for field in fields:
-        if getattr(request, field) is not None:
-            raise InvalidRequest(
-                f"acme does not support {field!r} here", field=field, vendor="acme"
+        """Hand-written: Acme's listing has no name filter, so a name is looked up
+        with ``subaccount.get``, and an unknown name is an empty page."""
+        if request.name is None:
+            page: m.Page[m.SubAccount] = await SUBACCOUNTS(self, request)
+            return page
+        ctx = Ctx(self.client, request)
+        try:
+            found: m.Page[m.SubAccount] = await self.client.invoke(
+                "subaccount.get",
+                {"name": request.name},
+                read=lambda sub: m.Page(items=(SUBACCOUNTS.model(sub, ctx),)),
             )
+        except NotFound:
+            return m.Page(items=())
+        return found
 
 
 class AcmeFunding(FundingPort):
-    async def balances(self, request: m.GetBalances) -> tuple[m.Balance, ...]:
-        _refuse(request, "server_id", "platform")
-        result: tuple[m.Balance, ...] = await self.client.invoke(
-            "funding.balances",
-            {"account": request.account_id, "currency": request.currency},
-            into=tuple[m.Balance, ...],
-        )
-        return result
-
-    async def request_deposit(self, request: m.DepositRequest) -> m.DepositTicket:
-        _refuse(request, "pay_currency", "user_id", "server_id", "platform")
-        result: m.DepositTicket = await self.client.invoke(
-            "funding.deposit",
-            self._money_move(request),
-            # A host may choose the reference (extra={"client_ref": ...}); otherwise
-            # the pipeline mints one, once, before the first attempt.
-            idempotency_key=request.extra.get("client_ref"),
-            into=m.DepositTicket,
-        )
-        return result
-
-    async def request_withdrawal(self, request: m.WithdrawalRequest) -> m.WithdrawalTicket:
-        _refuse(request, "pay_currency", "payee", "user_id", "server_id")
-        result: m.WithdrawalTicket = await self.client.invoke(
-            "funding.withdraw",
-            self._money_move(request),
-            idempotency_key=request.extra.get("client_ref"),
-            into=m.WithdrawalTicket,
-        )
-        return result
-
-    async def deposit_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
-        return await self._history("funding.deposits", request)
-
-    async def withdrawal_history(self, request: m.FundingHistoryQuery) -> m.Page[m.FundingRecord]:
-        return await self._history("funding.withdrawals", request)
-
-    # ------------------------------------------------------------ helpers
-
-    @staticmethod
-    def _money_move(request: m.DepositRequest | m.WithdrawalRequest) -> dict[str, Any]:
-        # The amount stays a Decimal: the catalog rule checks its decimal places,
-        # and the core serializes it as an exact string ("100.25"), never a float.
-        return {
-            "account": request.account_id,
-            "amount": request.amount,
-            "currency": request.currency,
-        }
-
-    async def _history(
-        self, endpoint: str, request: m.FundingHistoryQuery
-    ) -> m.Page[m.FundingRecord]:
-        _refuse(request, "user_id", "status", "start", "end")
-        params = {
-            "account": request.account_id,
-            "currency": request.currency,
-            "client_ref": request.extra.get("client_ref"),  # find one operation by its key
-            "cursor": request.cursor,
-            "limit": request.limit,
-        }
-        page: m.Page[m.FundingRecord] = await self.client.invoke(
-            endpoint, params, into=m.Page[m.FundingRecord]
-        )
-        return page
+    balances = bind(
+        "funding.balances",
+        params={**HISTORY, "_": refuse("server_id", "platform")},
+        many=True,
+        into=m.Balance,
+        fields=wire("currency", "total", "available", account_id="account"),
+    )
+    request_deposit = bind(
+        "funding.deposit",
+        params={**MOVE, "_": refuse("pay_currency", "user_id", "server_id", "platform")},
+        into=m.DepositTicket,
+        fields=wire(deposit_id="id", **MONEY),
+    )
+    request_withdrawal = bind(
+        "funding.withdraw",
+        params={**MOVE, "_": refuse("pay_currency", "payee", "user_id", "server_id")},
+        into=m.WithdrawalTicket,
+        fields=wire(withdrawal_id="id", **MONEY),
+    )
+    deposit_history = bind(
+        "funding.deposits", params=FILTERS, page=PAGES, into=m.FundingRecord, fields=RECORD
+    )
+    withdrawal_history = bind(
+        "funding.withdrawals", params=FILTERS, page=PAGES, into=m.FundingRecord, fields=RECORD
+    )

@@ -1,18 +1,17 @@
-"""Sample data for the conformance kit (named by ``AcmeAdapter.samples``).
-
-The kit cannot invent valid Acme input, so the plugin says what a valid
-sub-account, deposit or withdrawal looks like, which inputs must be refused
-before I/O, and which calls the vendor answers with which error code.
+"""Sample data for the conformance kit and ``brokerport demo`` (``AcmeAdapter.samples``):
+valid requests, inputs refused before I/O, and calls Acme answers with an error code.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from brokerport import errors as e
 from brokerport import models as m
-from brokerport.errors import Conflict, InsufficientFunds, NotFound
 from brokerport.testing.samples import ErrorCase, InvalidCase, PagedCase, Samples
 
 if TYPE_CHECKING:
@@ -20,6 +19,18 @@ if TYPE_CHECKING:
     from brokerport.testing.sandbox import Sandbox
 
 __all__ = ["AcmeSamples"]
+T = TypeVar("T")
+
+
+def calling(operation: str, request: Any) -> Callable[[Client], Awaitable[Any]]:
+    """``client.<port>.<method>(request)``, for a case."""
+    port, method = operation.split(".")
+    return lambda client: getattr(getattr(client, port), method)(request)
+
+
+def move(cls: Callable[..., T], account: str, amount: Decimal | str, currency: str = "USD") -> T:
+    """A deposit or withdrawal request."""
+    return cls(account_id=account, amount=Decimal(amount), currency=currency)
 
 
 class AcmeSamples(Samples):
@@ -33,11 +44,10 @@ class AcmeSamples(Samples):
     async def prepare(self) -> None:
         """A funded sub-account for the funding contracts."""
         funds = self.funding_account()
-        found = await self.client.subaccounts.list(m.ListSubAccounts(name=funds))
-        if not found.items:
+        if not (await self.client.subaccounts.list(m.ListSubAccounts(name=funds))).items:
             await self.client.subaccounts.create(m.CreateSubAccount(name=funds))
             ticket = await self.client.funding.request_deposit(
-                m.DepositRequest(account_id=funds, amount=Decimal("1000.00"), currency="USD")
+                move(m.DepositRequest, funds, "1000.00")
             )
             self.prepared.add(ticket.deposit_id)
 
@@ -48,106 +58,55 @@ class AcmeSamples(Samples):
         return f"funds{self.tag}"
 
     def deposit(self, account_id: str, n: int = 0) -> m.DepositRequest:
-        return m.DepositRequest(account_id=account_id, amount=Decimal("10.25") + n, currency="USD")
+        return move(m.DepositRequest, account_id, Decimal("10.25") + n)
 
     def withdrawal(self, account_id: str, n: int = 0) -> m.WithdrawalRequest:
-        return m.WithdrawalRequest(account_id=account_id, amount=Decimal("1.10"), currency="USD")
+        return move(m.WithdrawalRequest, account_id, "1.10")
 
     async def paged_cases(self) -> list[PagedCase]:
-        """Seed each listing with more than one page (limit=2) and say what it must hold."""
-        c, account = self.client, self.funding_account()
-        page = await c.subaccounts.list(m.ListSubAccounts(limit=50))
-        names = {s.name for s in page.items}  # what exists already
-        deposits, withdrawals = set(), set()
+        """Each listing seeded past one page (limit=2), and what it must hold."""
+        c, f, account = self.client, self.client.funding, self.funding_account()
+        names = {s.name for s in (await c.subaccounts.list(m.ListSubAccounts(limit=50))).items}
+        ins, outs = set(self.prepared), set()  # deposit, withdrawal ids (a fresh sandbox)
         for n in range(5):
-            sub = await c.subaccounts.create(m.CreateSubAccount(name=f"pg{n}{self.tag}"))
-            names.add(sub.name)
-            deposits.add((await c.funding.request_deposit(self.deposit(account, n))).deposit_id)
-            ticket = await c.funding.request_withdrawal(self.withdrawal(account, n))
-            withdrawals.add(str(ticket.withdrawal_id))
-        query = m.FundingHistoryQuery(account_id=account, limit=2)
+            names.add((await c.subaccounts.create(self.create_subaccount(100 + n))).name)
+            ins.add((await f.request_deposit(self.deposit(account, n))).deposit_id)
+            out = await f.request_withdrawal(self.withdrawal(account, n))
+            outs.add(str(out.withdrawal_id))
+        subs, query = m.ListSubAccounts(limit=2), m.FundingHistoryQuery(account_id=account, limit=2)
         return [
-            PagedCase(
-                "subaccounts.list",
-                c.subaccounts.list,
-                m.ListSubAccounts(limit=2),
-                frozenset(names),
-                lambda s: s.name,
-            ),
-            # a fresh sandbox per test: the funding account's whole history is known
-            PagedCase(
-                "funding.deposit_history",
-                c.funding.deposit_history,
-                query,
-                frozenset(deposits | self.prepared),
-                lambda r: r.record_id,
-            ),
-            PagedCase(
-                "funding.withdrawal_history",
-                c.funding.withdrawal_history,
-                query,
-                frozenset(withdrawals),
-                lambda r: r.record_id,
-            ),
+            PagedCase(op, call, request, frozenset(expected), attrgetter(key))
+            for op, call, request, expected, key in (
+                ("subaccounts.list", c.subaccounts.list, subs, names, "name"),
+                ("funding.deposit_history", f.deposit_history, query, ins, "record_id"),
+                ("funding.withdrawal_history", f.withdrawal_history, query, outs, "record_id"),
+            )
         ]
 
     def invalid_cases(self) -> list[InvalidCase]:
-        account = self.funding_account()
+        funds = self.funding_account()
         return [
-            InvalidCase(
-                "subaccounts.create",
-                lambda c: c.subaccounts.create(m.CreateSubAccount(name="Not_Valid")),
-                "names are lower-case letters/digits",
-            ),
-            InvalidCase(
-                "subaccounts.list",
-                lambda c: c.subaccounts.list(m.ListSubAccounts(limit=51)),
-                "page size is at most 50",
-            ),
-            InvalidCase(
-                "funding.request_deposit",
-                lambda c: c.funding.request_deposit(
-                    m.DepositRequest(account_id=account, amount=Decimal("1.005"), currency="USD")
-                ),
-                "amounts have at most 2 decimals",
-            ),
-            InvalidCase(
-                "funding.request_withdrawal",
-                lambda c: c.funding.request_withdrawal(
-                    m.WithdrawalRequest(account_id=account, amount=Decimal("1"), currency="usd")
-                ),
-                "currencies are 3 upper-case letters",
-            ),
+            InvalidCase(op, calling(op, request), why)
+            for op, request, why in (
+                ("subaccounts.create", m.CreateSubAccount(name="Not_Valid"), "names are a-z0-9"),
+                ("subaccounts.list", m.ListSubAccounts(limit=51), "page size is at most 50"),
+                ("funding.request_deposit", move(m.DepositRequest, funds, "1.005"), "2 decimals"),
+                ("funding.request_withdrawal", move(m.WithdrawalRequest, funds, "1", "usd"), "USD"),
+            )
         ]
 
     def error_cases(self) -> list[ErrorCase]:
-        account = self.funding_account()
+        funds = self.funding_account()
+        nobody = m.SubAccountRef(name=f"nosuch{self.tag}")
+        duplicate = m.CreateSubAccount(name=funds)
+        big = move(m.WithdrawalRequest, funds, "99999999")
         return [
-            ErrorCase(
-                "unknown sub-account",
-                "subaccounts.delete",
-                lambda c: c.subaccounts.delete(m.SubAccountRef(name=f"nosuch{self.tag}")),
-                NotFound,
-                "ACME-4040",
-            ),
-            ErrorCase(
-                "duplicate sub-account",
-                "subaccounts.create",
-                lambda c: c.subaccounts.create(m.CreateSubAccount(name=account)),
-                Conflict,
-                "ACME-4090",
-            ),
-            ErrorCase(
-                "withdraw too much",
-                "funding.request_withdrawal",
-                lambda c: c.funding.request_withdrawal(
-                    m.WithdrawalRequest(
-                        account_id=account, amount=Decimal("99999999"), currency="USD"
-                    )
-                ),
-                InsufficientFunds,
-                "ACME-4220",
-            ),
+            ErrorCase(name, op, calling(op, request), error, code)
+            for name, op, request, error, code in (
+                ("unknown sub-account", "subaccounts.delete", nobody, e.NotFound, "ACME-4040"),
+                ("duplicate sub-account", "subaccounts.create", duplicate, e.Conflict, "ACME-4090"),
+                ("overdraft", "funding.request_withdrawal", big, e.InsufficientFunds, "ACME-4220"),
+            )
         ]
 
     def read_call(self) -> tuple[str, dict[str, Any]]:
