@@ -17,8 +17,8 @@ from __future__ import annotations
 import importlib
 import json
 import operator
+import os
 import re
-import secrets
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -358,7 +358,7 @@ class Adapter:
 
     def mint_idempotency_key(self, endpoint: Endpoint) -> str:
         """A fresh client-side id, minted once per logical call."""
-        return secrets.token_hex(16)
+        return os.urandom(16).hex()  # secrets.token_hex(16), without importing secrets
 
     def build_request(
         self, endpoint: Endpoint, params: Mapping[str, Any], headers: Mapping[str, str]

@@ -12,8 +12,6 @@ refreshes share one flight.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -150,6 +148,9 @@ def _key(secret: Secret | str | bytes) -> bytes:
 
 
 def hmac_sha256(secret: Secret | str | bytes, message: bytes) -> bytes:
+    import hashlib  # here, not at module level: listing plugins loads no hashlib
+    import hmac
+
     return hmac.new(_key(secret), message, hashlib.sha256).digest()
 
 
@@ -158,6 +159,9 @@ def hmac_sha256_b64(secret: Secret | str | bytes, message: bytes) -> str:
 
 
 def hmac_sha256_hex(secret: Secret | str | bytes, message: bytes) -> str:
+    import hashlib
+    import hmac
+
     return hmac.new(_key(secret), message, hashlib.sha256).hexdigest()
 
 

@@ -32,13 +32,15 @@ from brokerport.signing import Signer, TokenPair
 from brokerport.types import Secret
 
 from .errors import CODES, error_class
-from .hooks import BrokerCodeTagger, new_clordid
-from .signing import OkxHmacSigner, OkxOAuthSigner
 
+# signing (asyncio) and hooks (pluggy) load when a client opens, not when plugins
+# are listed: see bench/startup.py
 if TYPE_CHECKING:
     from brokerport.client import Client
     from brokerport.profile import Profile
     from brokerport.transport import RawResponse
+
+    from .signing import OkxOAuthSigner
 
 __all__ = ["OkxAdapter", "OkxErrorMap"]
 
@@ -138,9 +140,13 @@ class OkxAdapter(Adapter):
     @property
     def oauth(self) -> OkxOAuthSigner | None:
         """The OAuth flow (the signer: token pair, code exchange, rotation); None with API keys."""
+        from .signing import OkxOAuthSigner
+
         return self._signer if isinstance(self._signer, OkxOAuthSigner) else None
 
     def create_signer(self) -> Signer:
+        from .signing import OkxHmacSigner, OkxOAuthSigner
+
         profile = self.profile
         signer: Signer
         if self.mode == "oauth":
@@ -182,7 +188,11 @@ class OkxAdapter(Adapter):
 
     def hook_impls(self) -> list[object]:
         code = self.profile.option("broker_code")
-        return [BrokerCodeTagger(code)] if code else []
+        if not code:
+            return []
+        from .hooks import BrokerCodeTagger
+
+        return [BrokerCodeTagger(code)]
 
     def endpoint(self, name: str) -> Endpoint:
         """The endpoint as this profile uses it: the ``oauth_token_path`` option, and a
@@ -210,9 +220,6 @@ class OkxAdapter(Adapter):
         registry shared with other clients holds this credential's windows from the start."""
         for name in self.catalog():
             client.limiters.for_endpoint(self.endpoint(name), client.limiter_scope)
-
-    def mint_idempotency_key(self, endpoint: Endpoint) -> str:
-        return new_clordid()
 
     # ---------------------------------------------------------- requests
 
