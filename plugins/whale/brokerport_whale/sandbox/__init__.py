@@ -1,0 +1,1 @@
+"""The WhaleAPI sandbox (in progress)."""
