@@ -267,6 +267,8 @@ class WhaleAdapter(Adapter):
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         doc = parse_json(response, vendor=self.name)
+        if b' ":' in response.body:  # a key with a trailing space (two in the spec)
+            _alias_spaced_keys(doc)
         try:
             return decode_envelope(doc, response.status, bare=endpoint.name in BARE)
         except VendorFault as fault:
@@ -295,6 +297,18 @@ class WhaleAdapter(Adapter):
             path = MOVED_TO_V2[name] or endpoint.path
             return attrs.evolve(endpoint, path=path, version="v2")
         return super().endpoint(name)
+
+
+def _alias_spaced_keys(node: Any) -> None:
+    """``"status  "`` is also readable as ``"status"`` (the vendor's key is kept)."""
+    if isinstance(node, dict):
+        for key in [k for k in node if isinstance(k, str) and k != k.strip()]:
+            node.setdefault(key.strip(), node[key])
+        for value in node.values():
+            _alias_spaced_keys(value)
+    elif isinstance(node, list):
+        for item in node:
+            _alias_spaced_keys(item)
 
 
 _PASSTHROUGH = (
