@@ -1,1 +1,19 @@
-"""The WhaleAPI sandbox (in progress)."""
+"""The WhaleAPI sandbox: a faithful gateway in process (``brokerport sandbox whale``).
+
+``create_sandbox(**options)`` is the ``brokerport.sandboxes`` entry point.
+Options: ``rate_limit`` (requests per second per key, answered with 429002;
+default: none), ``require_token`` (default true), ``token_invalid_status``
+(401, or 400 as the vendor's TS SDK notes 401004 can arrive).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import SEED_ACCOUNT, SEED_MEMBER, WhaleSandbox
+
+__all__ = ["SEED_ACCOUNT", "SEED_MEMBER", "WhaleSandbox", "create_sandbox"]
+
+
+def create_sandbox(**options: Any) -> WhaleSandbox:
+    return WhaleSandbox(**options)
