@@ -83,6 +83,8 @@ _TYPES = {"market": "MO", "limit": "LO"}
 _TIF = {"day": "Day", "gtc": "GTC", "gtd": "GTD"}
 _STATES = {"-1": "closed", "0": "initialising", "1": "active"}
 _TO_STATE = {"active": "active", "disabled": "suspend", "frozen": "disable"}
+#: permission types Get Account Trade Permission reports (its product enum: stock, va)
+READABLE = ("stock.", "va.")
 #: order statuses after which an order is no longer open
 FINAL = frozenset(
     {"FilledStatus", "RejectedStatus", "CanceledStatus", "ExpiredStatus", "PartialWithdrawal"}
@@ -273,7 +275,9 @@ class WhaleAccounts(AccountPort):
         """The atomic batch. A refusal carries ``details["failure_index"]`` (present only
         when the vendor set it: 0 is the first change, absent is "unset") and
         ``details["permission_type"]``. A refusal of a batch whose every change already
-        holds (a retry after a lost success) is success: the permissions are read back."""
+        holds (a retry after a lost success) is success: the permissions are read back
+        (only ``stock.*`` and ``va.*`` can be read back; a batch with others is not
+        provable, and its refusal stands)."""
         if not request.changes:
             raise InvalidRequest("changes: at least one", field="changes", vendor="whale")
         try:
@@ -289,7 +293,10 @@ class WhaleAccounts(AccountPort):
             now = await self.get_trade_permissions(
                 m.GetTradePermissions(account_id=request.account_id)
             )
-            if all(now.permissions.get(t, False) == on for t, on in request.changes.items()):
+            if all(
+                t.startswith(READABLE) and now.permissions.get(t, False) == on
+                for t, on in request.changes.items()
+            ):
                 return m.Ack(ok=True, reference="already applied", raw={"failure_index": index})
             raise
 

@@ -46,6 +46,8 @@ from . import spec
 
 __all__ = ["Call", "Fail", "GatewayCore", "example", "fill"]
 
+#: the access key id a request was signed with
+KEY_ID = web.RequestKey("whale_key", str)
 #: seconds a request timestamp may be off the sandbox clock (ASSUMPTION: not documented)
 WINDOW = 60.0
 
@@ -65,7 +67,7 @@ class Call:
         self.request = request
         self.endpoint = endpoint
         self.p = params
-        self.key_id: str = request.get("whale_key", "")
+        self.key_id: str = request.get(KEY_ID, "")
 
     def __getitem__(self, name: str) -> Any:
         value = self.p.get(name)
@@ -86,14 +88,25 @@ class Call:
 # ------------------------------------------------------------- schema data
 
 
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+}
+
+
 def example(schema: Any, hints: Mapping[str, Any] | None = None, key: str = "") -> Any:
     """A value of ``schema``: the first enum value, ``"0"`` / 0 / false, every property;
     a string property named like a request parameter echoes it."""
     if not isinstance(schema, dict):
         return {}
-    if schema.get("enum"):
-        return schema["enum"][0]
     kind = schema.get("type") or ("object" if "properties" in schema else "string")
+    typed = [v for v in schema.get("enum") or () if isinstance(v, _TYPES.get(kind, object))]
+    if typed:  # an enum whose values are not of the type (the spec has some) is ignored
+        return typed[0]
     if kind == "object":
         return {k: example(v, hints, k) for k, v in (schema.get("properties") or {}).items()}
     if kind == "array":
@@ -133,7 +146,7 @@ class Shape:
     """How one operation answers, read from its documented response schema."""
 
     def __init__(self, schemas: Mapping[str, Any]) -> None:
-        ok = schemas.get("200") or {}
+        ok = self.schema = schemas.get("200") or {}
         props = ok.get("properties") or {}
         self.bare = bool(props) and "code" not in props
         self.code_text = (props.get("code") or {}).get("type") == "string"
@@ -142,12 +155,14 @@ class Shape:
         self.data_schema: Any = ok if self.bare else props.get(self.data, {})
         bad = (schemas.get("400") or {}).get("properties") or {}
         self.error_code_text = (bad.get("code") or {}).get("type") == "string"
+        self.error_message = "msg" if "msg" in bad and "message" not in bad else "message"
 
     def success(self, payload: Any) -> dict[str, Any]:
         if self.bare:
             return fill(self.data_schema, payload)  # type: ignore[no-any-return]
         data = fill(self.data_schema, {} if payload is None else payload)
-        return {"code": "0" if self.code_text else 0, self.message: "success", self.data: data}
+        envelope = {"code": "0" if self.code_text else 0, self.message: "success", self.data: data}
+        return fill(self.schema, envelope)  # type: ignore[no-any-return]  # top-level extras
 
 
 # ------------------------------------------------------------- the gateway
@@ -199,7 +214,7 @@ class GatewayCore(Sandbox):
 
     async def _answer(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
         shape = self.shapes[endpoint.name]
-        if self.rate_limit and not self._take(request.get("whale_key", "")):
+        if self.rate_limit and not self._take(request.get(KEY_ID, "")):
             entry = request.get(JOURNAL_ENTRY)
             if entry is not None:
                 entry.rejected = "rate_limit"
@@ -219,7 +234,8 @@ class GatewayCore(Sandbox):
             return json_response(shape.success(payload))
         except Fail as fail:
             code: int | str = str(fail.code) if shape.error_code_text else fail.code
-            return self.error(code, fail.message, fail.status, fail.data)
+            body = {"code": code, shape.error_message: fail.message, "data": fail.data or {}}
+            return json_response(body, fail.status)
 
     @staticmethod
     def _params(request: web.Request, endpoint: Endpoint) -> dict[str, Any]:
@@ -307,7 +323,7 @@ class GatewayCore(Sandbox):
         nets = key.get("ip_whitelist") or []
         if nets and not _ip_allowed(request.remote or "", nets):
             return self.error(403305, "ip is not allowed", 403)
-        request["whale_key"] = key["access_key_id"]
+        request[KEY_ID] = key["access_key_id"]
         return None
 
     def check_token(self, key: dict[str, Any], token: str) -> web.StreamResponse | None:

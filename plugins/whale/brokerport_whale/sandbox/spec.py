@@ -25,6 +25,11 @@ def _clean(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
     node = deref(spec, node)
     if depth > 30 or not isinstance(node, dict):
         return node
+    if "allOf" in node:  # merged into one object schema
+        merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
+        for part in node["allOf"]:
+            merged = _merge(merged, _clean(spec, part, depth + 1))
+        node = merged
     out: dict[str, Any] = {}
     for key in sorted(_KEEP & set(node)):
         value = node[key]
@@ -33,6 +38,21 @@ def _clean(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
         elif key == "items":
             value = _clean(spec, value, depth + 1)
         out[key] = value
+    return out
+
+
+def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two object schemas as one (``allOf``): properties merged key by key, required joined."""
+    out = {**b, **a}
+    props = dict(a.get("properties", {}))
+    for key, sub in b.get("properties", {}).items():
+        props[key] = _merge(props[key], sub) if isinstance(props.get(key), dict) else sub
+    if props:
+        out["properties"] = props
+    required = [*a.get("required", []), *(r for r in b.get("required", []) if r not in
+                                           a.get("required", []))]  # fmt: skip
+    if required:
+        out["required"] = required
     return out
 
 

@@ -68,8 +68,16 @@ def txt(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
 
 
+def num(call: Call, name: str, default: int) -> int:
+    value = call.get(name, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Fail(400, f"invalid params: {name} is not a number") from None
+
+
 def _page(items: list[Any], call: Call, page: str = "page", size: str = "size") -> list[Any]:
-    n, k = int(call.get(page, 1)), int(call.get(size, 20))
+    n, k = num(call, page, 1), num(call, size, 20)
     return items[(n - 1) * k : n * k]
 
 
@@ -225,7 +233,9 @@ class WhaleSandbox(GatewayCore):
 
     @on("member.get_member_by_email")
     def by_email(self, call: Call) -> Any:
-        return self._by("email", call["email"])
+        found = self._by("email", call["email"])
+        found["member"]["member_id"] = str(found["member"]["member_id"])  # text here
+        return found
 
     @on("member.change_mobile")
     def change_mobile(self, call: Call) -> Any:
@@ -255,7 +265,9 @@ class WhaleSandbox(GatewayCore):
     @on("account.contact_info")
     def contact(self, call: Call) -> Any:
         member = self.member(call["member_id"])
-        return {"contact": {"phones": [member["phone"]], "emails": [member["email"]]}}
+        phone = {"country_code": int(member["phone"]["country_code"]),
+                 "mobile": member["phone"]["mobile"], "contact_type": 1}  # fmt: skip
+        return {"contact": {"phones": [phone], "emails": [{"email": member["email"]}]}}
 
     # ------------------------------------------------------------ applications
 
@@ -368,8 +380,8 @@ class WhaleSandbox(GatewayCore):
 
     @on("account.list_v2")
     def list_v2(self, call: Call) -> Any:
-        after = int(call.get("account_id", 0) or 0)
-        size = int(call["page_size"])
+        after = num(call, "account_id", 0)
+        size = num(call, "page_size", 20)
         rows = sorted((a for a in self.accounts.values() if a["seq"] > after),
                       key=lambda a: a["seq"])  # fmt: skip
         page, more = rows[:size], len(rows) > size
@@ -430,6 +442,8 @@ class WhaleSandbox(GatewayCore):
         products: dict[str, list[str]] = {}
         for perm in sorted(acct["permissions"]):
             product, _, market = perm.partition(".")
+            if product not in ("stock", "va"):  # the answer's product enum: stock, va
+                continue
             products.setdefault(product, []).append(market)
         return {"permissions": [{"product": p, "markets": m} for p, m in products.items()]}
 
@@ -468,8 +482,15 @@ class WhaleSandbox(GatewayCore):
                      for c, v in rows]  # fmt: skip
         total = sum((v["amount"] for _, v in rows), Decimal(0))
         free = sum((v["amount"] - v["frozen"] for _, v in rows), Decimal(0))
-        return {"total_cash": txt(total), "total_available_cash": txt(free),
-                "total_withdraw_cash": txt(free), "cash_list": cash_list}  # fmt: skip
+        ob = call.endpoint.name == "asset.ob_cash_info"  # documents an object here
+        return {
+            "total_cash": txt(total),
+            "total_available_cash": txt(free),
+            "total_withdraw_cash": {} if ob else txt(free),
+            "cash_list": cash_list,
+            "total_settled_balance": txt(total),
+            "total_unsettled_balance": "0",
+        }
 
     @on("asset.risk_buy_power")
     def buy_power(self, call: Call) -> Any:
@@ -545,11 +566,13 @@ class WhaleSandbox(GatewayCore):
         def make() -> Any:
             no = self.account(call["account_no"])["account_no"]
             amount = dec(call["frozen_amount"], "frozen_amount")
+            serial = str(call.get("serial_num") or f"F{next(self.ids)}")
+            if serial in self.freezes:
+                raise Fail(400, "invalid params: serial_num already used")
             cash = self._cash(no, call["currency"])
             if cash["amount"] - cash["frozen"] < amount:
                 raise Fail(400, "invalid params: insufficient available cash")
             cash["frozen"] += amount
-            serial = str(call.get("serial_num") or f"F{next(self.ids)}")
             self.freezes[serial] = {"account_no": no, "currency": call["currency"],
                                     "amount": amount, "status": "frozen",
                                     "biz_code": call["biz_code"],
@@ -598,7 +621,7 @@ class WhaleSandbox(GatewayCore):
     def freeze_flows(self, call: Call) -> Any:
         no = self.account(call["account_no"])["account_no"]
         rows = [{"flow_name": "Freeze", "amount": txt(f["amount"]), "currency": f["currency"],
-                 "bussiness_time": str(f["at"]), "serial_num": s, "frozen_type": f["status"],
+                 "bussiness_time": str(f["at"]), "serial_num": s, "frozen_type": 1 if f["status"] == "frozen" else 2,
                  "bussiness_code": f["biz_code"]}
                 for s, f in self.freezes.items() if f["account_no"] == no]  # fmt: skip
         return {"frozen_flows_list": _page(rows, call)}
@@ -737,7 +760,7 @@ class WhaleSandbox(GatewayCore):
         )
         if w is None or w["account_no"] != str(call["account_no"]):
             raise Fail(400, "invalid params: unknown withdrawal")
-        card = w["card"]
+        card = {k: str(v) for k, v in w["card"].items()}
         return {**self._withdrawal_view(w), "name": card["name"], "bank": card["bank_en"],
                 "bank_en": card["bank_en"], "account": card["account"],
                 "swift_code": card.get("swift_code", ""), "updated_at": w["updated_at"],
@@ -778,7 +801,7 @@ class WhaleSandbox(GatewayCore):
         return {}
 
     def _card_view(self, card: dict[str, Any]) -> dict[str, Any]:
-        view = {k: card.get(k) or "" for k in self._CARD}
+        view = {k: str(card.get(k) or "") for k in self._CARD}
         bank_id = str(card.get("bank_id") or "0")
         return {**view, "id": card["id"], "bank": card.get("bank_en") or "",
                 "bank_id": int(bank_id) if bank_id.isdigit() else 0, "status  ": 2,
@@ -920,9 +943,9 @@ class WhaleSandbox(GatewayCore):
                 and call.get("symbol") in (None, o["symbol"])
                 and call.get("status") in (None, o["status"])
                 and (not today or o["submitted_at"] // 86400 == day)]  # fmt: skip
-        size = int(call.get("size", 20))
+        size = num(call, "size", 20)
         page = _page(rows, call)
-        more = int(call.get("page", 1)) * size < len(rows)
+        more = num(call, "page", 1) * size < len(rows)
         return {"has_more": more, "orders": [self._order_view(o) for o in page]}
 
     @on("trade.order_today")
@@ -955,7 +978,7 @@ class WhaleSandbox(GatewayCore):
         if name == "trade.execution_today":
             return {"trades": rows}
         page = _page(rows, call, size="_")
-        return {"has_more": len(rows) > int(call.get("page", 1)) * 20, "trades": page}
+        return {"has_more": len(rows) > num(call, "page", 1) * 20, "trades": page}
 
     # ------------------------------------------------------------ IPO
 
@@ -1056,7 +1079,7 @@ class WhaleSandbox(GatewayCore):
         rows = [self._ipo_view(o) for o in self.ipo_orders.values() if o["account_no"] == no
                 and call.get("symbol") in (None, o["symbol"])]  # fmt: skip
         page = _page(rows, call, size="limit")
-        return {"has_more": int(call["page"]) * int(call["limit"]) < len(rows), "list": page}
+        return {"has_more": num(call, "page", 1) * num(call, "limit", 20) < len(rows), "list": page}
 
     # ------------------------------------------------------------ access keys
 
