@@ -182,10 +182,14 @@ class WhaleSigner(Signer):
         )
 
     def redacted(self) -> Mapping[str, str]:
-        return {"scope": self.key.reveal(), "app_key": self.key.reveal(), "token": REDACTED}
+        """The rate-limit scope is the key's fingerprint (the key is a credential too)."""
+        import hashlib
+
+        scope = "whale:" + hashlib.sha256(self.key.reveal().encode()).hexdigest()[:12]
+        return {"scope": scope, "app_key": REDACTED, "token": REDACTED}
 
     def __repr__(self) -> str:
-        return f"WhaleSigner(key={self.key.reveal()!r})"
+        return "WhaleSigner(key=***, token=***)"
 
 
 class WhaleAdapter(Adapter):

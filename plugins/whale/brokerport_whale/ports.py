@@ -113,7 +113,9 @@ def _signed_amount(item: Mapping[str, Any], ctx: Ctx) -> Any:
 
 
 # fmt: off
-ACCOUNT = _reads(m.Account, account_id="account_no", user_id="member_id", status=_status,
+ACCOUNT = _reads(m.Account, account_id="account_no", status=_status,
+                 user_id=first("member_id", lambda _i, c: (getattr(c.request, "user_ids", None)
+                                                          or (None,))[0]),
                  created_at="open_account_time")
 ORDER = _reads(m.Order, order_id="order_id", instrument="symbol", side="side",
                order_type="order_type", quantity="quantity", price="price",
@@ -170,7 +172,6 @@ class WhaleAccounts(AccountPort):
         bind("account.list_v2", defaults={"account_id": const("0"), "page_size": const("50")},
              page=Cursor(param="account_id", size="page_size", next="next_account_id",
                          items="list"), **ACCOUNT),
-        keep(user_id="user_ids"),
         before=_listed("list"),
     )  # fmt: skip
 

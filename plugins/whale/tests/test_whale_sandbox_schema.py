@@ -278,8 +278,11 @@ async def test_every_operation_answers_what_the_spec_documents(sandbox: WhaleSan
             "account.submit_application_v2": {"member_id": str(second), "client_type": 0,
                                               "open_info": {"base": {}}},
         }  # fmt: skip
-        last = ("member.change_mobile", "member.change_email", "portfolio.withdraw_card_delete", "ipo.withdraw", "account.accesskeys_token", "account.accesskeys_token_delete",
-                "account.accesskeys_disable", "account.close")  # fmt: skip
+        last = (
+            "member.change_mobile", "member.change_email", "portfolio.withdraw_card_delete",
+            "ipo.withdraw", "account.accesskeys_token", "account.accesskeys_token_delete",
+            "account.accesskeys_disable", "account.close",
+        )  # fmt: skip
         first = ("account.trade_set_pwd", "account.trade_reset_pwd")
         names = [*first, *(n for n in catalog if n not in last + first), *last]
         seen = 0

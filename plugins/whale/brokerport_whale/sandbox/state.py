@@ -621,7 +621,8 @@ class WhaleSandbox(GatewayCore):
     def freeze_flows(self, call: Call) -> Any:
         no = self.account(call["account_no"])["account_no"]
         rows = [{"flow_name": "Freeze", "amount": txt(f["amount"]), "currency": f["currency"],
-                 "bussiness_time": str(f["at"]), "serial_num": s, "frozen_type": 1 if f["status"] == "frozen" else 2,
+                 "bussiness_time": str(f["at"]), "serial_num": s,
+                 "frozen_type": 1 if f["status"] == "frozen" else 2,  # 1 LOCK, 2 UNLOCK
                  "bussiness_code": f["biz_code"]}
                 for s, f in self.freezes.items() if f["account_no"] == no]  # fmt: skip
         return {"frozen_flows_list": _page(rows, call)}
