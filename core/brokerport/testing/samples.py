@@ -175,33 +175,12 @@ def _bump_last_digit(data: bytes) -> bytes:
 _SEQ = itertools.count(1)
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}:]+)(?::([^{}]*))?\}")
 _PATH = re.compile(r"([A-Za-z_]\w*)|\.(\w+)|\[(\d+)\]")
+#: the keys a samples file may have (docs/plugin-guide.md, section 8)
 _TOP = frozenset(
-    {
-        "hooks",
-        "timestamp_window",
-        "vars",
-        "profile_options",
-        "prepare",
-        "create_subaccount",
-        "key_owner",
-        "create_api_key",
-        "funding_account",
-        "deposit",
-        "complete_deposit",
-        "withdrawal",
-        "history_query",
-        "list_accounts",
-        "place_order",
-        "order_query",
-        "position_query",
-        "seed",
-        "paged",
-        "invalid",
-        "errors",
-        "read_call",
-        "write_call",
-        "burst_call",
-    }
+    """hooks timestamp_window vars profile_options prepare create_subaccount key_owner
+    create_api_key funding_account deposit complete_deposit withdrawal history_query
+    list_accounts place_order order_query position_query seed paged invalid errors
+    read_call write_call burst_call""".split()  # noqa: SIM905
 )
 _REQUESTS: tuple[str, ...] = ("create_subaccount", "create_api_key", "deposit", "withdrawal")
 _REQUESTS += ("history_query", "list_accounts", "place_order", "order_query", "position_query")
