@@ -418,3 +418,16 @@ def test_the_plugins_name_samples_files(vendor: str) -> None:
     assert cls.source == adapter.samples
     hooks: dict[str, Any] = {"lwork": "LworkSamples"}
     assert cls.__name__ == hooks.get(vendor, "DataSamples")
+
+
+def test_the_plugin_guide_example_is_a_valid_file(write: Write) -> None:
+    guide = Path(__file__).resolve().parents[2] / "docs" / "plugin-guide.md"
+    text = guide.read_text(encoding="utf-8").split("## 8.", 1)[1]
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    spec = write(example.replace("brokerport_tiny.samples:TinySamples", "PACKAGE.h:H"), h=HOOKS_H)
+    s = _offline(spec)
+    assert s.create_subaccount(3).name.startswith("sub003x")
+    assert s.deposit("a", 1).amount == Decimal("11.25")
+
+
+HOOKS_H = "from brokerport.testing.samples import DataSamples\nclass H(DataSamples): ...\n"
