@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -169,12 +168,9 @@ def _all_ops() -> frozenset[str]:
 
 
 def load_samples(adapter: Any) -> type[Samples] | None:
-    path = adapter.samples
-    if not path:
-        return None
-    module, _, attr = path.partition(":")
-    cls: type[Samples] = getattr(importlib.import_module(module), attr)
-    return cls
+    from .testing.samples import load_samples as load
+
+    return load(adapter.samples) if adapter.samples else None
 
 
 async def demo_one(name: str, say: Say, verbose: bool = False) -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib
 import logging
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -48,7 +47,7 @@ from ..pipeline import RetryPolicy
 from ..ports import PORTS, all_operations
 from ..registry import load_adapter, load_sandbox
 from ..transport import TransportSettings
-from .samples import Samples
+from .samples import Samples, load_samples
 from .sandbox import Sandbox
 
 __all__ = ["ConformanceSuite", "contract"]
@@ -156,12 +155,9 @@ class ConformanceSuite:
     ) -> Samples:
         cls = self.samples_class
         if cls is None:
-            path = brokerport_adapter.samples
-            if path is None:
-                pytest.fail(f"{brokerport_adapter.name}: the adapter names no Samples class")
-            module, _, attr = path.partition(":")
-            cls = getattr(importlib.import_module(module), attr)
-        assert cls is not None
+            if brokerport_adapter.samples is None:
+                pytest.fail(f"{brokerport_adapter.name}: the adapter names no samples")
+            cls = load_samples(brokerport_adapter.samples)
         s = cls(brokerport_client, brokerport_sandbox)
         await s.prepare()
         return s
