@@ -194,7 +194,9 @@ class Relay:
                 return
             sock = writer.get_extra_info("socket")
             # RST, as a proxy that dies or refuses mid-handshake
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
             writer.close()
             return
         try:

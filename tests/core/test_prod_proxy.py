@@ -9,8 +9,8 @@ failure: a write is retried or reported as not sent, never ``UnknownOutcome``.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 
 import attrs
 import pytest

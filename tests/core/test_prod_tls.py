@@ -53,7 +53,9 @@ def files(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     return out
 
 
-def server_context(ca: trustme.CA, *names: str, require_client_cert: bool = False) -> ssl.SSLContext:
+def server_context(
+    ca: trustme.CA, *names: str, require_client_cert: bool = False
+) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(*(names or ("localhost", "127.0.0.1"))).configure_cert(ctx)
     if require_client_cert:
