@@ -199,7 +199,7 @@ def test_a_missing_keyring_entry_says_how_to_add_it(
 ) -> None:
     cfg = tmp_path / "profiles.toml"
     cfg.write_text("[fakex.prod.credentials]\nsecret_key = { keyring = true }\n", encoding="utf-8")
-    with pytest.raises(InvalidRequest, match="keyring set brokerport/fakex.prod secret_key"):
+    with pytest.raises(InvalidRequest, match=r"keyring set brokerport/fakex\.prod secret_key"):
         Profile.load("fakex", "prod", path=cfg, env={})
 
 
