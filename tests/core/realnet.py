@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import socket
 import ssl
 import subprocess
@@ -101,6 +102,7 @@ class ProxyPy:
                 self.proc.wait()
             self.proc = None
             self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     @property
     def url(self) -> str:
