@@ -226,7 +226,7 @@ class WhaleAdapter(Adapter):
     # fmt: on
     error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "whale"
-    samples = "brokerport_whale.testing:WhaleSamples"
+    samples = "brokerport_whale:samples.toml"  # sample data for the conformance kit and demo
 
     @classmethod
     def build_catalog(cls) -> Catalog:

@@ -154,6 +154,15 @@ class WhaleSandbox(GatewayCore):
         }  # fmt: skip
         return self.accounts[account_no]
 
+    def add_account(self, member_id: Any, kind: str = "C") -> str:
+        """Back office: one more open account of ``member_id``; its number."""
+        account_no = f"{kind}{next(self.ids)}"
+        self._open_account(int(member_id), account_no, kind, "seed")
+        return account_no
+
+    def account_nos(self, member_id: Any) -> list[str]:
+        return [a for a, v in self.accounts.items() if v["member_id"] == int(member_id)]
+
     def account(self, account_no: Any, *, active: bool = True) -> dict[str, Any]:
         acct = self.accounts.get(str(account_no))
         if acct is None or (active and acct["state"] == -1):
