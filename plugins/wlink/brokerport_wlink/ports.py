@@ -436,7 +436,7 @@ class WlinkFunding(FundingPort):
             "remark": "comment",
             "_": refuse("currency", "user_id"),
         },
-        defaults={"remark": const("")},
+        defaults={"remark": const("transfer")},
         into=m.TransferResult,
         fields={
             "transfer_id": "audit_id",

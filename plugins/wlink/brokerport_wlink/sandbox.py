@@ -51,6 +51,8 @@ WINDOW_MS = 30_000
 ZONE = timezone(timedelta(hours=8))  # the sandbox tenant's zone (the client's default)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CENT = Decimal("0.01")
+USER = web.RequestKey("wlink_user", int)
+ARGS = web.RequestKey("wlink_args", dict)
 
 
 def fail(status: int, reason: str, message: str) -> web.Response:
@@ -367,7 +369,7 @@ class WlinkSandbox(Sandbox):
             uid = self.tokens.get(bearer.removeprefix("Bearer "))
             if uid is None:
                 return fail(401, "TOKEN_INVALID", "the token is not valid")
-            request["user"] = uid
+            request[USER] = uid
             return None
         if endpoint.auth == "bearer":
             return fail(401, "UNAUTHORIZED", "log in first")
@@ -401,7 +403,7 @@ class WlinkSandbox(Sandbox):
         now = self.clock.now_ms()
         self.nonces = {n: t for n, t in self.nonces.items() if now - t < 2 * WINDOW_MS}
         self.nonces[nonce] = now
-        request["user"] = self.user_id  # the key acts for the tenant's sandbox user
+        request[USER] = self.user_id  # the key acts for the tenant's sandbox user
         return None
 
     # --------------------------------------------------------- routing
@@ -420,7 +422,7 @@ class WlinkSandbox(Sandbox):
                     404, "NOT_FOUND", f"{request.path} is served by the {endpoint.service} portal"
                 )
             try:
-                request["args"] = self._args(request, endpoint)
+                request[ARGS] = self._args(request, endpoint)
                 return await handler(request)
             except Refused as exc:
                 return exc.response
@@ -474,11 +476,11 @@ class WlinkSandbox(Sandbox):
 
     @staticmethod
     def args(request: web.Request) -> dict[str, Any]:
-        args: dict[str, Any] = request["args"]
+        args: dict[str, Any] = request[ARGS]
         return args
 
     def me(self, request: web.Request) -> dict[str, Any]:
-        return self.users[request.get("user", self.user_id)]
+        return self.users[request.get(USER, self.user_id)]
 
     def own_account(self, request: web.Request, aid: Any) -> dict[str, Any]:
         acct = self.accounts.get(aid)
