@@ -22,6 +22,7 @@ rebates, sessions and email codes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -301,6 +302,36 @@ class WlinkSandbox(Sandbox):
             "server_type": self.server_type(acct),
         }
 
+    def add_deposit_draft(self, account: int, amount: str, remittance_id: int = 1) -> str:
+        number = self.order_number("D")
+        self.deposits[number] = {
+            "order_number": number,
+            "id": next(self.ids),
+            "account": account,
+            "user": self.accounts[account]["user"],
+            "amount": Decimal(amount),
+            "status": "draft",
+            "remark": "",
+            "remittance_id": remittance_id,
+            "receipt_url": "",
+            "submit_time": self.now_text(),
+        }
+        return number
+
+    def add_payee(self, user: int, method: str, info: dict[str, Any], remark: str = "") -> int:
+        pid = next(self.ids)
+        self.payees[pid] = {
+            "id": pid,
+            "user": user,
+            "payment_method": method,
+            "info": dict(info),
+            "remark": remark,
+            "is_default": not self.payees,
+            "created_at": self.now_text(),
+            "updated_at": self.now_text(),
+        }
+        return pid
+
     def issue_email_code(self, scene: str, email: str = EMAIL) -> str:
         """What the vendor would mail: a one-time code for ``scene``."""
         code = f"{secrets.randbelow(10**6):06d}"
@@ -358,6 +389,10 @@ class WlinkSandbox(Sandbox):
             return fail(404, "NOT_FOUND", f"no route {request.method} {request.path}")
         except web.HTTPMethodNotAllowed:
             return fail(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here")
+        except (web.HTTPException, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a sandbox bug still answers in the vendor's shape
+            return fail(500, "INTERNAL", f"{type(exc).__name__}: {exc}")
 
     def authenticate(
         self, request: web.Request, endpoint: Endpoint, body: bytes
@@ -442,7 +477,7 @@ class WlinkSandbox(Sandbox):
             raise Refused(400, "INVALID_ARGUMENT", f"unknown field {unknown[0]}")
         for p in endpoint.params:
             if p.location == "query":
-                value: Any = query.getall(p.name) if p.type == "array" else query.get(p.name)
+                value: Any = query.getall(p.name, []) if p.type == "array" else query.get(p.name)
                 if value in (None, []):
                     value = None
                 elif p.type == "integer":
@@ -797,19 +832,9 @@ class WlinkSandbox(Sandbox):
         acct = self.own_account(request, a["trading_account_id"])
         if a["remittance_id"] not in self.channels:
             return fail(404, "NOT_FOUND", "no such deposit channel")
-        number = self.order_number("D")
-        self.deposits[number] = {
-            "order_number": number,
-            "id": next(self.ids),
-            "account": acct["id"],
-            "user": acct["user"],
-            "amount": self.amount(a["deposit_amount"], "deposit_amount"),
-            "status": "draft",
-            "remark": a.get("remark") or "",
-            "remittance_id": a["remittance_id"],
-            "receipt_url": "",
-            "submit_time": self.now_text(),
-        }
+        amount = self.amount(a["deposit_amount"], "deposit_amount")
+        number = self.add_deposit_draft(acct["id"], money(amount), a["remittance_id"])
+        self.deposits[number]["remark"] = a.get("remark") or ""
         self.mark_effect(request)
         return self.ok(
             {
@@ -1076,17 +1101,9 @@ class WlinkSandbox(Sandbox):
             return fail(
                 400, "INVALID_ARGUMENT", "payment_method and its *_info object are required"
             )
-        pid = next(self.ids)
-        self.payees[pid] = {
-            "id": pid,
-            "user": self.me(request)["id"],
-            "payment_method": a["payment_method"],
-            "info": dict(a[key]),
-            "remark": a.get("remark") or "",
-            "is_default": not self.payees,
-            "created_at": self.now_text(),
-            "updated_at": self.now_text(),
-        }
+        pid = self.add_payee(
+            self.me(request)["id"], a["payment_method"], a[key], a.get("remark") or ""
+        )
         self.mark_effect(request)
         return self.ok({"id": pid})
 

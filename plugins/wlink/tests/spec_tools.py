@@ -35,6 +35,8 @@ def fix_schema(schema: Any) -> Any:
         if isinstance(node, dict):
             if node.get("type") == "array" and "enum" in node:
                 node.setdefault("items", {})["enum"] = node.pop("enum")
+            if isinstance(node.get("required"), list):  # the rebate list repeats names
+                node["required"] = list(dict.fromkeys(node["required"]))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
