@@ -20,9 +20,8 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from spec_client import SpecClient
-from spec_tools import SPEC, example, spec_operations
+from spec_tools import FIXTURES, SPEC, example, render, spec_operations
 
 pytestmark = pytest.mark.skipif(not SPEC.resolve().exists(), reason=f"no {SPEC}")
 
@@ -263,3 +262,8 @@ def test_every_operation_answers_200_per_its_schema(live: Live) -> None:
         conforms(name, status, answer)
     assert len(OPS) == 112
     assert not failures, "\n".join(failures)
+
+
+def test_fixtures_are_generated_from_the_spec() -> None:
+    """brokerport_wlink/fixtures.json is what `python plugins/wlink/tests/spec_tools.py` writes."""
+    assert FIXTURES.read_text(encoding="utf-8") == render()
