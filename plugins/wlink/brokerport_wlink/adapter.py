@@ -39,22 +39,15 @@ __all__ = ["CODES", "WlinkAdapter", "vendor_timezone"]
 #: Error reasons (the ``reason`` of the error body) -> brokerport errors. The spec
 #: documents no error body; see "Assumptions" in the README.
 CODES: dict[str, type[e.BrokerportError]] = {
-    "UNAUTHORIZED": e.AuthenticationError,
-    "TOKEN_INVALID": e.AuthenticationError,
-    "TOKEN_EXPIRED": e.AuthenticationError,
-    "API_KEY_INVALID": e.AuthenticationError,
-    "SIGNATURE_INVALID": e.AuthenticationError,
-    "TIMESTAMP_EXPIRED": e.AuthenticationError,
-    "NONCE_REUSED": e.AuthenticationError,
-    "LOGIN_FAILED": e.AuthenticationError,
-    "CAPTCHA_REQUIRED": e.AuthenticationError,
+    **dict.fromkeys(
+        "UNAUTHORIZED TOKEN_INVALID TOKEN_EXPIRED API_KEY_INVALID SIGNATURE_INVALID"  # noqa: SIM905
+        " TIMESTAMP_EXPIRED NONCE_REUSED LOGIN_FAILED CAPTCHA_REQUIRED".split(),
+        e.AuthenticationError,
+    ),
+    **dict.fromkeys(("INVALID_ARGUMENT", "EMAIL_CODE_INVALID"), e.InvalidRequest),
+    **dict.fromkeys(("QUOTE_CHANGED", "CONFLICT", "ALREADY_EXISTS"), e.Conflict),
     "PERMISSION_DENIED": e.PermissionDenied,
     "NOT_FOUND": e.NotFound,
-    "INVALID_ARGUMENT": e.InvalidRequest,
-    "EMAIL_CODE_INVALID": e.InvalidRequest,
-    "QUOTE_CHANGED": e.Conflict,
-    "CONFLICT": e.Conflict,
-    "ALREADY_EXISTS": e.Conflict,
     "INSUFFICIENT_BALANCE": e.InsufficientFunds,
     "TOO_MANY_REQUESTS": e.RateLimited,
 }
@@ -100,35 +93,17 @@ class WlinkAdapter(Adapter):
     version = "0.1.0"
     description = "wlink (WikiBroker) forex CRM: client and IB portals, signed or portal auth"
     operations = frozenset(
-        {
-            "accounts.list",
-            "accounts.get",
-            "accounts.open_live",
-            "accounts.open_demo",
-            "accounts.update_profile",
-            "accounts.get_leverage",
-            "accounts.set_leverage",
-            "accounts.set_trade_password",
-            "funding.balances",
-            "funding.request_deposit",
-            "funding.confirm_deposit",
-            "funding.cancel_deposit",
-            "funding.request_withdrawal",
-            "funding.transfer",
-            "funding.deposit_history",
-            "funding.withdrawal_history",
-            "funding.cash_ledger",
-            "funding.list_payees",
-            "funding.add_payee",
-            "funding.update_payee",
-            "funding.delete_payee",
-            "funding.exchange_rate",
-            "trading.open_orders",
-            "trading.order_history",
-            "trading.positions",
-            "keys.renew_token",
-            "keys.revoke_token",
-        }
+        f"{port}.{op}"
+        for port, ops in {
+            "accounts": "list get open_live open_demo update_profile get_leverage set_leverage"
+            " set_trade_password",
+            "funding": "balances request_deposit confirm_deposit cancel_deposit request_withdrawal"
+            " transfer deposit_history withdrawal_history cash_ledger list_payees add_payee"
+            " update_payee delete_payee exchange_rate",
+            "trading": "open_orders order_history positions",
+            "keys": "renew_token revoke_token",
+        }.items()
+        for op in ops.split()
     )
     ports: ClassVar[Mapping[str, str]] = {
         "accounts": "brokerport_wlink.ports:WlinkAccounts",

@@ -8,7 +8,7 @@ download URL, the OSS credentials). Every endpoint is also reachable as
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -53,114 +53,74 @@ class _Ext(Extension):
         answer: Answer = await self.client.invoke(endpoint, sent)
         return answer
 
-    @staticmethod
-    def _paged(page: int, size: int) -> dict[str, int]:
-        return {"page": page, "size": size}
+
+def endpoint(name: str, doc: str = "", *, paged: bool = False, portal: bool = False) -> Any:
+    """A method calling one catalog endpoint with keyword arguments named as on the
+    wire (``paged``: ``page=1, size=20`` by default; ``portal``: ``portal="client"``
+    or ``"ib"`` picks the endpoint ``{portal}.{name}``)."""
+
+    async def method(self: _Ext, **params: Any) -> Answer:
+        if paged:
+            params = {"page": 1, "size": 20, **params}
+        target = f"{params.pop('portal', 'client')}.{name}" if portal else name
+        return await self._call(target, **params)
+
+    method.__doc__ = doc or f"Calls ``{name}``."
+    return method
 
 
 class WlinkIB(_Ext):
     """The IB (introducing broker) portal: clients, their accounts, rebates, dashboard."""
 
     port_name = "wlink.ib"
-
-    async def user(self) -> Answer:
-        return await self._call("ib.user_get")
-
-    async def clients(self, page: int = 1, size: int = 20, **filters: Any) -> Answer:
-        """Filters: client_user_id, kyc_status, status, email, client_name."""
-        return await self._call("ib.client_user_list", **self._paged(page, size), **filters)
-
-    async def client_detail(self, client_user_id: int) -> Answer:
-        return await self._call("ib.client_user_get", client_user_id=client_user_id)
-
-    async def trading_accounts(self, page: int = 1, size: int = 20, **filters: Any) -> Answer:
-        """Filters: user_name, account_id, trading_account_type_name."""
-        return await self._call("ib.trading_account_list", **self._paged(page, size), **filters)
-
-    async def rebate_accounts(
-        self, page: int = 1, size: int = 20, account_id: str | None = None
-    ) -> Answer:
-        return await self._call(
-            "ib.rebate_account_list", **self._paged(page, size), account_id=account_id
-        )
-
-    async def set_rebate_account_enabled(self, id: int, enabled: bool) -> Answer:
-        return await self._call("ib.rebate_account_update_permission", id=id, enabled=enabled)
-
-    async def rebates(self, page: int = 1, size: int = 20) -> Answer:
-        return await self._call("ib.fund_rebate_list", **self._paged(page, size))
-
-    async def commission_report(self, page: int = 1, size: int = 20, **filters: Any) -> Answer:
-        """Filters: time_search_type (calculate_at | grant_at), start_time, end_time."""
-        return await self._call("report.rebate_list", **self._paged(page, size), **filters)
-
-    async def commission_details(self, page: int = 1, size: int = 20, **filters: Any) -> Answer:
-        """Filters: rebate_aggregation_id, time_search_type, start_time, end_time,
-        client_user_name."""
-        return await self._call("report.rebate_detail_list", **self._paged(page, size), **filters)
-
-    async def dashboard(self, date_type: str | None = None) -> Answer:
-        return await self._call("ib.dashboard", date_type=date_type)
-
-    async def dashboard_updated_at(self) -> Answer:
-        return await self._call("ib.dashboard_get_last_update_time")
-
-    async def tools(self) -> Answer:
-        return await self._call("ib.tool_list")
+    user = endpoint("ib.user_get")
+    clients = endpoint(
+        "ib.client_user_list", "client_user_id, kyc_status, status, email, client_name", paged=True
+    )
+    client_detail = endpoint("ib.client_user_get", "client_user_id")
+    trading_accounts = endpoint(
+        "ib.trading_account_list", "user_name, account_id, trading_account_type_name", paged=True
+    )
+    rebate_accounts = endpoint("ib.rebate_account_list", "account_id", paged=True)
+    set_rebate_account_enabled = endpoint("ib.rebate_account_update_permission", "id, enabled")
+    rebates = endpoint("ib.fund_rebate_list", paged=True)
+    commission_report = endpoint(
+        "report.rebate_list", "time_search_type, start_time, end_time", paged=True
+    )
+    commission_details = endpoint(
+        "report.rebate_detail_list",
+        "rebate_aggregation_id, time_search_type, start_time, end_time, client_user_name",
+        paged=True,
+    )
+    dashboard = endpoint("ib.dashboard", "date_type")
+    dashboard_updated_at = endpoint("ib.dashboard_get_last_update_time")
+    tools = endpoint("ib.tool_list")
 
 
 class WlinkMessages(_Ext):
-    """The message centre of either portal."""
+    """The message centre of either portal (``portal="client"`` or ``"ib"``)."""
 
     port_name = "wlink.messages"
-
-    async def list(self, page: int = 1, size: int = 20, portal: Portal = "client") -> Answer:
-        return await self._call(f"{portal}.message_list", **self._paged(page, size))
-
-    async def get(self, id: int, portal: Portal = "client") -> Answer:
-        return await self._call(f"{portal}.message_get", id=id)
+    list = endpoint("message_list", paged=True, portal=True)
+    get = endpoint("message_get", "id", portal=True)
+    mark_read = endpoint("message_mark_read", "id", portal=True)
+    hide = endpoint("message_hide", "id", portal=True)
 
     async def unread_count(self, portal: Portal = "client") -> int:
         return int((await self._call(f"{portal}.message_unread_count")).get("count") or 0)
-
-    async def mark_read(self, id: int, portal: Portal = "client") -> Answer:
-        return await self._call(f"{portal}.message_mark_read", id=id)
-
-    async def hide(self, id: int, portal: Portal = "client") -> Answer:
-        return await self._call(f"{portal}.message_hide", id=id)
 
 
 class WlinkKyc(_Ext):
     """The client's KYC: profile modules, e-verification, questionnaires, uploads."""
 
     port_name = "wlink.kyc"
-
-    async def user(self) -> Answer:
-        return await self._call("client.user_get")
-
-    async def register_template(self) -> Answer:
-        return await self._call("client.user_get_register_template")
-
-    async def save(self, module: str, kyc_data: Mapping[str, Any]) -> Answer:
-        return await self._call("client.user_save", current_module=module, kyc_data=dict(kyc_data))
-
-    async def start_e_verification(self, success_url: str, failed_url: str) -> Answer:
-        return await self._call(
-            "client.e_verify_create_session", success_url=success_url, failed_url=failed_url
-        )
-
-    async def e_verification_result(self, session_id: str) -> Answer:
-        return await self._call("client.e_verify_get_result", session_id=session_id)
-
-    async def questionnaire(self, id: int) -> Answer:
-        return await self._call("client.questionnaire_get_result", id=id)
-
-    async def save_questionnaire(
-        self, questionnaire_id: int, answers: Sequence[Mapping[str, Any]]
-    ) -> Answer:
-        return await self._call(
-            "client.questionnaire_save", questionnaire_id=questionnaire_id, answers=list(answers)
-        )
+    user = endpoint("client.user_get")
+    register_template = endpoint("client.user_get_register_template")
+    save = endpoint("client.user_save", "current_module, kyc_data")
+    start_e_verification = endpoint("client.e_verify_create_session", "success_url, failed_url")
+    e_verification_result = endpoint("client.e_verify_get_result", "session_id")
+    questionnaire = endpoint("client.questionnaire_get_result", "id")
+    save_questionnaire = endpoint("client.questionnaire_save", "questionnaire_id, answers")
 
     async def upload_credentials(self) -> OssCredentials:
         """Temporary OSS credentials (``public.osstoken_get``), every key a Secret."""
@@ -190,60 +150,54 @@ REPORTS = {
 }
 
 
+#: public setting name -> endpoint
+SETTINGS = {n: f"public.setting_{n}_get" for n in ("app_key", "appearance", "company")} | {
+    n: f"public.setting_{n}_{'get' if n in ('security', 'version') else 'list'}"
+    for n in ("country", "currency", "global_leverage", "language", "security", "version")
+}
+
+
 class WlinkReports(_Ext):
     """Report lists and exports (an export answers a download URL)."""
 
     port_name = "wlink.reports"
+    servers = endpoint("report.server_list", "order_type")
+    symbols = endpoint("report.symbol_list", "order_type, server_id")
 
-    @staticmethod
-    def _kind(kind: str) -> tuple[str, str]:
-        if kind not in REPORTS:
-            raise InvalidRequest(
-                f"unknown wlink report {kind!r} (one of {', '.join(REPORTS)})", field="kind"
-            )
-        return REPORTS[kind]
-
-    async def list(self, kind: str, page: int = 1, size: int = 20, **filters: Any) -> Answer:
-        return await self._call(self._kind(kind)[0], **self._paged(page, size), **filters)
+    async def list(self, kind: str, **filters: Any) -> Answer:
+        """``kind``: deposit, withdrawal, transfer, history, holding, pending, rebate,
+        rebate_detail; filters as the vendor names them (page 1 of 20 by default)."""
+        return await self._call(_report(kind)[0], **{"page": 1, "size": 20, **filters})
 
     async def export(self, kind: str, **filters: Any) -> str:
         """The download URL of the exported report (filters as the list's, in the body)."""
+        sent = {k: v for k, v in filters.items() if v is not None}
         url: str = await self.client.invoke(
-            self._kind(kind)[1],
-            {k: v for k, v in filters.items() if v is not None},
-            read=lambda d: str(d["download_url"]),
+            _report(kind)[1], sent, read=lambda d: str(d["download_url"])
         )
         return url
 
-    async def servers(self, order_type: str) -> Answer:
-        return await self._call("report.server_list", order_type=order_type)
 
-    async def symbols(self, order_type: str, server_id: int | None = None) -> Answer:
-        return await self._call("report.symbol_list", order_type=order_type, server_id=server_id)
-
-
-#: public setting name -> endpoint
-_LISTS = ("country", "currency", "global_leverage", "language")
-SETTINGS = {
-    name: f"public.setting_{name}_{'list' if name in _LISTS else 'get'}"
-    for name in (
-        "app_key",
-        "appearance",
-        "company",
-        "country",
-        "currency",
-        "global_leverage",
-        "language",
-        "security",
-        "version",
-    )
-}
+def _report(kind: str) -> tuple[str, str]:
+    if kind not in REPORTS:
+        raise InvalidRequest(f"unknown wlink report {kind!r} ({', '.join(REPORTS)})", field="kind")
+    return REPORTS[kind]
 
 
 class WlinkPortal(_Ext):
     """Portal furniture: public settings, popups, delivery, permissions, tools and options."""
 
     port_name = "wlink.portal"
+    popups = endpoint("operation.popup_list", '**{"X-Language": "en"}')
+    block_popups = endpoint("operation.popup_block", "ids")
+    deliveries = endpoint("operation.delivery_list", '**{"X-Language": "en"}')
+    menu_permissions = endpoint("user.menu_permissions")
+    button_permissions = endpoint("auth.menu_action_get")
+    all_menus = endpoint("menu.action_list")
+    tools = endpoint("client.tool_list")
+    trading_tool_column = endpoint("client.trading_tool_column_i18n_get", "column_id")
+    popup_read = endpoint("client.trading_tool_popup_check_read", "column_id")
+    mark_popup_read = endpoint("client.trading_tool_popup_mark_read", "column_id")
 
     async def setting(self, name: str, **params: Any) -> Answer:
         """One public setting: app_key, appearance, company, country, currency,
@@ -252,114 +206,33 @@ class WlinkPortal(_Ext):
             raise InvalidRequest(f"unknown wlink setting {name!r}", field="name")
         return await self._call(SETTINGS[name], **params)
 
-    async def popups(self, language: str | None = None) -> Answer:
-        return await self._call("operation.popup_list", **{"X-Language": language})
-
-    async def block_popups(self, ids: Sequence[int]) -> Answer:
-        return await self._call("operation.popup_block", ids=list(ids))
-
-    async def deliveries(self, language: str | None = None) -> Answer:
-        return await self._call("operation.delivery_list", **{"X-Language": language})
-
-    async def menu_permissions(self) -> Answer:
-        return await self._call("user.menu_permissions")
-
-    async def button_permissions(self) -> Answer:
-        return await self._call("auth.menu_action_get")
-
-    async def all_menus(self) -> Answer:
-        return await self._call("menu.action_list")
-
-    async def tools(self) -> Answer:
-        return await self._call("client.tool_list")
-
-    async def trading_tool_column(self, column_id: int) -> Answer:
-        return await self._call("client.trading_tool_column_i18n_get", column_id=column_id)
-
-    async def popup_read(self, column_id: int) -> bool:
-        answer = await self._call("client.trading_tool_popup_check_read", column_id=column_id)
-        return bool(answer.get("is_read"))
-
-    async def mark_popup_read(self, column_id: int) -> Answer:
-        return await self._call("client.trading_tool_popup_mark_read", column_id=column_id)
-
     async def options(self, name: str, **params: Any) -> Answer:
         """A listing the portal's forms use, by catalog name (``trading.account_list_options``,
         ``client.trading_deposit_channel_list``, ...); paged ones default to page 1 of 20."""
-        endpoint = self.client.catalog[name]
-        if "page" in endpoint.param_names:
-            params = {**self._paged(1, 20), **params}
+        if "page" in self.client.catalog[name].param_names:
+            params = {"page": 1, "size": 20, **params}
         return await self._call(name, **params)
 
 
 class WlinkAuth(_Ext):
-    """Account security without a session: email codes, captcha, registration, password reset."""
+    """Account security without a session: email codes, captcha, registration, password
+    reset; and the portal user's password change (a bearer call)."""
 
     port_name = "wlink.auth"
+    verify_captcha = endpoint("public.captcha_verify", "app_id, ticket, rand_str, user_ip")
+    email_registered = endpoint("public.email_check_registered", "email")
+    register = endpoint("client.user_register", "email, password, email_code, invite_code")
+    request_password_reset = endpoint("auth.account_reset_password_email", "email")
+    reset_token_expired = endpoint("auth.account_reset_password_expired", "token")
+    reset_password = endpoint("auth.account_reset_password", "token, password")
+    change_password = endpoint(
+        "auth.account_change_password", "old_password, new_password, email_code"
+    )
+    security_setting = endpoint("auth.account_security_setting")
 
-    async def send_email_code(
-        self, scene: str, email: str | None = None, received_at: int | None = None
-    ) -> Answer:
-        """``scene``: register, withdrawal, transfer, password_change. ``received_at``
-        (unix seconds) defaults to now."""
-        if received_at is None:
-            received_at = int(self.client.clock() + self.client.clock_offset)
+    async def send_email_code(self, scene: str, email: str | None = None) -> Answer:
+        """``scene``: register, withdrawal, transfer, password_change."""
+        now = int(self.client.clock() + self.client.clock_offset)
         return await self._call(
-            "public.email_verification_send", scene=scene, email=email, received_at=received_at
+            "public.email_verification_send", scene=scene, email=email, received_at=now
         )
-
-    async def verify_captcha(self, app_id: int, ticket: str, rand_str: str, user_ip: str) -> bool:
-        answer = await self._call(
-            "public.captcha_verify",
-            app_id=app_id,
-            ticket=ticket,
-            rand_str=rand_str,
-            user_ip=user_ip,
-        )
-        return bool(answer.get("is_valid"))
-
-    async def email_registered(self, email: str) -> bool:
-        return bool(
-            (await self._call("public.email_check_registered", email=email)).get("is_registered")
-        )
-
-    async def register(
-        self,
-        email: str,
-        password: Secret | str,
-        email_code: str | None = None,
-        invite_code: str | None = None,
-    ) -> Answer:
-        return await self._call(
-            "client.user_register",
-            email=email,
-            password=_secret(password),
-            email_code=email_code,
-            invite_code=invite_code,
-        )
-
-    async def request_password_reset(self, email: str) -> Answer:
-        return await self._call("auth.account_reset_password_email", email=email)
-
-    async def reset_token_expired(self, token: Secret | str) -> bool:
-        answer = await self._call("auth.account_reset_password_expired", token=_secret(token))
-        return bool(answer.get("expired"))
-
-    async def reset_password(self, token: Secret | str, password: Secret | str) -> Answer:
-        return await self._call(
-            "auth.account_reset_password", token=_secret(token), password=_secret(password)
-        )
-
-    async def change_password(
-        self, old_password: Secret | str, new_password: Secret | str, email_code: str | None = None
-    ) -> Answer:
-        """The portal user's password (a bearer call: the profile's login session)."""
-        return await self._call(
-            "auth.account_change_password",
-            old_password=_secret(old_password),
-            new_password=_secret(new_password),
-            email_code=email_code,
-        )
-
-    async def security_setting(self) -> Answer:
-        return await self._call("auth.account_security_setting")

@@ -39,6 +39,10 @@ PAGED = PageNumber(page="page", size="size", items="list", total="total", defaul
 PAGING = {"page": const(1), "size": const(PAGE_SIZE)}
 
 
+def _bad(field: str | None, text: str) -> InvalidRequest:
+    return InvalidRequest(text, field=field, vendor="wlink")
+
+
 def _adapter(ctx: Ctx) -> WlinkAdapter:
     return cast("WlinkAdapter", ctx.client.adapter)
 
@@ -68,10 +72,8 @@ def as_int(field: str, *, name: str | None = None, extra_key: str | None = None)
         try:
             return int(str(value))
         except ValueError:
-            raise InvalidRequest(
-                f"{field or extra_key or name} must be an integer id",
-                field=field or extra_key,
-                vendor="wlink",
+            raise _bad(
+                field or extra_key, f"{field or extra_key or name} must be an integer id"
             ) from None
 
     return source
@@ -84,10 +86,9 @@ def quoted(key: str) -> Any:
     def source(request: Any, _ctx: Ctx) -> Any:
         value = (getattr(request, "extra", None) or {}).get(key)
         if value is not None and not isinstance(value, str):
-            raise InvalidRequest(
+            raise _bad(
+                key,
                 f"{key}: echo the vendor's quoted text exactly (a str, not {type(value).__name__})",
-                field=key,
-                vendor="wlink",
             )
         return value
 
@@ -101,11 +102,7 @@ def session_user(request: Any, ctx: Ctx) -> None:
     me = {"me", ctx.option("user_id"), str(signer.user.get("id") or "") or None}
     others = [u for u in request.user_ids if u not in me]
     if others:
-        raise InvalidRequest(
-            f"wlink lists the session user's accounts only, not {others[0]!r}",
-            field="user_ids",
-            vendor="wlink",
-        )
+        raise _bad("user_ids", f"wlink lists the session user's accounts only, not {others[0]!r}")
     return None
 
 
@@ -121,17 +118,11 @@ def order_type_of(item: Mapping[str, Any], _ctx: Ctx) -> str:
 
 # ------------------------------------------------------------------ accounts
 
-ACCOUNT = {
-    "account_id": "id",
-    "name": "account",
-    "currency": "currency",
-    "platform": "trading_platform",
-    "server_id": "server_name",
-    "group": "trading_account_type_name",
-    "leverage": "leverage",
-    "is_demo": "is_demo",
-    "balance": "balance",
-}
+ACCOUNT = dict(
+    account_id="id", name="account", platform="trading_platform", server_id="server_name"
+)
+ACCOUNT |= {k: k for k in ("currency", "leverage", "is_demo", "balance")}
+ACCOUNT["group"] = "trading_account_type_name"
 KYC_MODULES = {"base": "identity", "finance": "job", "certificate": "authentication"}
 
 
@@ -301,41 +292,33 @@ def payee_part(key: str) -> Any:
     return source
 
 
+#: account book list -> Payee field -> wire key
+PAYEE_LISTS = {
+    "bank_transfer": {
+        "bank_name": "bank_name",
+        "account_number": "bank_no",
+        "branch": "branch_name",
+    },
+    "international_wire_transfer": {
+        "bank_name": "bank_name",
+        "account_number": "bank_no",
+        "swift": "swift_code",
+    },
+    "cryptocurrency": {"account_number": "wallet_address", "branch": "network"},
+}
+
+
 def _payees(payload: Any, _ctx: Ctx) -> tuple[m.Payee, ...]:
-    out = []
-    for item in payload.get("bank_transfer") or ():
-        out.append(
-            m.Payee(
-                name=item.get("remark") or item["bank_name"],
-                account_number=item["bank_no"],
-                bank_name=item["bank_name"],
-                branch=item.get("branch_name"),
-                payee_id=str(item["id"]),
-                raw=item,
-            )
+    return tuple(
+        m.Payee(
+            name=item.get("remark") or item.get("bank_name") or item["network"],
+            payee_id=str(item["id"]),
+            raw=item,
+            **{field: item.get(wire) for field, wire in fields.items()},
         )
-    for item in payload.get("international_wire_transfer") or ():
-        out.append(
-            m.Payee(
-                name=item.get("remark") or item["bank_name"],
-                account_number=item["bank_no"],
-                bank_name=item["bank_name"],
-                swift=item.get("swift_code"),
-                payee_id=str(item["id"]),
-                raw=item,
-            )
-        )
-    for item in payload.get("cryptocurrency") or ():
-        out.append(
-            m.Payee(
-                name=item.get("remark") or item["network"],
-                account_number=item["wallet_address"],
-                branch=item["network"],
-                payee_id=str(item["id"]),
-                raw=item,
-            )
-        )
-    return tuple(out)
+        for kind, fields in PAYEE_LISTS.items()
+        for item in payload.get(kind) or ()
+    )
 
 
 class WlinkFunding(FundingPort):
@@ -490,9 +473,7 @@ class WlinkFunding(FundingPort):
         """The answer is empty: the payee is the request's."""
         payee = request.payee
         if not payee.payee_id:
-            raise InvalidRequest(
-                "update_payee needs payee.payee_id", field="payee_id", vendor="wlink"
-            )
+            raise _bad("payee_id", "update_payee needs payee.payee_id")
         info = payee_info(payee)
         info.pop("payment_method")
         params = {"id": int(payee.payee_id), **info, "remark": payee.name}
@@ -582,11 +563,7 @@ class WlinkKeys(KeyMgmtPort):
     async def renew_token(self, request: m.RenewToken) -> m.SessionToken:
         """Log in with the profile's email and password; the client uses the new token."""
         if request.refresh_token is not None:
-            raise InvalidRequest(
-                "wlink has no refresh token: it logs in again",
-                field="refresh_token",
-                vendor="wlink",
-            )
+            raise _bad("refresh_token", "wlink has no refresh token: it logs in again")
         signer = cast("WlinkSigner", self.client.signer)
         token = await signer.login()
         return m.SessionToken(access_token=token, raw=dict(signer.user))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from brokerport import models as m
@@ -103,56 +104,37 @@ class WlinkSamples(Samples):
             trades[kind] |= {box.add_trade(kind, f"SYM{i}") for i in range(5)}
         q = m.FundingHistoryQuery(limit=2)
         oq = m.OrderQuery(limit=2)
-        return [
-            PagedCase(
+        acct = str(account)
+        table: list[tuple[str, Any, Any, set[str], Any]] = [
+            (
                 "accounts.list",
                 c.accounts.list,
                 m.ListAccounts(user_ids=("me",), limit=2),
-                frozenset(accounts),
-                lambda a: a.account_id,
+                accounts,
+                "account_id",
             ),
-            PagedCase(
-                "funding.deposit_history",
-                c.funding.deposit_history,
-                q,
-                frozenset(deposits),
-                lambda r: r.record_id,
-            ),
-            PagedCase(
+            ("funding.deposit_history", c.funding.deposit_history, q, deposits, "record_id"),
+            (
                 "funding.withdrawal_history",
                 c.funding.withdrawal_history,
                 q,
-                frozenset(withdrawals),
-                lambda r: r.record_id,
+                withdrawals,
+                "record_id",
             ),
-            PagedCase(
-                "funding.cash_ledger",
-                c.funding.cash_ledger,
-                q,
-                frozenset(transfers),
-                lambda r: r.record_id,
-            ),
-            PagedCase(
-                "trading.order_history",
-                c.trading.order_history,
-                oq,
-                frozenset(trades["history"]),
-                lambda o: o.order_id,
-            ),
-            PagedCase(
-                "trading.open_orders",
-                c.trading.open_orders,
-                oq,
-                frozenset(trades["pending"]),
-                lambda o: o.order_id,
-            ),
-            PagedCase(
+            ("funding.cash_ledger", c.funding.cash_ledger, q, transfers, "record_id"),
+            ("trading.order_history", c.trading.order_history, oq, trades["history"], "order_id"),
+            ("trading.open_orders", c.trading.open_orders, oq, trades["pending"], "order_id"),
+            (
                 "trading.positions",
                 c.trading.positions,
-                m.PositionQuery(account_id=str(account), limit=2),
-                frozenset(trades["holding"]),
-                lambda p: p.position_id or "",
+                m.PositionQuery(account_id=acct, limit=2),
+                trades["holding"],
+                "position_id",
             ),
+        ]
+        return [
+            PagedCase(op, call, req, frozenset(want), attrgetter(key))
+            for op, call, req, want, key in table
         ]
 
     def invalid_cases(self) -> list[InvalidCase]:

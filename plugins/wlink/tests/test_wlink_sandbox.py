@@ -123,5 +123,5 @@ async def test_email_codes_are_single_use_and_money_moves(box: WlinkSandbox) -> 
         messages = client.ext("wlink.messages")
         assert await messages.unread_count("ib") == 3
         first = (await messages.list(portal="ib"))["list"][0]["id"]
-        await messages.mark_read(first, portal="ib")
+        await messages.mark_read(id=first, portal="ib")
         assert await messages.unread_count("ib") == 2
