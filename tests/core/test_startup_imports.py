@@ -124,6 +124,7 @@ def test_plugins_strict_resolves_the_named_classes() -> None:
         "brokerport_acme.ports",
         "brokerport_lwork.ports",
         "brokerport_okx.ports",
+        "brokerport_wlink.ports",
     ]
 
 
