@@ -213,8 +213,9 @@ class Adapter:
     error_map: ClassVar[ErrorMap] = ErrorMap({})
     #: Name of this vendor's entry in ``brokerport.sandboxes`` (None: no sandbox).
     sandbox: ClassVar[str | None] = None
-    #: ``"module:Class"`` of this plugin's :class:`brokerport.testing.samples.Samples`
-    #: (imported only by the demo and the conformance kit).
+    #: This plugin's samples for the kit and the demo: ``"package:samples.toml"`` (a data
+    #: file, see the plugin guide) or ``"module:Class"`` of a
+    #: :class:`brokerport.testing.samples.Samples`; loaded only by the demo and the kit.
     samples: ClassVar[str | None] = None
 
     _catalog: ClassVar[Catalog | None] = None

@@ -160,13 +160,9 @@ def option(
 
 
 def joined(field: str, sep: str = ",") -> Callable[[Any, Ctx], Any]:
-    """A sequence field as one ``sep``-joined text (None or empty: not sent)."""
-
-    def source(request: Any, _ctx: Ctx) -> Any:
-        values = getattr(request, field)
-        return sep.join(str(v) for v in values) if values else None
-
-    return source
+    """A sequence field as one ``sep``-joined text (None or empty: not sent); see
+    :func:`joined_as` for values translated through a table."""
+    return joined_as(field, sep=sep)
 
 
 def epoch_ms(field: str) -> Callable[[Any, Ctx], Any]:
@@ -180,16 +176,8 @@ def epoch_ms(field: str) -> Callable[[Any, Ctx], Any]:
 
 
 def pick(*keys: str) -> Callable[[Mapping[str, Any], Ctx], Any]:
-    """The first of these answer fields that has a value."""
-
-    def source(item: Mapping[str, Any], _ctx: Ctx) -> Any:
-        for key in keys:
-            value = _get(item, key)
-            if value is not None:
-                return value
-        return None
-
-    return source
+    """The first of these answer fields that has a value (see :func:`first`)."""
+    return first(*keys)
 
 
 def mapped(key: str, table: Mapping[Any, Any], default: Any = None) -> FieldSource:

@@ -416,29 +416,31 @@ __all__ += ["int_range", "max_len", "money", "one_of", "pattern"]
 #: (package, resource) -> the catalog read from it: each data file is read once.
 _LOADED: dict[tuple[str, str], Catalog] = {}
 
-_ENDPOINT_KEYS = frozenset(
-    {
-        "name",
-        "method",
-        "path",
-        "version",
-        "service",
-        "auth",
-        "params",
-        "rate_limit",
-        "cost",
-        "idempotent",
-        "idempotency_param",
-        "reconcile",
-        "body",
-        "strict",
-        "check",
-        "tags",
-        "sensitive_response",
-        "doc",
-    }
+#: Endpoint keys of a catalog file, in the order the builder writes them.
+ENDPOINT_KEYS = (
+    "name",
+    "method",
+    "path",
+    "version",
+    "service",
+    "auth",
+    "body",
+    "strict",
+    "idempotent",
+    "idempotency_param",
+    "cost",
+    "rate_limit",
+    "check",
+    "reconcile",
+    "tags",
+    "sensitive_response",
+    "doc",
+    "params",
 )
-_PARAM_KEYS = frozenset({"name", "in", "required", "type", "sensitive", "rules", "doc"})
+#: Parameter keys, in the order the builder writes them.
+PARAM_KEYS = ("name", "in", "type", "required", "sensitive", "rules", "doc")
+_ENDPOINT_KEYS = frozenset(ENDPOINT_KEYS)
+_PARAM_KEYS = frozenset(PARAM_KEYS)
 _RATE_KEYS = frozenset({"count", "per", "group", "margin"})
 _DOCUMENT_KEYS = frozenset(
     {"generated", "vendor", "rules_module", "services", "endpoints", "quirks", "source"}

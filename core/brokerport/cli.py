@@ -50,7 +50,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from .demo import run_demo
 
-    return asyncio.run(run_demo(args.vendors, verbose=args.verbose))
+    return asyncio.run(run_demo(args.vendors, verbose=args.verbose, via_proxy=args.via_proxy))
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
@@ -202,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("vendors", nargs="*", help="only these plugins (default: all)")
     p.add_argument("-v", "--verbose", action="store_true", help="print full results")
+    p.add_argument(
+        "--via-proxy",
+        action="store_true",
+        help="reach each sandbox through a real local HTTP CONNECT proxy (proxy.py, "
+        "with credentials), as production hosts reach vendors through a fixed-egress proxy",
+    )
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(

@@ -182,7 +182,11 @@ class Client:
             self.adapter = self.adapter_cls(profile)
             self.signer = self.adapter.create_signer()
             self.converter: cattrs.Converter = self.adapter.create_converter()
-            self.transport = self._transport or AiohttpTransport(self._transport_settings)
+            # one transport (one pool) for every port: the profile's proxy, TLS, pool
+            # and timeouts, unless connect(transport_settings=...) gave its own
+            self.transport = self._transport or AiohttpTransport(
+                profile.transport_settings(self._transport_settings)
+            )
             self.limiter_scope = self.signer.redacted().get("scope", "") or profile.name
             self.hooks = Hooks(dict(self.signer.redacted()))
             for impl in _global_hooks:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -169,22 +168,111 @@ def _all_ops() -> frozenset[str]:
 
 
 def load_samples(adapter: Any) -> type[Samples] | None:
-    path = adapter.samples
-    if not path:
-        return None
-    module, _, attr = path.partition(":")
-    cls: type[Samples] = getattr(importlib.import_module(module), attr)
-    return cls
+    from .testing.samples import load_samples as load
+
+    return load(adapter.samples) if adapter.samples else None
 
 
-async def demo_one(name: str, say: Say, verbose: bool = False) -> bool:
+class LocalProxy:
+    """``proxy.py`` (an HTTP CONNECT proxy from PyPI) on 127.0.0.1, in a subprocess,
+    requiring a username and a password made up for this run."""
+
+    def __init__(self) -> None:
+        import secrets
+        import tempfile
+        from pathlib import Path
+
+        self.dir = Path(tempfile.mkdtemp(prefix="brokerport-demo-proxy-"))
+        self.username = "demo"
+        self.password = secrets.token_urlsafe(12)
+        self.port = 0
+        self.proc: Any = None
+
+    async def start(self) -> None:
+        import subprocess
+        import sys
+
+        port_file = self.dir / "port"
+        self.log = (self.dir / "proxy.log").open("wb")
+        args = [sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0"]
+        args += ["--port-file", str(port_file), "--num-acceptors", "1", "--num-workers", "1"]
+        args += ["--basic-auth", f"{self.username}:{self.password}", "--log-level", "INFO"]
+        self.proc = subprocess.Popen(
+            args,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(400):
+            text = port_file.read_text() if port_file.exists() else ""
+            if text.strip():
+                self.port = int(text)
+                break
+            if self.proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        if not self.port:
+            raise PluginError("the demo proxy (proxy.py) did not start")
+        for _ in range(200):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            return
+        raise PluginError("the demo proxy (proxy.py) does not accept connections")
+
+    @property
+    def settings(self) -> Any:
+        from .proxy import ProxySettings
+
+        return ProxySettings(
+            host="127.0.0.1", port=self.port, username=self.username, password=self.password
+        )
+
+    async def tunnels_to(self, base_url: str) -> int:
+        """CONNECT tunnels to ``base_url``'s port in proxy.py's access log (logged on close)."""
+        port = base_url.rsplit(":", 1)[1].rstrip("/")
+        count = 0
+        for _ in range(40):
+            text = (self.dir / "proxy.log").read_text(errors="replace")
+            count = sum(
+                1 for line in text.splitlines() if "CONNECT" in line and f":{port} " in line
+            )
+            if count:
+                break
+            await asyncio.sleep(0.05)
+        return count
+
+    def stop(self) -> None:
+        import shutil
+
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+async def demo_one(
+    name: str, say: Say, verbose: bool = False, proxy: LocalProxy | None = None
+) -> bool:
     from . import connect
+    from .profile import Profile
 
-    client = connect(name)
+    profile = Profile.load(name)
+    if proxy is not None:
+        import attrs
+
+        profile = attrs.evolve(profile, proxy=proxy.settings)
+    client = connect(name, profile)
     async with client:
         assert client.sandbox is not None or not client.profile.is_sandbox
         where = client.profile.base_url
         say(f"{name}: sandbox at {where}")
+        if proxy is not None:
+            say(f"  reached through {client.profile.proxy!r}")
         caps = client.capabilities.ports
         say("  capabilities: " + "; ".join(f"{p}: {', '.join(o)}" for p, o in caps.items()))
         samples_cls = load_samples(client.adapter_cls)
@@ -201,10 +289,40 @@ async def demo_one(name: str, say: Say, verbose: bool = False) -> bool:
                 f"  {walk.done} operations, {len(j)} signed requests verified by the sandbox, "
                 f"{len(j.effects())} state changes, {walk.failures} failures"
             )
-        return walk.failures == 0
+    if proxy is not None and where:
+        tunnels = await proxy.tunnels_to(where)
+        say(f"  proxy.py logged {tunnels} CONNECT tunnel(s) to the sandbox (one shared pool)")
+        if not tunnels:
+            return False
+    return walk.failures == 0
 
 
-async def run_demo(vendors: list[str], *, verbose: bool = False) -> int:
+async def run_demo(vendors: list[str], *, verbose: bool = False, via_proxy: bool = False) -> int:
+    proxy: LocalProxy | None = None
+    if via_proxy:
+        import importlib.util
+
+        if importlib.util.find_spec("proxy") is None:
+            print("--via-proxy needs the proxy.py package: pip install proxy.py")
+            return 2
+        proxy = LocalProxy()
+        try:
+            await proxy.start()
+        except BaseException:
+            proxy.stop()
+            raise
+        print(
+            f"proxy: proxy.py listening on 127.0.0.1:{proxy.port}, HTTP CONNECT, "
+            f"user {proxy.username!r} with a password made for this run\n"
+        )
+    try:
+        return await _run_demo(vendors, verbose=verbose, proxy=proxy)
+    finally:
+        if proxy is not None:
+            proxy.stop()
+
+
+async def _run_demo(vendors: list[str], *, verbose: bool, proxy: LocalProxy | None) -> int:
     from .registry import list_plugins
 
     plugins = list_plugins()
@@ -218,7 +336,7 @@ async def run_demo(vendors: list[str], *, verbose: bool = False) -> int:
     ok = True
     for name in names:
         try:
-            ok = await demo_one(name, print, verbose) and ok
+            ok = await demo_one(name, print, verbose, proxy) and ok
         except (BrokerportError, PluginError) as exc:
             ok = False
             print(f"{name}: failed: {exc}")

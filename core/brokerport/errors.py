@@ -24,7 +24,9 @@ __all__ = [
     "NotSupported",
     "PermissionDenied",
     "PluginError",
+    "ProxyError",
     "RateLimited",
+    "TLSError",
     "Timeout",
     "UnknownOutcome",
     "VendorUnavailable",
@@ -209,3 +211,21 @@ class DecodeError(BrokerportError):
 
 class PluginError(BrokerportError):
     """A plugin could not be found, loaded, or is defined inconsistently."""
+
+
+class TLSError(BrokerportError):
+    """The TLS handshake failed: the vendor's certificate is not trusted (wrong CA,
+    expired, self-signed), does not name the host, or the handshake was refused.
+
+    Nothing was sent, and sending again cannot help: check the profile's
+    ``tls`` settings (CA bundle, client certificate). Never retried.
+    """
+
+
+class ProxyError(BrokerportError):
+    """The proxy refused the tunnel for its own credentials (HTTP 407 / SOCKS auth).
+
+    Nothing was sent to the vendor; check the profile's proxy username and
+    password. Never retried. (A proxy that cannot be reached or drops the
+    connection is ``VendorUnavailable``, retried like any connection failure.)
+    """

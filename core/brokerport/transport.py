@@ -19,6 +19,10 @@ from .signing import PreparedRequest
 if TYPE_CHECKING:
     import aiohttp
 
+    from .errors import BrokerportError
+    from .proxy import ProxySettings
+    from .tls import TLSSettings
+
 __all__ = [
     "AiohttpTransport",
     "MockTransport",
@@ -65,14 +69,29 @@ class TransportFailure(Exception):
 
 @attrs.frozen(slots=True)
 class TransportSettings:
+    """Timeouts, the connection pool, proxy and TLS of one client (all its ports).
+
+    A profile carries its own (``[vendor.name.transport]``, ``.proxy``, ``.tls``);
+    ``connect(..., transport_settings=...)`` overrides them. Defaults below.
+    """
+
     #: Whole-request deadline, seconds.
     total_timeout: float = 30.0
+    #: Deadline for getting a connection (pool wait, proxy tunnel, TLS handshake).
     connect_timeout: float = 10.0
     #: Socket read deadline, seconds.
     read_timeout: float = 30.0
     #: Connection pool: at most this many open connections, per host too.
     limit: int = 100
     limit_per_host: int = 64
+    #: Seconds an idle pooled connection is kept for reuse.
+    keepalive_timeout: float = 15.0
+    #: Tunnel every connection through this proxy (None: direct).
+    proxy: ProxySettings | None = None
+    #: CA bundle, client certificate... (None: system trust, no client certificate).
+    tls: TLSSettings | None = None
+    #: "vendor.profile", for messages and the one-time TLS warning.
+    owner: str = attrs.field(default="", eq=False)
 
 
 class Transport:
@@ -96,7 +115,17 @@ class AiohttpTransport(Transport):
         from yarl import URL
 
         s = self.settings
-        connector = aiohttp.TCPConnector(limit=s.limit, limit_per_host=s.limit_per_host)
+        ssl_: Any = True if s.tls is None else s.tls.ssl_context(s.owner)
+        connector = (
+            s.proxy.connector(s, ssl_)
+            if s.proxy is not None
+            else aiohttp.TCPConnector(
+                limit=s.limit,
+                limit_per_host=s.limit_per_host,
+                keepalive_timeout=s.keepalive_timeout,
+                ssl=ssl_,
+            )
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(
@@ -151,10 +180,33 @@ class AiohttpTransport(Transport):
             await session.close()
 
 
-def _failure(exc: Exception) -> TransportFailure | None:
-    """What an aiohttp / socket exception means for the pipeline (None: not ours)."""
+def _failure(exc: Exception) -> TransportFailure | BrokerportError | None:
+    """What an aiohttp / socket exception means for the pipeline (None: not ours).
+
+    TLS and proxy-credential refusals are typed errors of their own, not
+    retried: sending again cannot succeed, and nothing was sent.
+    """
     import aiohttp
 
+    from .proxy import ProxyConnectFailure
+
+    if isinstance(exc, aiohttp.ClientSSLError):
+        from .errors import TLSError
+
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            cert = exc.certificate_error
+            why = getattr(cert, "verify_message", None) or getattr(cert, "reason", None)
+            return TLSError(f"the vendor's TLS certificate was refused: {why or cert}")
+        return TLSError(f"TLS handshake failed: {getattr(exc, 'reason', None) or exc}")
+    if isinstance(exc, ProxyConnectFailure):
+        if exc.auth:
+            from .errors import ProxyError
+
+            return ProxyError(f"{exc.detail} (check the proxy credentials)", http_status=exc.status)
+        return TransportFailure("connect", exc.detail)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        # raised only while getting a connection: nothing was sent
+        return TransportFailure("connect", "timed out connecting")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return TransportFailure("connect", f"cannot connect: {exc.os_error}")
     if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):

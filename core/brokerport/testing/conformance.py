@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib
 import logging
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -48,7 +47,7 @@ from ..pipeline import RetryPolicy
 from ..ports import PORTS, all_operations
 from ..registry import load_adapter, load_sandbox
 from ..transport import TransportSettings
-from .samples import Samples
+from .samples import Samples, load_samples
 from .sandbox import Sandbox
 
 __all__ = ["ConformanceSuite", "contract"]
@@ -156,12 +155,9 @@ class ConformanceSuite:
     ) -> Samples:
         cls = self.samples_class
         if cls is None:
-            path = brokerport_adapter.samples
-            if path is None:
-                pytest.fail(f"{brokerport_adapter.name}: the adapter names no Samples class")
-            module, _, attr = path.partition(":")
-            cls = getattr(importlib.import_module(module), attr)
-        assert cls is not None
+            if brokerport_adapter.samples is None:
+                pytest.fail(f"{brokerport_adapter.name}: the adapter names no samples")
+            cls = load_samples(brokerport_adapter.samples)
         s = cls(brokerport_client, brokerport_sandbox)
         await s.prepare()
         return s
@@ -539,6 +535,90 @@ class ConformanceSuite:
         await asyncio.gather(*calls)
         assert not sandbox.journal.rejections("rate_limit"), "the client tripped the rate limit"
         assert len(sandbox.journal.for_endpoint(name)) >= n
+
+    # ------------------------------------------------ the synchronous facade
+    # A sample of the contracts above, run through brokerport.sync from a worker
+    # thread (the facade refuses to block this test's event loop, and says so).
+
+    def sync_client_for(self, adapter: type[Adapter], sandbox: Sandbox | None) -> Any:
+        from ..sync import SyncClient
+
+        return SyncClient(self.client_for(adapter, sandbox))
+
+    @contract("sync", "capabilities and undeclared operations")
+    async def test_sync_facade_gates_undeclared_operations(
+        self, brokerport_adapter: type[Adapter], brokerport_sandbox: Sandbox | None
+    ) -> None:
+        from ..sync import EventLoopRunning
+
+        sandbox = self.need_sandbox(brokerport_sandbox)
+        facade = self.sync_client_for(brokerport_adapter, sandbox)
+        with pytest.raises(EventLoopRunning):
+            facade.open()  # inside a running loop: use the async API
+
+        def body() -> None:
+            with facade as client:
+                assert client.capabilities.operations == brokerport_adapter.operations
+                for op in sorted(all_operations() - client.capabilities.operations)[:3]:
+                    port_name, _, method = op.partition(".")
+                    with pytest.raises(NotSupported):
+                        getattr(getattr(client, port_name), method)(None)
+
+        before = len(sandbox.journal)
+        await asyncio.to_thread(body)
+        assert len(sandbox.journal) == before, "an undeclared operation did I/O"
+
+    @contract("sync", "read, errors, write sent once")
+    async def test_sync_facade_reads_maps_errors_and_sends_writes_once(
+        self,
+        brokerport_adapter: type[Adapter],
+        samples: Samples,
+        brokerport_sandbox: Sandbox | None,
+    ) -> None:
+        sandbox = self.need_sandbox(brokerport_sandbox)
+        read, rparams = _needs(samples, "read_call")()
+        write, wparams = _needs(samples, "write_call")(20)
+        facade = self.sync_client_for(brokerport_adapter, sandbox)
+
+        def body() -> None:
+            with facade as client:
+                client.call(read, **rparams)
+                for case in samples.error_cases()[:2]:
+                    # error cases are written for the async client: same objects, same errors
+                    with pytest.raises(BrokerportError) as info:
+                        client._run(case.invoke, client.aio)
+                    assert isinstance(info.value, case.expected), case.name
+                before = len(sandbox.journal.for_endpoint(write))
+                sandbox.faults.add("lost", write)
+                with pytest.raises(UnknownOutcome):
+                    client.call(write, **wparams)
+                sent = len(sandbox.journal.for_endpoint(write)) - before
+                assert sent == 1, f"a non-idempotent write was sent {sent} times"
+
+        await asyncio.to_thread(body)
+
+    @contract("sync", "subaccounts create/list", "subaccounts.create", "subaccounts.list")
+    async def test_sync_facade_subaccount_round_trip(
+        self,
+        brokerport_adapter: type[Adapter],
+        brokerport_client: Client,
+        samples: Samples,
+        brokerport_sandbox: Sandbox | None,
+    ) -> None:
+        from ..sync import paginate as sync_paginate
+
+        sandbox = self.need_sandbox(brokerport_sandbox)
+        req = _needs(samples, "create_subaccount")(2)
+        facade = self.sync_client_for(brokerport_adapter, sandbox)
+
+        def body() -> list[str]:
+            with facade as client:
+                created = client.subaccounts.create(req)
+                assert isinstance(created, m.SubAccount) and created.name == req.name
+                return [s.name for s in sync_paginate(client.subaccounts.list, m.ListSubAccounts())]
+
+        names = await asyncio.to_thread(body)
+        assert names.count(req.name) == 1
 
 
 def _model_error(exc: BaseException) -> bool:

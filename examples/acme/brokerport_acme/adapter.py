@@ -92,7 +92,7 @@ class AcmeAdapter(Adapter):
     }
     error_map = ACME_ERRORS
     sandbox = "acme"  # our entry in brokerport.sandboxes
-    samples = "brokerport_acme.testing:AcmeSamples"  # sample data for the conformance kit
+    samples = "brokerport_acme:samples.toml"  # sample data for the conformance kit
 
     @classmethod
     def build_catalog(cls) -> Catalog:

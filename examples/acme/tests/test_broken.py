@@ -18,10 +18,10 @@ from brokerport.adapter import Adapter
 from brokerport.client import Client
 from brokerport.registry import load_adapter
 from brokerport.testing.conformance import ConformanceSuite
+from brokerport.testing.samples import Samples, load_samples
 from brokerport_acme import AcmeAdapter
 from brokerport_acme.broken import BrokenAcmeAdapter
 from brokerport_acme.sandbox import AcmeSandbox
-from brokerport_acme.testing import AcmeSamples
 
 
 class Kit(ConformanceSuite):
@@ -31,10 +31,10 @@ class Kit(ConformanceSuite):
 @pytest_asyncio.fixture(params=[AcmeAdapter, BrokenAcmeAdapter], ids=["acme", "acme-broken"])
 async def pair(
     request: pytest.FixtureRequest, sandbox: AcmeSandbox
-) -> AsyncIterator[tuple[Client, AcmeSamples, bool]]:
+) -> AsyncIterator[tuple[Client, Samples, bool]]:
     adapter: type[Adapter] = request.param
     async with Client(adapter, sandbox.profile()) as client:
-        samples = AcmeSamples(client, sandbox)
+        samples = load_samples("brokerport_acme:samples.toml")(client, sandbox)
         await samples.prepare()
         yield client, samples, adapter is BrokenAcmeAdapter
 
@@ -46,7 +46,7 @@ def test_broken_adapter_is_registered() -> None:
 
 
 async def test_kit_catches_an_ungated_undeclared_operation(
-    pair: tuple[Client, AcmeSamples, bool], sandbox: AcmeSandbox
+    pair: tuple[Client, Samples, bool], sandbox: AcmeSandbox
 ) -> None:
     client, _, broken = pair
     contract = Kit().test_undeclared_operations_raise_not_supported_without_io(
@@ -60,7 +60,7 @@ async def test_kit_catches_an_ungated_undeclared_operation(
 
 
 async def test_kit_catches_a_retried_write(
-    pair: tuple[Client, AcmeSamples, bool], sandbox: AcmeSandbox
+    pair: tuple[Client, Samples, bool], sandbox: AcmeSandbox
 ) -> None:
     client, samples, broken = pair
     contract = Kit().test_lost_write_is_unknown_outcome_never_repeated(

@@ -72,7 +72,7 @@ class LworkAdapter(Adapter):
     }
     error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "lwork"
-    samples = "brokerport_lwork.samples:LworkSamples"
+    samples = "brokerport_lwork:samples.toml"
 
     @classmethod
     def build_catalog(cls) -> Catalog:

@@ -103,7 +103,7 @@ class OkxAdapter(Adapter):
         by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest},
     )
     sandbox = "okx"
-    samples = "brokerport_okx.testing:OkxSamples"
+    samples = "brokerport_okx:samples.toml"
 
     @classmethod
     def build_catalog(cls) -> Catalog:
