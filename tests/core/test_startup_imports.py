@@ -125,6 +125,7 @@ def test_plugins_strict_resolves_the_named_classes() -> None:
         "brokerport_lwork.ports",
         "brokerport_okx.ports",
         "brokerport_whale.ports",
+        "brokerport_wlink.ports",
     ]
 
 

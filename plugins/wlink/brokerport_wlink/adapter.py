@@ -1,0 +1,207 @@
+"""The wlink adapter: catalog, two auth modes, the error shape, vendor time zone.
+
+Profile
+-------
+credentials
+    signed mode: ``api_key`` (a UUID), ``api_secret``;
+    portal mode: ``email``, ``password`` (and optionally a ``token`` already held).
+options
+    ``ib_base_url`` (the IB portal; ``base_url`` is the client portal),
+    ``auth_mode`` (``signed`` | ``portal``; default: signed when ``api_key`` is
+    given), ``language`` (``X-Language``, e.g. ``en``), ``captcha_token`` /
+    ``captcha_action`` / ``captcha_randstr`` (login captcha headers),
+    ``timezone`` (zone of the vendor's ``YYYY-MM-DD HH:MM:SS`` times, default
+    ``+08:00``), ``error_code_field`` / ``error_message_field`` (the error body,
+    default ``reason`` / ``message``), ``error_codes`` (``REASON=Class,...``),
+    ``page_size`` (20) and the port defaults in the README.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from brokerport import errors as e
+from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
+from brokerport.catalog import Catalog, Endpoint
+from brokerport.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    import cattrs
+    from brokerport.profile import Profile
+    from brokerport.signing import Signer
+    from brokerport.transport import RawResponse
+
+__all__ = ["CODES", "WlinkAdapter", "vendor_timezone"]
+
+#: Error reasons (the ``reason`` of the error body) -> brokerport errors. The spec
+#: documents no error body; see "Assumptions" in the README.
+CODES: dict[str, type[e.BrokerportError]] = {
+    **dict.fromkeys(
+        "UNAUTHORIZED TOKEN_INVALID TOKEN_EXPIRED API_KEY_INVALID SIGNATURE_INVALID"  # noqa: SIM905
+        " TIMESTAMP_EXPIRED NONCE_REUSED LOGIN_FAILED CAPTCHA_REQUIRED".split(),
+        e.AuthenticationError,
+    ),
+    **dict.fromkeys(("INVALID_ARGUMENT", "EMAIL_CODE_INVALID"), e.InvalidRequest),
+    **dict.fromkeys(("QUOTE_CHANGED", "CONFLICT", "ALREADY_EXISTS"), e.Conflict),
+    "PERMISSION_DENIED": e.PermissionDenied,
+    "NOT_FOUND": e.NotFound,
+    "INSUFFICIENT_BALANCE": e.InsufficientFunds,
+    "TOO_MANY_REQUESTS": e.RateLimited,
+}
+
+
+def error_map(extra: str | None = None) -> ErrorMap:
+    """The map, with profile option ``error_codes`` (``REASON=ClassName,...``) on top."""
+    codes = dict(CODES)
+    for part in filter(None, (extra or "").split(",")):
+        code, _, name = part.partition("=")
+        cls = getattr(e, name.strip(), None)
+        if not (isinstance(cls, type) and issubclass(cls, e.BrokerportError)):
+            raise InvalidRequest(f"wlink option error_codes: unknown error class {name!r}")
+        codes[code.strip()] = cls
+    return ErrorMap(codes, by_status={409: e.Conflict, 422: e.InvalidRequest})
+
+
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{1,2}):?(\d{2})?$")
+
+
+def vendor_timezone(text: str | None) -> tzinfo:
+    """``+08:00`` / ``UTC+8`` / ``UTC`` / an IANA name -> tzinfo."""
+    text = (text or "+08:00").strip()
+    if text.upper() in ("UTC", "Z", "GMT"):
+        return UTC
+    match = _OFFSET.match(text)
+    if match:
+        sign, hours, minutes = match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        return timezone(-delta if sign == "-" else delta)
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(text)
+    except (ValueError, LookupError):
+        raise InvalidRequest(f"wlink option timezone: unknown zone {text!r}") from None
+
+
+class WlinkAdapter(Adapter):
+    """wlink: forex CRM SaaS, client portal and IB portal over MT4/MT5."""
+
+    name = "wlink"
+    version = "0.1.0"
+    description = "wlink (WikiBroker) forex CRM: client and IB portals, signed or portal auth"
+    operations = frozenset(
+        f"{port}.{op}"
+        for port, ops in {
+            "accounts": "list get open_live open_demo update_profile get_leverage set_leverage"
+            " set_trade_password",
+            "funding": "balances request_deposit confirm_deposit cancel_deposit request_withdrawal"
+            " transfer deposit_history withdrawal_history cash_ledger list_payees add_payee"
+            " update_payee delete_payee exchange_rate",
+            "trading": "open_orders order_history positions",
+            "keys": "renew_token revoke_token",
+        }.items()
+        for op in ops.split()
+    )
+    ports: ClassVar[Mapping[str, str]] = {
+        "accounts": "brokerport_wlink.ports:WlinkAccounts",
+        "funding": "brokerport_wlink.ports:WlinkFunding",
+        "trading": "brokerport_wlink.ports:WlinkTrading",
+        "keys": "brokerport_wlink.ports:WlinkKeys",
+    }
+    extensions: ClassVar[Mapping[str, str]] = {
+        "wlink.ib": "brokerport_wlink.extensions:WlinkIB",
+        "wlink.messages": "brokerport_wlink.extensions:WlinkMessages",
+        "wlink.kyc": "brokerport_wlink.extensions:WlinkKyc",
+        "wlink.reports": "brokerport_wlink.extensions:WlinkReports",
+        "wlink.portal": "brokerport_wlink.extensions:WlinkPortal",
+        "wlink.auth": "brokerport_wlink.extensions:WlinkAuth",
+    }
+    error_map: ClassVar[ErrorMap] = error_map()
+    sandbox = "wlink"
+    samples = "brokerport_wlink.testing:WlinkSamples"
+
+    @classmethod
+    def build_catalog(cls) -> Catalog:
+        return Catalog.load("brokerport_wlink")  # catalog.json, from catalog/overlay.toml
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__(profile)
+        extra = profile.option("error_codes")
+        if extra:
+            vars(self)["error_map"] = error_map(extra)  # shadows the class map per client
+        self.code_field = profile.option("error_code_field") or "reason"
+        self.message_field = profile.option("error_message_field") or "message"
+        self.tz = vendor_timezone(profile.option("timezone"))
+        mode = profile.option("auth_mode") or (
+            "signed" if "api_key" in profile.credentials else "portal"
+        )
+        if mode not in ("signed", "portal"):
+            raise InvalidRequest("wlink option auth_mode must be signed or portal", vendor="wlink")
+        self.mode = mode
+
+    def create_signer(self) -> Signer:
+        from .auth import CAPTCHA_HEADERS, WlinkSigner
+
+        creds, opt = self.profile.credentials, self.profile.option
+        if self.mode == "signed" and not ("api_key" in creds and "api_secret" in creds):
+            raise e.AuthenticationError(
+                "wlink signed mode needs credentials api_key and api_secret", vendor="wlink"
+            )
+        return WlinkSigner(
+            mode=self.mode,
+            auth_of=lambda name: self.catalog()[name].auth,
+            api_key=creds.get("api_key"),
+            api_secret=creds.get("api_secret"),
+            email=creds.get("email"),
+            password=creds.get("password"),
+            token=creds.get("token"),
+            captcha={k: v for k in CAPTCHA_HEADERS if (v := opt(k))},
+            language=opt("language"),
+        )
+
+    def create_converter(self) -> cattrs.Converter:
+        """The core converter; zone-less ``YYYY-MM-DD HH:MM:SS`` read in option ``timezone``."""
+        from brokerport.convert import make_converter, parse_datetime
+
+        conv = make_converter()
+        tz = self.tz
+
+        def read(value: Any, _: Any) -> datetime:
+            if isinstance(value, str) and not value.strip().isdigit():
+                dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+                return (dt if dt.tzinfo else dt.replace(tzinfo=tz)).astimezone(UTC)
+            return parse_datetime(value)
+
+        conv.register_structure_hook(datetime, read)
+        return conv
+
+    def wire_time(self, value: datetime | None) -> str | None:
+        """An aware datetime as the vendor's ``YYYY-MM-DD HH:MM:SS`` in its zone."""
+        return None if value is None else value.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")
+
+    def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
+        """Success: the bare object of the spec. Failure (HTTP >= 400): the error body
+        ``{"code", "reason", "message", "metadata"}`` (an assumption, see the README)."""
+        status = response.status
+        if status < 400:
+            data = parse_json(response, vendor=self.name)
+            if not isinstance(data, Mapping):
+                raise ValueError("wlink answers are JSON objects")
+            return data
+        try:
+            doc = parse_json(response, vendor=self.name)
+        except e.DecodeError:
+            doc = None
+        doc = doc if isinstance(doc, Mapping) else {}
+        code = doc.get(self.code_field) or doc.get("code")
+        retry = response.headers.get("Retry-After")
+        raise VendorFault(
+            None if code is None else str(code),
+            str(doc.get(self.message_field) or f"HTTP {status}"),
+            http_status=status,
+            data=doc.get("metadata"),
+            retry_after=float(retry) if retry and retry.replace(".", "", 1).isdigit() else None,
+        )
