@@ -28,6 +28,7 @@ from whale_wire import answer, ok
         {"code": "0", "message": "", "data": {"buy_power": "12.5", "currency": "HKD"}},
         {"code": 0, "msg": "ok", "datas": {"buy_power": "12.5", "currency": "HKD"}},
         {"code": 0, "data": {"buy_power": "12.5", "currency": "HKD"}},  # no message (cash_info)
+        {"data": {"buy_power": "12.5", "currency": "HKD"}},  # only the wrapper (limit_info)
     ],
 )
 async def test_envelope_variants(mock_client: Callable[..., Any], body: Any) -> None:
