@@ -115,11 +115,12 @@ def decode_envelope(body: Any, status: int, *, bare: bool = False) -> Any:
 
     ``{code, message, data}`` with the spec's variants: ``msg`` for ``message``,
     ``datas`` for ``data``, the code as an integer or a string, a lone ``data``
-    wrapper, and (``bare``) operations documented with no envelope at all. Success is code 0 with HTTP 200.
+    wrapper, and (``bare``) operations documented with no envelope at all.
+    Success is code 0 with HTTP 200.
     """
     if not isinstance(body, dict) or "code" not in body:
         if status == 200 and isinstance(body, dict) and set(body) == {"data"}:
-            return body["data"]  # two operations document only the data wrapper
+            return body["data"]  # two risk-limit reads document only the data wrapper
         if bare and status == 200 and isinstance(body, dict):
             return body
         raise DecodeError(f"not a WhaleAPI envelope (HTTP {status})", http_status=status)
