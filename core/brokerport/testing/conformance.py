@@ -49,7 +49,7 @@ from ..ports import PORTS, all_operations
 from ..registry import load_adapter, load_sandbox
 from ..transport import TransportSettings
 from .samples import Samples
-from .sandbox import Sandbox
+from ..sandbox import Sandbox
 
 __all__ = ["ConformanceSuite", "contract"]
 

@@ -22,7 +22,7 @@ from .. import models as m
 if TYPE_CHECKING:
     from ..client import Client
     from ..errors import BrokerportError
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
 __all__ = ["ErrorCase", "InvalidCase", "PagedCase", "Samples"]
 
