@@ -115,10 +115,12 @@ class Walk:
                 if ticket is not None:
                     await s.complete_deposit(ticket, dep)
             if self.has("funding.request_withdrawal"):
-                await self.step(
-                    "funding.request_withdrawal",
-                    lambda: c.funding.request_withdrawal(s.withdrawal(acct, 0)),
-                )
+
+                async def withdraw() -> Any:
+                    async with s.withdrawal_client(acct) as own:  # OKX: the account's own key
+                        return await own.funding.request_withdrawal(s.withdrawal(acct, 0))
+
+                await self.step("funding.request_withdrawal", withdraw)
             for op in ("deposit_history", "withdrawal_history", "cash_ledger"):
                 if self.has(f"funding.{op}"):
                     history = getattr(c.funding, op)

@@ -19,6 +19,7 @@ from .kit import (
     rsa_sha1_verify,
     verify_digest,
 )
+from .oauth import Grant, OAuthRefusal, OAuthServer, Token
 from .server import BODY, JOURNAL_ENTRY, Fixture, Reject, Sandbox, coerce_options, handles
 
 __all__ = [
@@ -28,11 +29,15 @@ __all__ = [
     "FaultKind",
     "FaultPlan",
     "Fixture",
+    "Grant",
     "Journal",
     "JournalEntry",
+    "OAuthRefusal",
+    "OAuthServer",
     "Reject",
     "Sandbox",
     "SandboxClock",
+    "Token",
     "coerce_options",
     "dumps_json",
     "handles",

@@ -26,6 +26,7 @@ from the vendor's document, never a call into the client's signer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import random
@@ -41,7 +42,7 @@ import attrs
 from aiohttp import web
 
 from ..catalog import Catalog, Endpoint
-from ..errors import InvalidRequest
+from ..errors import BrokerportError, InvalidRequest
 from ..profile import Profile
 from ..ratelimit import SlidingWindow
 from ..wire import Envelope, ErrorTable
@@ -58,6 +59,7 @@ __all__ = ["BODY", "JOURNAL_ENTRY", "Fixture", "Reject", "Sandbox", "handles"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 BODY = web.RequestKey("brokerport_body", bytes)
 JOURNAL_ENTRY = web.RequestKey("brokerport_journal", JournalEntry)
@@ -72,7 +74,8 @@ class Reject(Exception):
     """A refusal in the vendor's words: ``code`` (looked up in the error table for
     status and message, ``args`` filling its ``{0}``...), or an explicit
     ``status`` / ``message``; ``data`` goes in the envelope; ``rejected`` marks the
-    journal entry (``"auth"``, ``"signature"``) for the conformance kit."""
+    journal entry (``"auth"``, ``"signature"``) for the conformance kit; ``headers``
+    are sent with the answer."""
 
     def __init__(
         self,
@@ -82,17 +85,32 @@ class Reject(Exception):
         status: int | None = None,
         data: Any = None,
         rejected: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(f"{code}: {message or ''}")
         self.code, self.args_, self.message = code, args, message
-        self.status, self.data, self.rejected = status, data, rejected
+        self.status, self.data, self.rejected, self.headers = status, data, rejected, headers
+
+    @classmethod
+    def absent(cls, value: T | None, code: str, *args: object, **kw: Any) -> T:
+        """``value`` itself; raise when it is None (``Reject.absent(found, "404")``)."""
+        if value is None:
+            raise cls(code, *args, **kw)
+        return value
+
+    @classmethod
+    def when(cls, condition: object, code: str, *args: object, **kw: Any) -> None:
+        """``Reject.when(condition, code, *args)``: raise when the condition holds."""
+        if condition:
+            raise cls(code, *args, **kw)
 
 
 def handles(*endpoints: str) -> Callable[[F], F]:
     """Mark a method ``(self, request, params) -> data`` as the handler of endpoints."""
 
     def mark(fn: F) -> F:
-        fn.__sandbox_endpoints__ = endpoints  # type: ignore[attr-defined]
+        before = getattr(fn, "__sandbox_endpoints__", ())  # stacked @handles add up
+        fn.__sandbox_endpoints__ = (*endpoints, *before)  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -150,11 +168,22 @@ class Sandbox:
         self._windows: dict[str, SlidingWindow] = {}
         self._handlers: dict[Handler, Endpoint] = {}
         self._routed: set[str] = set()
-        self._inflight: set[asyncio.BaseTransport] = set()
+        self._inflight: set[asyncio.Transport] = set()
         self.app = web.Application(middlewares=[self._middleware], client_max_size=8 * 1024**2)
         self._runner: web.AppRunner | None = None
         self.base_url: str | None = None
         self._route_declared()
+
+    @classmethod
+    def factory(cls, **options: Any) -> Sandbox:
+        """``create_sandbox(**options)`` for the ``brokerport.sandboxes`` entry point: a
+        wrong option is a BrokerportError naming the vendor, not a TypeError."""
+        try:
+            return cls(**options)
+        except TypeError as exc:
+            raise BrokerportError(
+                f"bad {cls.vendor} sandbox option: {exc}", vendor=cls.vendor
+            ) from None
 
     # --------------------------------------------------------- routing
 
@@ -203,7 +232,7 @@ class Sandbox:
                 for name in getattr(fn, "__sandbox_endpoints__", ()):
                     self.serve(name, getattr(self, attr))
         for name, fixture in self.fixtures.items():
-            self.serve(name, lambda _r, p, f=fixture: self.from_fixture(f, p))
+            self.serve(name, functools.partial(self._fixture, fixture))
 
     def unrouted(self) -> list[str]:
         """Catalog endpoints with no handler (a faithful sandbox has none)."""
@@ -216,8 +245,7 @@ class Sandbox:
         list), path, header and body (JSON numbers as Decimal, or a form)."""
         arrays = {p.name for p in endpoint.params if p.type == "array"}
         params: dict[str, Any] = {
-            k: (request.query.getall(k) if k in arrays else request.query[k])
-            for k in request.query
+            k: (request.query.getall(k) if k in arrays else request.query[k]) for k in request.query
         }
         params.update(request.match_info)
         for name in endpoint.header_params:
@@ -248,7 +276,11 @@ class Sandbox:
 
     def validate(self, endpoint: Endpoint, params: Mapping[str, Any]) -> None:
         """The client's own checks (:meth:`Endpoint.validate`), as vendor refusals."""
-        known = params if self.strict else {k: v for k, v in params.items() if k in endpoint.param_names}
+        known = (
+            params
+            if self.strict
+            else {k: v for k, v in params.items() if k in endpoint.param_names}
+        )
         try:
             endpoint.validate(known, vendor=self.vendor)
         except InvalidRequest as exc:
@@ -279,16 +311,24 @@ class Sandbox:
     def reject_response(self, rej: Reject) -> web.Response:
         table = self.errors
         status = rej.status or (table.status(rej.code) if table else 400)
-        message = rej.message if rej.message is not None else (
-            table.message(rej.code, *rej.args_) if table else rej.code
+        message = (
+            rej.message
+            if rej.message is not None
+            else (table.message(rej.code, *rej.args_) if table else rej.code)
         )
-        if self.envelope is None:
-            return json_response({"error": rej.code, "message": message}, status=status)
-        return json_response(self.envelope.fail(rej.code, message, rej.data), status=status)
+        doc = (
+            self.envelope.fail(rej.code, message, rej.data)
+            if self.envelope
+            else {"error": rej.code, "message": message}
+        )
+        return json_response(doc, status=status, headers=rej.headers)
 
     def fail(self, code: str, *args: object, **kw: Any) -> web.Response:
         """The vendor's error answer for ``code`` (a response, for non-handler code)."""
         return self.reject_response(Reject(code, *args, **kw))
+
+    def _fixture(self, fixture: Fixture, _request: web.Request, params: Mapping[str, Any]) -> Any:
+        return self.from_fixture(fixture, params)
 
     def from_fixture(self, fixture: Fixture, params: Mapping[str, Any]) -> Any:
         items = self.fixture_data()[fixture.key]
@@ -378,6 +418,11 @@ class Sandbox:
             return secrets.token_hex(n)
         return self.random.randbytes(n).hex()
 
+    def effect(self, request: web.Request, result: T) -> T:
+        """Mark the request as having changed state (:meth:`mark_effect`); ``result``."""
+        self.mark_effect(request)
+        return result
+
     def mark_effect(self, request: web.Request) -> None:
         """A handler that changed state calls this (the journal counts effects)."""
         entry = request.get(JOURNAL_ENTRY)
@@ -390,6 +435,11 @@ class Sandbox:
         entry = request.get(JOURNAL_ENTRY)
         if entry is not None:
             entry.rejected = reason
+
+    @staticmethod
+    def endpoint_of(request: web.Request) -> str:
+        """The catalog name of the endpoint a request reached (one handler, several)."""
+        return request[JOURNAL_ENTRY].endpoint or ""
 
     @staticmethod
     def body_of(request: web.Request) -> bytes:
@@ -615,4 +665,3 @@ def _typed(text: str, default: Any) -> Any:
     if isinstance(default, tuple):
         return tuple(part.strip() for part in text.split(",") if part.strip())
     return text
-

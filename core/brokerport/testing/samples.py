@@ -11,8 +11,10 @@ broken promise.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -96,6 +98,12 @@ class Samples:
 
     def withdrawal(self, account_id: str, n: int = 0) -> m.WithdrawalRequest:
         raise NotImplementedError
+
+    def withdrawal_client(self, account_id: str) -> AbstractAsyncContextManager[Client]:
+        """The client a withdrawal from ``account_id`` is requested with: the kit's own
+        (default), or — where the vendor has an account withdraw with its own
+        credentials (OKX's DMA sub-accounts) — one holding those, closed afterwards."""
+        return contextlib.nullcontext(self.client)
 
     def history_query(self, account_id: str) -> m.FundingHistoryQuery:
         return m.FundingHistoryQuery(account_id=account_id)

@@ -150,8 +150,8 @@ class LworkSamples(Samples):
         trades = {sandbox.add_trade(acct, at=now - 600 + i)["id"] for i in range(5)}
         pending = {sandbox.add_pending(acct, at=now - 600 + i)["id"] for i in range(5)}
         positions = {sandbox.add_position(acct, at=now - 600 + i)["id"] for i in range(5)}
-        withdrawal_ids = {w.id for w in sandbox.withdrawals if w.login == acct}
-        transfer_ids = {t.id for t in sandbox.transfers if t.login == acct}
+        withdrawal_ids = {w["id"] for w in sandbox.withdrawals if w["accountId"] == acct}
+        transfer_ids = {t["id"] for t in sandbox.transfers if t["accountId"] == acct}
         withdrawals |= withdrawal_ids
 
         def query() -> m.FundingHistoryQuery:

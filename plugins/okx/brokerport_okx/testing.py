@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 from brokerport import models as m
 from brokerport.client import Client
 from brokerport.errors import Conflict, NotFound
+from brokerport.profile import Profile
 from brokerport.testing.samples import ErrorCase, InvalidCase, PagedCase, Samples
 
 __all__ = ["OkxSamples"]
@@ -56,6 +58,42 @@ class OkxSamples(Samples):
 
     def funding_account(self) -> str:
         return "kitfund0001"
+
+    def withdrawal(self, account_id: str, n: int = 0) -> m.WithdrawalRequest:
+        """On chain (dest 4, the default) from the sub-account's funding account."""
+        address = "TXkit" + "0" * 28 + str(n)
+        return m.WithdrawalRequest(
+            account_id=account_id,
+            amount=Decimal("10") + n,
+            currency="USDT",
+            payee=m.Payee(name="kit", account_number=address),
+            extra={"chain": "USDT-TRC20", "clientId": f"kitwd{n}x{next(_counter)}"},
+        )
+
+    @contextlib.asynccontextmanager
+    async def withdrawal_client(self, account_id: str) -> AsyncIterator[Client]:
+        """A DMA sub-account withdraws with its own API key: create the sub-account and a
+        key with withdraw permission, fund it (sandbox helper), connect with that key."""
+        with contextlib.suppress(Conflict):
+            await self.client.subaccounts.create(m.CreateSubAccount(name=account_id))
+        key = await self.client.keys.create(
+            m.CreateApiKey(
+                owner=account_id,
+                label=f"wd{next(_counter)}",
+                passphrase="Kit-pass1!",
+                permissions=("read", "withdraw"),
+            )
+        )
+        sandbox: Any = self.sandbox
+        if sandbox is not None:
+            sandbox.add_deposit(account_id, "USDT", "1000")
+        profile = self.client.profile
+        secret = key.secret_key.reveal() if key.secret_key else ""
+        creds = {"api_key": key.api_key, "secret_key": secret, "passphrase": "Kit-pass1!"}
+        own = Profile(vendor="okx", name="kit-withdrawal", base_url=profile.base_url,
+                      credentials=creds, options=dict(profile.options))  # fmt: skip
+        async with Client(self.client.adapter_cls, own) as client:
+            yield client
 
     def place_order(self, n: int = 0) -> m.PlaceOrder:
         return m.PlaceOrder(
