@@ -7,7 +7,6 @@ in-process sandbox (127.0.0.1, no credentials), and prints what it did.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import importlib
 from collections.abc import Awaitable, Callable
@@ -230,26 +229,7 @@ async def run_demo(vendors: list[str], *, verbose: bool = False) -> int:
 
 
 async def serve_sandbox(name: str, host: str, port: int, seconds: float | None) -> None:
-    from .registry import load_adapter, load_sandbox
+    """Moved to :func:`brokerport.sandbox.serve.serve_sandbox` (options, --json)."""
+    from .sandbox.serve import serve_sandbox as serve
 
-    adapter = load_adapter(name)
-    factory = load_sandbox(adapter.sandbox or name)
-    sandbox = factory()
-    url = await sandbox.start(host, port)
-    try:
-        print(f"{name} sandbox listening on {url}")
-        print("credentials it accepts:")
-        for key, value in sandbox.credentials().items():
-            shown = value if "\n" not in value else value.splitlines()[0] + " ... (PEM)"
-            print(f"  {key} = {shown}")
-        print("endpoints:")
-        for ep in sandbox.catalog.values():
-            print(f"  {ep.method:<6} {ep.path}")
-        print("Ctrl-C to stop.", flush=True)
-        if seconds is None:
-            while True:
-                await asyncio.sleep(3600)
-        else:
-            await asyncio.sleep(seconds)
-    finally:
-        await sandbox.stop()
+    await serve(name, host=host, port=port, seconds=seconds)

@@ -26,6 +26,7 @@ from the vendor's document, never a call into the client's signer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import json
@@ -639,18 +640,16 @@ class Sandbox:
 
 
 def coerce_options(factory: Callable[..., Any], options: Mapping[str, str]) -> dict[str, Any]:
-    """Text options (``--option key=value``) typed by the defaults of ``factory``'s
-    keywords: bool (true/false/1/0), int, float, tuple (comma-separated), else str."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return dict(options)
-    out: dict[str, Any] = {}
-    for key, text in options.items():
-        param = signature.parameters.get(key)
-        default = param.default if param is not None else None
-        out[key] = _typed(text, default)
-    return out
+    """Text options (``--option key=value``) typed by the defaults of the sandbox's
+    keywords (``factory``'s, or its class's and the toolkit's for ``Sandbox.factory``):
+    bool (true/false/1/0), int, float, tuple (comma-separated), else str."""
+    owner = getattr(factory, "__self__", None)
+    functions = [owner.__init__, Sandbox.__init__] if isinstance(owner, type) else [factory]
+    defaults: dict[str, Any] = {}
+    for fn in reversed(functions):
+        with contextlib.suppress(TypeError, ValueError):
+            defaults |= {k: p.default for k, p in inspect.signature(fn).parameters.items()}
+    return {key: _typed(text, defaults.get(key)) for key, text in options.items()}
 
 
 def _typed(text: str, default: Any) -> Any:

@@ -179,6 +179,5 @@ class AcmeSandbox(Sandbox):
         ]
 
 
-def create_sandbox(**options: Any) -> AcmeSandbox:
-    """The ``brokerport.sandboxes`` entry point: options are AcmeSandbox's keywords."""
-    return AcmeSandbox(**options)
+#: The ``brokerport.sandboxes`` entry point: options are AcmeSandbox's keywords.
+create_sandbox = AcmeSandbox.factory

@@ -187,8 +187,9 @@ class LworkSandbox(Sandbox):
         servers = ", ".join(f"{sid} ({kind})" for sid, kind in self.servers.items())
         ids = {"user_id": SEED_USER, "demo_account_type": SEED_DEMO_TYPE} if self._seed_data else {}
         ids |= {"logins": ", ".join(a.login for a in self.accounts.values()), "server_ids": servers}
-        where = "LworkSandbox.register_public_key(pem); public_key_pem() reads it"
-        return ids | {"public_key": f"generated per sandbox, registered for tenant ({where})"}
+        where = f"registered with the sandbox for tenant {self.tenant_id} (pairs with private_key"
+        where += "; replace it with LworkSandbox.register_public_key)"
+        return ids | {"public_key": public_key_pem(self), "public_key_registration": where}
 
     def register_public_key(self, pem: str | bytes) -> None:
         """The tenant registers (replaces) its RSA public key with the vendor."""

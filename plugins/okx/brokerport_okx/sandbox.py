@@ -249,7 +249,9 @@ class OkxSandbox(Sandbox):
     def identifiers(self) -> dict[str, str]:
         env = "demo (x-simulated-trading: 1)" if self.demo else "live"
         ids = dict(broker_code=self.broker_code, master_uid=self.master_uid, environment=env)
-        return ids | dict(oauth_client_id=self.oauth_client_id, oauth_uid=self.oauth_uid)
+        oauth = dict(oauth_client_id=self.oauth_client_id, oauth_uid=self.oauth_uid)
+        oauth |= dict(oauth_client_secret=self.oauth_client_secret)
+        return ids | oauth | dict(oauth_redirect_uri=self.oauth_redirect_uri)
 
     def profile_options(self) -> dict[str, str]:
         """Clients tag orders with the sandbox broker's code; a demo sandbox's clients send
