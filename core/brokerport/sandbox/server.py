@@ -644,12 +644,22 @@ def coerce_options(factory: Callable[..., Any], options: Mapping[str, str]) -> d
     keywords (``factory``'s, or its class's and the toolkit's for ``Sandbox.factory``):
     bool (true/false/1/0), int, float, tuple (comma-separated), else str."""
     owner = getattr(factory, "__self__", None)
-    functions = [owner.__init__, Sandbox.__init__] if isinstance(owner, type) else [factory]
-    defaults: dict[str, Any] = {}
+    functions = [vars(owner).get("__init__", factory), Sandbox.__init__]
+    if not isinstance(owner, type):
+        functions = [factory]
+    params: dict[str, inspect.Parameter] = {}
     for fn in reversed(functions):
         with contextlib.suppress(TypeError, ValueError):
-            defaults |= {k: p.default for k, p in inspect.signature(fn).parameters.items()}
-    return {key: _typed(text, defaults.get(key)) for key, text in options.items()}
+            params |= inspect.signature(fn).parameters
+    out: dict[str, Any] = {}
+    for key, text in options.items():
+        param = params.get(key)
+        default = None if param is None else param.default
+        if default is None and param is not None:  # ``int | None = None``: the annotation says
+            hint = str(param.annotation)
+            default = next((t() for t in (bool, int, float) if t.__name__ in hint), None)
+        out[key] = _typed(text, default)
+    return out
 
 
 def _typed(text: str, default: Any) -> Any:
