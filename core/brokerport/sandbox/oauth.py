@@ -144,6 +144,12 @@ class OAuthServer:
             raise OAuthRefusal("device")
         return token
 
+    def revoke(self, uid: str | None = None, state: str = "revoked") -> None:
+        """The user (every user: None) revoked or cancelled the grant: tokens stop working."""
+        for token in self.tokens.values():
+            if uid is None or token.uid == uid:
+                token.state = state
+
     @staticmethod
     def _usable(token: Token) -> None:
         if token.state != "valid":

@@ -142,7 +142,8 @@ class Sandbox:
     #: ``{0}`` is its name), ``check`` (a whole-request rule), ``not_json``,
     #: ``empty_body``, ``content_type``, ``not_found`` / ``method`` (unknown path /
     #: wrong method), ``rate_limited``, ``server_error``. Unlisted: not checked
-    #: (``empty_body``, ``content_type``) or a plain JSON answer.
+    #: (``empty_body``, ``content_type``) or a plain JSON answer. ``"<endpoint>:<kind>"``
+    #: and ``"<kind>:<field>"`` keys refine them (see :meth:`refusal`).
     codes: ClassVar[Mapping[str, str]] = {}
     #: endpoint -> fixture answered from :meth:`fixture_data`
     fixtures: ClassVar[Mapping[str, Fixture]] = {}
@@ -295,11 +296,15 @@ class Sandbox:
             raise self.refusal(endpoint, kind, field or "", exc.message) from None
 
     def refusal(self, endpoint: Endpoint, kind: str, field: str, detail: str = "") -> Reject:
-        """The vendor's answer to a request the toolkit refuses (see ``codes``)."""
-        code = self.codes.get(kind) or self.codes.get("invalid", "invalid")
+        """The vendor's answer to a request the toolkit refuses: the code ``codes`` gives
+        for ``"<endpoint>:<kind>"``, else ``"<kind>:<field>"``, else ``kind`` (else
+        ``invalid``); a ``{0}`` in its message is the parameter (a whole-request check's
+        message starts with the parameter it is about), else the message is the detail."""
+        keys = (f"{endpoint.name}:{kind}", f"{kind}:{field}", kind, "invalid")
+        code = next((self.codes[k] for k in keys if k in self.codes), "invalid")
         template = self.errors.message(code) if self.errors else ""
-        if "{0}" in template and kind != "check":
-            return Reject(code, field)
+        if "{0}" in template:
+            return Reject(code, field if kind != "check" else (detail.split() or [""])[0])
         return Reject(code, message=detail or template or f"{kind} {field}".strip())
 
     # ---------------------------------------------------- answers

@@ -1,11 +1,8 @@
-"""An in-process Acme Prime server, built on brokerport's sandbox toolkit.
+"""An in-process Acme Prime server on brokerport's sandbox toolkit.
 
-The toolkit routes every catalog endpoint, checks parameters with the client's
-own rules and answers in Acme's envelope with the README's error table (the
-adapter's decoder reads the same objects); it adds the journal, clock, faults
-and rate limits. What is Acme's is here: the signature check, written from the
-README (not the client's signer), and the handlers that change state.
-Run it alone with ``brokerport sandbox acme``.
+The toolkit routes every catalog endpoint, checks parameters with the client's rules and
+answers in Acme's envelope from the README's error table (objects the adapter's decoder
+shares); here are Acme's signature check, written from the README, and the handlers.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 from brokerport.catalog import Endpoint
 from brokerport.paging import Cursor, serve_page
-from brokerport.sandbox import Reject, Sandbox, SandboxClock, handles, verify_digest
+from brokerport.sandbox import Reject, Sandbox, handles, verify_digest
 
 from .adapter import ENVELOPE, ERRORS, AcmeAdapter
 
@@ -28,30 +25,18 @@ __all__ = ["AcmeSandbox", "create_sandbox"]
 
 STALE_AFTER_MS = 10_000
 PAGES = Cursor(items="items")  # ?cursor=&limit= -> {"items": [...], "next_cursor": ...}
-HISTORY_FILTERS = ("account", "currency", "client_ref")
+FILTERS = ("account", "currency", "client_ref")
 
 
 class AcmeSandbox(Sandbox):
     vendor = "acme"
     envelope, errors = ENVELOPE, ERRORS
-    codes: ClassVar[Mapping[str, str]] = dict(
-        invalid="ACME-1001", not_json="ACME-1001", method="ACME-1001", not_found="ACME-4040",
-        server_error="ACME-5000",
-    )  # fmt: skip
+    codes: ClassVar[Mapping[str, str]] = {"not_found": "ACME-4040", "server_error": "ACME-5000"}
+    codes = {**codes, "invalid": "ACME-1001", "not_json": "ACME-1001", "method": "ACME-1001"}
 
-    def __init__(
-        self,
-        *,
-        api_key: str = "acme-sandbox-key",
-        secret_key: str = "acme-sandbox-secret",
-        read_only: bool = False,
-        clock: SandboxClock | None = None,
-        enforce_rate_limits: bool = True,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(
-            AcmeAdapter.catalog(), clock=clock, enforce_rate_limits=enforce_rate_limits, seed=seed
-        )
+    def __init__(self, *, api_key: str = "acme-sandbox-key", read_only: bool = False,
+                 secret_key: str = "acme-sandbox-secret", **toolkit: Any) -> None:  # fmt: skip
+        super().__init__(AcmeAdapter.catalog(), **toolkit)  # clock, enforce_rate_limits, seed
         self.api_key, self.secret_key, self.read_only = api_key, secret_key, read_only
         self.reset()
 
@@ -69,18 +54,15 @@ class AcmeSandbox(Sandbox):
         """README "Authentication": HMAC-SHA256 over ``ts\\nMETHOD\\npath[?query]\\nbody``
         rebuilt from what arrived (raw path and query, exact body bytes)."""
         h, url = request.headers, request.rel_url
-        if h.get("X-Acme-Key") != self.api_key:
-            raise Reject("ACME-2002")
+        Reject.when(h.get("X-Acme-Key") != self.api_key, "ACME-2002")
         ts = h.get("X-Acme-Timestamp", "")
-        if not ts.isdigit() or abs(int(ts) - self.clock.now_ms()) > STALE_AFTER_MS:
-            raise Reject("ACME-2003")
+        stale = not ts.isdigit() or abs(int(ts) - self.clock.now_ms()) > STALE_AFTER_MS
+        Reject.when(stale, "ACME-2003")
         target = url.raw_path + (f"?{url.raw_query_string}" if url.raw_query_string else "")
         text = f"{ts}\n{request.method}\n{target}\n".encode() + body
         digest = hmac.new(self.secret_key.encode(), text, hashlib.sha256).hexdigest()
-        if not verify_digest(digest, h.get("X-Acme-Signature")):
-            raise Reject("ACME-2001")
-        if self.read_only and endpoint.method != "GET":
-            raise Reject("ACME-2100")
+        Reject.when(not verify_digest(digest, h.get("X-Acme-Signature")), "ACME-2001")
+        Reject.when(self.read_only and endpoint.method != "GET", "ACME-2100")
 
     def rate_limit_key(self, request: web.Request, endpoint: Endpoint) -> str:
         return request.headers.get("X-Acme-Key", "")  # Acme counts per API key
@@ -95,29 +77,25 @@ class AcmeSandbox(Sandbox):
             raise Reject("ACME-1001", message="cursor: not a cursor from this listing") from None
 
     def subaccount(self, name: str) -> dict[str, Any]:
-        if name not in self.subaccounts:
-            raise Reject("ACME-4040", message=f"no sub-account {name!r}")
-        return self.subaccounts[name]
+        return Reject.absent(self.subaccounts.get(name), "ACME-4040", message=f"no {name!r}")
 
     # ------------------------------------------------------------- handlers
 
     @handles("subaccount.create")
     def create_subaccount(self, request: web.Request, p: dict[str, Any]) -> Any:
-        if p["name"] in self.subaccounts:
-            raise Reject("ACME-4090", message=f"sub-account {p['name']!r} already exists")
+        taken = f"sub-account {p['name']!r} already exists"
+        Reject.when(p["name"] in self.subaccounts, "ACME-4090", message=taken)
         sub = {"id": f"sa-{next(self.ids):06d}", "name": p["name"], "label": p.get("label")}
-        self.subaccounts[p["name"]] = sub | {"status": "active", "created_at": self.clock.now_ms()}
-        self.mark_effect(request)
-        return self.subaccounts[p["name"]]
+        sub |= {"status": "active", "created_at": self.clock.now_ms()}
+        return self.effect(request, self.subaccounts.setdefault(p["name"], sub))
 
     @handles("subaccount.delete")
     def delete_subaccount(self, request: web.Request, p: dict[str, Any]) -> Any:
         self.subaccount(p["name"])
-        if any(v for (owner, _), v in self.money.items() if owner == p["name"]):
-            raise Reject("ACME-4090", message="withdraw all funds before deleting a sub-account")
+        funded = any(v for (owner, _), v in self.money.items() if owner == p["name"])
+        Reject.when(funded, "ACME-4090", message="withdraw all funds before deleting it")
         del self.subaccounts[p["name"]]
-        self.mark_effect(request)
-        return {"name": p["name"], "deleted": True}
+        return self.effect(request, {"name": p["name"], "deleted": True})
 
     @handles("subaccount.list")
     def list_subaccounts(self, request: web.Request, p: dict[str, Any]) -> Any:
@@ -139,44 +117,32 @@ class AcmeSandbox(Sandbox):
     def withdraw(self, request: web.Request, p: dict[str, Any]) -> Any:
         self.subaccount(p["account"])
         amount = Decimal(p["amount"])
-        if self.money.get((p["account"], p["currency"]), Decimal(0)) < amount:
-            raise Reject("ACME-4220")
+        Reject.when(self.money.get((p["account"], p["currency"]), 0) < amount, "ACME-4220")
         return self.move(request, p, "withdrawal", -amount)
 
     def move(self, request: web.Request, p: dict[str, Any], kind: str, delta: Decimal) -> Any:
         key = (p["account"], p["currency"])
         self.money[key] = self.money.get(key, Decimal(0)) + delta
-        record: dict[str, Any] = {"id": f"{kind[:3]}-{next(self.ids):06d}", "type": kind}
-        record["status"] = "completed"
-        record |= {k: p[k] for k in ("account", "currency", "client_ref")}
+        record: dict[str, Any] = {k: p[k] for k in ("account", "currency", "client_ref")}
+        record |= {"id": f"{kind[:3]}-{next(self.ids):06d}", "type": kind, "status": "completed"}
         record |= {"amount": format(abs(delta), "f"), "created_at": self.clock.now_ms()}
         self.records.append(record)
-        self.mark_effect(request)
-        return record
+        return self.effect(request, record)
 
     @handles("funding.deposits", "funding.withdrawals")
     def history(self, request: web.Request, p: dict[str, Any]) -> Any:
         kind = "deposit" if request.path.endswith("deposits") else "withdrawal"
-        found = [
-            r
-            for r in self.records
-            if r["type"] == kind and all(p.get(f) in (None, r[f]) for f in HISTORY_FILTERS)
-        ]
-        return self.page(found, p)
+        found = [r for r in self.records if r["type"] == kind]
+        return self.page([r for r in found if all(p.get(f) in (None, r[f]) for f in FILTERS)], p)
 
     @handles("funding.balances")
     def balances(self, request: web.Request, p: dict[str, Any]) -> Any:
         self.subaccount(p["account"])
-        return [
-            {
-                "account": owner,
-                "currency": ccy,
-                "total": format(v, "f"),
-                "available": format(v, "f"),
-            }
-            for (owner, ccy), v in sorted(self.money.items())
-            if owner == p["account"] and p.get("currency") in (None, ccy)
+        mine = [
+            (c, format(v, "f")) for (a, c), v in sorted(self.money.items()) if a == p["account"]
         ]
+        rows = [dict(account=p["account"], currency=c, total=v, available=v) for c, v in mine]
+        return [row for row in rows if p.get("currency") in (None, row["currency"])]
 
 
 #: The ``brokerport.sandboxes`` entry point: options are AcmeSandbox's keywords.

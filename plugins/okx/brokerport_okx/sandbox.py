@@ -1,12 +1,10 @@
 """An in-process OKX V5 server (broker program, orders, funding) on the sandbox toolkit.
 
-The toolkit routes every catalog endpoint, checks parameters with the client's rules,
-answers in OKX's envelope from the adapter's error table, serves instruments and
-currencies from ``sandbox_data.json`` and runs OAuth (RFC 6749) with OKX's codes. Here:
-the signature check written from OKX's document (base64 HMAC-SHA256 of timestamp +
-METHOD + requestPath(+query) + body, ±30 s, demo vs live keys, permissions) and the
-handlers that change state. Test helpers (not OKX's): ``authorize`` (the consent page),
-``oauth_credentials``, ``add_deposit`` (state 2 funds the sub-account), ``add_withdrawal``.
+The toolkit routes every endpoint, checks parameters with the client's rules, answers in
+OKX's envelope from the adapter's error table, serves instruments and currencies from
+``sandbox_data.json`` and runs OAuth (RFC 6749) with OKX's codes. Here: the signature check
+written from OKX's document (base64 HMAC-SHA256 of timestamp + METHOD + requestPath(+query)
++ body, ±30 s, demo vs live keys, permissions) and the handlers that change state.
 """
 
 from __future__ import annotations
@@ -44,6 +42,7 @@ __all__ = ["OkxSandbox", "create_sandbox"]
 
 R: TypeAlias = web.Request
 P: TypeAlias = dict[str, Any]
+_REQUIRED = {"KEY": "50103", "PASSPHRASE": "50104", "SIGN": "50106", "TIMESTAMP": "50107"}
 _TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 IDLE_KEY_TTL = 14 * 24 * 3600.0  #: unbound live trading keys are deleted after this
 SKEW = 30.0  #: OKX refuses timestamps more than 30 s from its clock
@@ -51,10 +50,14 @@ _FEES = [("1", "-0.0008", "-0.001"), ("2", "-0.0005", "-0.0007")]  #: the docume
 _FEES += [(str(t), "-0.0002", "-0.0005") for t in range(3, 9)] + [("9", "-0.0002", "-0.0003")]
 _DEMO_AMOUNTS = {"BTC": "3", "ETH": "30", "USDT": "100000", "USDC": "100000", "OKB": "100"}
 _OPEN = ("live", "partially_filled")
+_SUB_FLAGS = dict(enable=True, canTransOut=False, frozenFunc=[])
 #: OAuth refusal -> OKX code (the document's 53000-53017). ASSUMPTION: a code lives 5 min.
 OAUTH_CODES = dict(client="53009", code="53009", verifier="53009", code_expired="53012")
 OAUTH_CODES |= dict(redirect_uri="53016", secret_missing="53011", refresh="53005", token="53000")
 OAUTH_CODES |= dict(revoked="53003", cancelled="53001", expired="53002", device="53006")
+#: the form-encoded OAuth endpoint refuses parameters with the document's 53010 / 53011
+OAUTH_REFUSALS = {f"oauth.token:{k}": "53011" for k in ("missing", "check")}
+OAUTH_REFUSALS |= {f"oauth.token:{k}": "53010" for k in ("invalid", "content_type")}
 SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details", default_size=100)
 HISTORY = TimeCursor(param="after", key="ts")
 
@@ -82,7 +85,6 @@ class SubRecord:
     main: str
     ts: int
     level: str = "1"
-    enable: bool = True
     addresses: dict[str, list[dict[str, Any]]] = attrs.Factory(dict)  #: ccy -> addresses
     demo_assets: dict[str, Decimal] = attrs.Factory(dict)  #: demo funding account
     funding: dict[str, Decimal] = attrs.Factory(dict)  #: live funding account
@@ -120,6 +122,14 @@ def _failed(item: dict[str, Any], rej: Reject) -> dict[str, Any]:
     return item | {"sCode": rej.code, "sMsg": ERRORS.message(rej.code, *rej.args_)}
 
 
+def _credit(wallet: dict[str, Decimal], ccy: str, amount: Decimal) -> None:
+    wallet[ccy] = wallet.get(ccy, Decimal(0)) + amount
+
+
+def _done(order: P) -> P:
+    return dict(ordId=order["ordId"], clOrdId=order["clOrdId"], sCode="0", sMsg="")
+
+
 def _items(items: list[dict[str, Any]]) -> Any:
     """OKX's answer to item writes: code 0 all done, 1 all failed, 2 some failed."""
     failed = sum(i["sCode"] != "0" for i in items)
@@ -139,7 +149,7 @@ class OkxSandbox(Sandbox):
     codes: ClassVar[Mapping[str, str]] = dict(
         missing="50014", invalid="51000", check="51000", not_json="50002", empty_body="50000",
         content_type="50006", rate_limited="50011", server_error="50001", not_found="404",
-        method="50115",
+        method="50115", **{"invalid:passphrase": "59505"}, **OAUTH_REFUSALS,
     )  # fmt: skip
     fixtures: ClassVar[Mapping[str, Fixture]] = {
         "public.instruments": Fixture("instruments", ("instType", "instId", "uly", "instFamily")),
@@ -164,12 +174,9 @@ class OkxSandbox(Sandbox):
     def _init_state(self, *, keep: bool = False) -> None:
         self.keys: dict[str, KeyRecord] = {}
         self.subaccounts: dict[str, SubRecord] = {}
-        self.deposits: list[dict[str, Any]] = []
-        self.withdrawals: list[dict[str, Any]] = []
-        self.orders: dict[str, dict[str, Any]] = {}
-        self.algos: dict[str, dict[str, Any]] = {}
+        self.deposits, self.withdrawals = list[P](), list[P]()
+        self.orders, self.algos, self.rebate_status = dict[str, P](), dict[str, P](), dict[str, P]()
         self.rebates: list[RebateRecord] = []
-        self.rebate_status: dict[str, dict[str, Any]] = {}
         self.master_wallet: dict[bool, dict[str, Decimal]] = {False: {}, True: {}}
         self._uid_seq, self._seq = 345173667552038914, 0
         if keep:  # reset() keeps the broker's own credentials: connected clients go on
@@ -194,12 +201,10 @@ class OkxSandbox(Sandbox):
 
     def _new_key(self, uid: str, sub: str | None, label: str, perms: list[str], ips: list[str],
                  demo: bool, passphrase: str | None = None) -> KeyRecord:  # fmt: skip
-        passphrase = passphrase or f"Sb{self.token_hex(6)}!9"
-        key_id, secret, ts = str(uuid.UUID(self.token_hex(16))), self.token_hex(16).upper(), 0
-        key = KeyRecord(key_id, secret, passphrase, uid, sub, label, perms, ips, demo, ts)
-        key.ts, key.last_used = self.clock.now_ms(), self.clock.now()
-        self.keys[key.api_key] = key
-        return key
+        key_id, secret = str(uuid.UUID(self.token_hex(16))), self.token_hex(16).upper()
+        key = KeyRecord(key_id, secret, passphrase or f"Sb{self.token_hex(6)}!9", uid, sub, label,
+                        perms, ips, demo, self.clock.now_ms(), self.clock.now())  # fmt: skip
+        return self.keys.setdefault(key.api_key, key)
 
     def _next_id(self) -> str:
         self._seq += 1
@@ -223,25 +228,18 @@ class OkxSandbox(Sandbox):
         return next((c["chain"] for c in self.currency(ccy) if c["mainNet"]), f"{ccy}-{ccy}")
 
     def instrument(self, inst_id: Any) -> dict[str, Any]:
-        for inst in self.fixture_data()["instruments"]:
-            if inst["instId"] == inst_id:
-                return dict(inst)
-        raise Reject("51001")
-
-    # ---------------------------------------------------- credentials and helpers
+        found = (i for i in self.fixture_data()["instruments"] if i["instId"] == inst_id)
+        return dict(Reject.absent(next(found, None), "51001"))
 
     def credentials(self) -> dict[str, str]:
         return self.demo_credentials() if self.demo else self.live_credentials()
 
-    @staticmethod
-    def _creds(k: KeyRecord) -> dict[str, str]:
+    def live_credentials(self, k: KeyRecord | None = None) -> dict[str, str]:
+        k = k or self.live_key
         return {"api_key": k.api_key, "secret_key": k.secret, "passphrase": k.passphrase}
 
-    def live_credentials(self) -> dict[str, str]:
-        return self._creds(self.live_key)
-
     def demo_credentials(self) -> dict[str, str]:
-        return self._creds(self.demo_key) | {"simulated": "1"}
+        return self.live_credentials(self.demo_key) | {"simulated": "1"}
 
     def credential_sets(self) -> dict[str, dict[str, str]]:
         return {"live": self.live_credentials(), "demo": self.demo_credentials()}
@@ -249,9 +247,8 @@ class OkxSandbox(Sandbox):
     def identifiers(self) -> dict[str, str]:
         env = "demo (x-simulated-trading: 1)" if self.demo else "live"
         ids = dict(broker_code=self.broker_code, master_uid=self.master_uid, environment=env)
-        oauth = dict(oauth_client_id=self.oauth_client_id, oauth_uid=self.oauth_uid)
-        oauth |= dict(oauth_client_secret=self.oauth_client_secret)
-        return ids | oauth | dict(oauth_redirect_uri=self.oauth_redirect_uri)
+        oauth = ("client_id", "client_secret", "redirect_uri", "uid")
+        return ids | {f"oauth_{k}": getattr(self, f"oauth_{k}") for k in oauth}
 
     def profile_options(self) -> dict[str, str]:
         """Clients tag orders with the sandbox broker's code; a demo sandbox's clients send
@@ -271,9 +268,7 @@ class OkxSandbox(Sandbox):
         return pair | {"client_id": self.oauth_client_id, "client_secret": self.oauth_client_secret}
 
     def revoke_tokens(self, uid: str | None = None, *, state: str = "revoked") -> None:
-        for rec in self.tokens.values():
-            if uid is None or rec.uid == uid:
-                rec.state = state
+        self.oauth.revoke(uid, state)
 
     def add_deposit(self, sub: str, ccy: str, amt: str, *, state: str = "2", chain: str = "",
                     ts: int | None = None, tx_id: str | None = None) -> dict[str, Any]:  # fmt: skip
@@ -283,8 +278,7 @@ class OkxSandbox(Sandbox):
         rec |= {"from": "", "areaCodeFrom": "", "to": "", "depId": self._next_id()}
         self.deposits.append(rec | {"actualDepBlkConfirm": "17"})
         if state == "2" and sub in self.subaccounts:
-            funds = self.subaccounts[sub].funding
-            funds[ccy] = funds.get(ccy, Decimal(0)) + Decimal(amt)
+            _credit(self.subaccounts[sub].funding, ccy, Decimal(amt))
         return self.deposits[-1]
 
     def add_withdrawal(self, sub: str, ccy: str, amt: str, *, state: str = "2", ts: int = 0,
@@ -299,8 +293,7 @@ class OkxSandbox(Sandbox):
     # ------------------------------------------------------- authentication
 
     def rate_limit_key(self, request: R, endpoint: Endpoint) -> str:
-        who = request.get(PRINCIPAL)
-        return who.uid if who is not None else request.remote or ""
+        return str(getattr(request.get(PRINCIPAL), "uid", None) or request.remote or "")
 
     def authenticate(self, request: R, endpoint: Endpoint, body: bytes) -> None:
         """OKX's document: ``OK-ACCESS-*`` headers, base64 HMAC-SHA256 of timestamp +
@@ -311,13 +304,7 @@ class OkxSandbox(Sandbox):
             return
         if h.get("Authorization", "").startswith("Bearer "):
             return self._bearer(request, endpoint, h["Authorization"][7:].strip())
-        headers = (
-            ("KEY", "50103"),
-            ("PASSPHRASE", "50104"),
-            ("SIGN", "50106"),
-            ("TIMESTAMP", "50107"),
-        )
-        for header, code in headers:
+        for header, code in _REQUIRED.items():
             Reject.when(not h.get(f"OK-ACCESS-{header}"), code)
         stamp = h["OK-ACCESS-TIMESTAMP"]
         try:  # ISO-8601 UTC with milliseconds: 2020-12-08T09:08:57.715Z
@@ -352,8 +339,7 @@ class OkxSandbox(Sandbox):
         request[PRINCIPAL] = rec
 
     def _purge_idle_keys(self) -> None:
-        """Live sub-account keys with trade or withdraw permission and no bound IP are
-        deleted after 14 idle days (as the document says; demo keys are kept)."""
+        """The document: live keys with trade/withdraw and no IP go after 14 idle days."""
         horizon = self.clock.now() - IDLE_KEY_TTL
         for key in list(self.keys.values()):
             idle = key.sub and not key.demo and not key.ips and key.last_used < horizon
@@ -361,16 +347,8 @@ class OkxSandbox(Sandbox):
                 del self.keys[key.api_key]
 
     def refusal(self, endpoint: Endpoint, kind: str, field: str, detail: str = "") -> Reject:
-        if endpoint.name == "oauth.token":
-            if kind in ("missing", "check"):
-                return Reject("53011", field or detail.split()[0])
-            return Reject("53010", field)
-        if kind == "invalid" and field == "passphrase":
-            return Reject("59505")
         if kind == "invalid" and field == "ip" and "20" in detail:
-            return Reject("59503")
-        if kind == "check":
-            return Reject("51000", message=f"Parameter error: {detail}")
+            return Reject("59503")  # more than 20 IPs: its own code
         return super().refusal(endpoint, kind, field, detail)
 
     # ------------------------------------------------------------------ DMA
@@ -384,10 +362,9 @@ class OkxSandbox(Sandbox):
         self._uid_seq += 1
         label, ts = str(p.get("label") or ""), self.clock.now_ms()
         rec = self.subaccounts[name] = SubRecord(name, str(self._uid_seq), label, main, ts)
-        if p.get("clientIP"):
-            rec.reported_ips.append((str(p["clientIP"]), rec.ts))
-        self.mark_effect(request)
-        return [dict(acctLv=rec.level, label=rec.label, subAcct=name, uid=rec.uid, ts=str(ts))]
+        rec.reported_ips += [(str(p["clientIP"]), ts)] if p.get("clientIP") else []
+        answer = dict(acctLv=rec.level, label=rec.label, subAcct=name, uid=rec.uid, ts=str(ts))
+        return self.effect(request, [answer])
 
     @handles("broker.dma.delete_subaccount")
     def _delete_sub(self, request: R, p: P) -> Any:
@@ -395,28 +372,26 @@ class OkxSandbox(Sandbox):
         funded = any(v > 0 for v in (*rec.demo_assets.values(), *rec.funding.values()))
         Reject.when(funded or any(s.main == rec.name for s in self.subaccounts.values()), "59606")
         del self.subaccounts[rec.name]
-        for k in [k for k, v in self.keys.items() if v.sub == rec.name]:
-            del self.keys[k]
+        self.keys = {k: v for k, v in self.keys.items() if v.sub != rec.name}
         return self.effect(request, [{"subAcct": rec.name}])
 
     @handles("broker.dma.subaccount_info", "broker.dma.subaccount_trade_fee")
     def _subs(self, request: R, p: P) -> Any:
         subs = sorted(self.subaccounts.values(), key=lambda s: (s.ts, s.uid))
-        subs = [
-            s for s in subs if p.get("subAcct") in (None, s.name) and p.get("uid") in (None, s.uid)
-        ]
-        rows: list[P] = [
-            dict(mainAcct=s.main, subAcct=s.name, ts=str(s.ts), uid=s.uid) for s in subs
-        ]
-        if request.path.endswith("trade-fee"):
-            # the document's table names the field "maker", its example "marker": send both
-            fees = [{"maker": mk, "marker": mk, "taker": tk, "type": t} for t, mk, tk in _FEES]
-            rows = [row | {"feeRates": fees} for row in rows]
-        else:
-            rows = [r | dict(acctLv=s.level, canTransOut=False, enable=s.enable, label=s.label)
-                    for r, s in zip(rows, subs, strict=True)]  # fmt: skip
-            rows = [r | {"frozenFunc": []} for r in rows]
+        subs = [s for s in subs if p.get("subAcct") in (None, s.name)]
+        subs = [s for s in subs if p.get("uid") in (None, s.uid)]
+        # the document's table names the field "maker", its example "marker": send both
+        fees = [{"maker": mk, "marker": mk, "taker": tk, "type": t} for t, mk, tk in _FEES]
+        fee_rows = request.path.endswith("trade-fee")
+        rows = [self._sub_row(s, fees if fee_rows else None) for s in subs]
         return [serve_page(SUB_PAGES, rows, p)]
+
+    @staticmethod
+    def _sub_row(s: SubRecord, fees: list[P] | None) -> P:
+        row: P = dict(mainAcct=s.main, subAcct=s.name, ts=str(s.ts), uid=s.uid)
+        if fees is not None:
+            return row | {"feeRates": fees}
+        return row | _SUB_FLAGS | dict(acctLv=s.level, label=s.label)
 
     @staticmethod
     def _key_view(k: KeyRecord, secret: bool = False) -> dict[str, Any]:
@@ -437,9 +412,8 @@ class OkxSandbox(Sandbox):
         Reject.when(len(keys) >= 50, "59501")
         Reject.when(any(k.label == p["label"] for k in keys), "59502")
         perms, ips, passphrase = _perms(p.get("perm")), _ips(p.get("ip")), str(p["passphrase"])
-        key = self._new_key(
-            rec.uid, rec.name, str(p["label"]), perms, ips, request[DEMO], passphrase
-        )
+        label, demo = str(p["label"]), request[DEMO]
+        key = self._new_key(rec.uid, rec.name, label, perms, ips, demo, passphrase)
         return self.effect(request, [self._key_view(key, secret=True)])
 
     @handles("broker.dma.get_apikey")
@@ -494,11 +468,9 @@ class OkxSandbox(Sandbox):
         Reject.when(not match, "51000", "addr")
         for entry in (e for addrs in rec.addresses.values() for e in addrs):
             entry["to"] = str(p["to"])  # the landing account is a setting of the sub-account
-        self.mark_effect(request)
-        e = match[0]
-        return [
-            dict(chain=e["chain"], ccy=ccy, to=e["to"], addr=e["addr"], ts=str(self.clock.now_ms()))
-        ]
+        e, ts = match[0], str(self.clock.now_ms())
+        answer = dict(chain=e["chain"], ccy=ccy, to=e["to"], addr=e["addr"], ts=ts)
+        return self.effect(request, [answer])
 
     @handles("broker.dma.get_deposit_address")
     def _get_addresses(self, request: R, p: P) -> Any:
@@ -514,12 +486,10 @@ class OkxSandbox(Sandbox):
         out.sort(key=lambda r: int(r.get("depId") or r.get("wdId") or 0), reverse=True)
         return serve_page(HISTORY, out, p)  # newest first, older than "after"
 
-    @handles("broker.dma.deposit_history")
-    def _deposit_history(self, request: R, p: P) -> Any:
-        return self._history(self.deposits, p, "subAcct", "ccy", "txId", "state")
-
-    @handles("broker.dma.withdrawal_history")
-    def _withdrawal_history(self, request: R, p: P) -> Any:
+    @handles("broker.dma.deposit_history", "broker.dma.withdrawal_history")
+    def _sub_history(self, request: R, p: P) -> Any:
+        if self.endpoint_of(request) == "broker.dma.deposit_history":
+            return self._history(self.deposits, p, "subAcct", "ccy", "txId", "state")
         fields = ("subAcct", "ccy", "wdId", "clientId", "txId", "state")
         return self._history(self.withdrawals, p, *fields)
 
@@ -565,9 +535,9 @@ class OkxSandbox(Sandbox):
     @handles("broker.fd.generate_rebate_link")
     def _generate_rebate(self, request: R, p: P) -> Any:
         bt, begin, end = self._broker_type(p), str(p["begin"]), str(p["end"])
-        for r in self.rebates:
-            if (r.begin, r.end, r.broker_type) == (begin, end, bt):
-                return [{"result": "true", "ts": str(r.ctime)}]
+        same = [r for r in self.rebates if (r.begin, r.end, r.broker_type) == (begin, end, bt)]
+        if same:  # asked before: the same link, no new work
+            return [{"result": "true", "ts": str(same[0].ctime)}]
         ready = self.clock.now() + self.rebate_delay
         self.rebates.append(RebateRecord(begin, end, bt, self.clock.now_ms(), ready))
         return self.effect(request, [{"result": "false", "ts": str(self.rebates[-1].ctime)}])
@@ -577,9 +547,8 @@ class OkxSandbox(Sandbox):
         self._broker_type(p)
         status = self.rebate_status.get(str(p["apiKey"]))
         Reject.when(status is None and str(p["apiKey"]) not in self.keys, "59506")
-        status = status or {"type": "0", "clientRebateRatio": "0.2"}
-        base = dict(affiliated=False, brokerCode=self.broker_code, clientRebateRatio="0")
-        return [base | {"lastRebate": ""} | status]
+        base = dict(affiliated=False, brokerCode=self.broker_code, lastRebate="", type="0")
+        return [base | {"clientRebateRatio": "0"} | (status or {"clientRebateRatio": "0.2"})]
 
     # ---------------------------------------------------------------- orders
 
@@ -600,10 +569,8 @@ class OkxSandbox(Sandbox):
         uid, now = request[PRINCIPAL].uid, str(self.clock.now_ms())
         cl, tag = str(p.get("clOrdId") or ""), str(p.get("tag") or "")
         market = p["ordType"] in ("market", "optimal_limit_ioc")
-        item, px = (
-            dict(clOrdId=cl, ordId="", tag=tag, ts=now),
-            "" if market else str(p.get("px") or ""),
-        )
+        item, px = dict(clOrdId=cl, ordId="", tag=tag, ts=now), str(p.get("px") or "")
+        px = "" if market else px
         try:
             inst = self.instrument(p["instId"])
             self._check_size(inst, p, str(p["sz"]), px)
@@ -615,13 +582,11 @@ class OkxSandbox(Sandbox):
         order |= dict(_uid=uid, instType=inst["instType"], ordId=self._next_id(), px=px, fee="0")
         order |= dict(state="filled" if market else "live", feeCcy="", cTime=now, uTime=now)
         order |= dict(accFillSz=order["sz"] if market else "0", clOrdId=cl, tag=tag)
-        order |= dict(avgPx="100" if market else "", fillPx="100" if market else "")
-        order |= dict(
-            posSide=str(p.get("posSide") or "net"), attachAlgoOrds=p.get("attachAlgoOrds")
-        )
+        fill = "100" if market else ""
+        order |= dict(avgPx=fill, fillPx=fill, posSide=str(p.get("posSide") or "net"))
+        order["attachAlgoOrds"] = p.get("attachAlgoOrds")
         self.orders[order["ordId"]] = order
-        self.mark_effect(request)
-        return item | {"ordId": order["ordId"], "sCode": "0", "sMsg": "Order placed"}
+        return self.effect(request, item | _done(order) | {"sMsg": "Order placed"})
 
     def _amend(self, request: R, p: Mapping[str, Any]) -> dict[str, Any]:
         ids = {k: str(p.get(k) or "") for k in ("clOrdId", "ordId", "reqId")}
@@ -634,8 +599,7 @@ class OkxSandbox(Sandbox):
         except Reject as rej:
             return _failed(item, rej)
         order.update(sz=sz or order["sz"], px=px or order["px"], uTime=item["ts"])
-        self.mark_effect(request)
-        return item | dict(ordId=order["ordId"], clOrdId=order["clOrdId"], sCode="0", sMsg="")
+        return self.effect(request, item | _done(order))
 
     def _cancel(self, request: R, p: Mapping[str, Any]) -> dict[str, Any]:
         ids = {k: str(p.get(k) or "") for k in ("clOrdId", "ordId")}
@@ -643,8 +607,7 @@ class OkxSandbox(Sandbox):
         if order is None or order["state"] not in _OPEN:
             return _failed(item, Reject("51400"))
         order["state"], order["uTime"] = "canceled", item["ts"]
-        self.mark_effect(request)
-        return item | dict(ordId=order["ordId"], clOrdId=order["clOrdId"], sCode="0", sMsg="")
+        return self.effect(request, item | _done(order))
 
     @handles("trade.place_order", "trade.amend_order", "trade.cancel_order")
     @handles("trade.batch_orders", "trade.amend_batch_orders", "trade.cancel_batch_orders")
@@ -654,26 +617,18 @@ class OkxSandbox(Sandbox):
         act = self._cancel if "cancel" in name else self._amend if "amend" in name else self._place
         return _items([act(request, item) for item in p.get("orders") or [p]])
 
-    @handles("trade.get_order")
-    def _get_order(self, request: R, p: P) -> Any:
-        order = Reject.absent(self._find(request[PRINCIPAL].uid, p), "51603")
-        return [{k: v for k, v in order.items() if not k.startswith("_")}]
-
     @handles("trade.place_algo_order")
     def _place_algo(self, request: R, p: P) -> Any:
-        uid, now, cl = (
-            request[PRINCIPAL].uid,
-            str(self.clock.now_ms()),
-            str(p.get("algoClOrdId") or ""),
-        )
+        uid, now = request[PRINCIPAL].uid, str(self.clock.now_ms())
+        cl = str(p.get("algoClOrdId") or "")
         item = dict(algoId="", clOrdId="", algoClOrdId=cl, tag=str(p.get("tag") or ""))
         try:
             inst = self.instrument(p["instId"])
             for px in ("tpOrdPx", "slOrdPx", "orderPx", "triggerPx", "tpTriggerPx", "slTriggerPx"):
                 self._check_size(inst, p, "", str(p.get(px) or ""))
             self._check_size(inst, p, str(p.get("sz") or ""), "")
-            if cl and any(a["_uid"] == uid and a["algoClOrdId"] == cl for a in self.algos.values()):
-                raise Reject("51016")
+            mine = (a["algoClOrdId"] for a in self.algos.values() if a["_uid"] == uid)
+            Reject.when(cl and cl in mine, "51016")
         except Reject as rej:
             return _items([_failed(item, rej)])
         algo = {k: str(v) for k, v in p.items() if not isinstance(v, (list, dict))} | item
@@ -695,26 +650,25 @@ class OkxSandbox(Sandbox):
             item = {k: str(ref.get(k) or "") for k in ("algoId", "algoClOrdId")}
             if algo is None or algo["state"] != "live" or algo["instId"] != ref["instId"]:
                 out.append(_failed(item, Reject("51400")))
-                continue
-            algo["state"], algo["uTime"] = "canceled", str(self.clock.now_ms())
-            self.mark_effect(request)
-            ids = {"algoId": algo["algoId"], "algoClOrdId": algo["algoClOrdId"]}
-            out.append(item | ids | {"sCode": "0", "sMsg": ""})
+            else:
+                algo.update(state="canceled", uTime=str(self.clock.now_ms()))
+                ids = {"algoId": algo["algoId"], "algoClOrdId": algo["algoClOrdId"]}
+                out.append(self.effect(request, item | ids | {"sCode": "0", "sMsg": ""}))
         return _items(out)
 
-    @handles("trade.get_algo_order")
-    def _get_algo(self, request: R, p: P) -> Any:
-        algo = Reject.absent(self._algo(request[PRINCIPAL].uid, p), "51603")
-        return [{k: v for k, v in algo.items() if not k.startswith("_")}]
+    @handles("trade.get_order", "trade.get_algo_order")
+    def _get(self, request: R, p: P) -> Any:
+        find = self._find if self.endpoint_of(request) == "trade.get_order" else self._algo
+        found = Reject.absent(find(request[PRINCIPAL].uid, p), "51603")
+        return [{k: v for k, v in found.items() if not k.startswith("_")}]
 
     # ---------------------------------------------------------------- funding
 
     @handles("asset.withdrawal")
     def _withdraw(self, request: R, p: P) -> Any:
-        """OKX's rules: from the funding account; on chain (dest 4) the amount within the
-        chain's minWd..maxWd, plus its fee (minFee..maxFee; default minFee), and
-        ``address:tag`` where the currency needs a tag; internal (dest 3) free; at most
-        ``wdTickSz`` decimals."""
+        """OKX's rules: from the funding account; on chain (dest 4) minWd..maxWd plus a fee
+        in minFee..maxFee (default minFee), ``address:tag`` where the currency needs a tag;
+        internal (dest 3) free; at most ``wdTickSz`` decimals."""
         ccy, amt, dest, to = str(p["ccy"]), Decimal(p["amt"]), str(p["dest"]), str(p["toAddr"])
         chain = str(p.get("chain") or self._main_chain(ccy))
         info = Reject.absent(next((c for c in self.currency(ccy) if c["chain"] == chain), None),
@@ -733,14 +687,13 @@ class OkxSandbox(Sandbox):
         Reject.when(wallet.get(ccy, Decimal(0)) < amt + fee, "58350")
         wallet[ccy] -= amt + fee
         if target is not None:  # an internal transfer to another sub-account lands at once
-            funds = self._wallet(request, target)
-            funds[ccy] = funds.get(ccy, Decimal(0)) + amt
+            _credit(self._wallet(request, target), ccy, amt)
         who, cid = request[PRINCIPAL], str(p.get("clientId") or "")
         sub = who.sub or "" if isinstance(who, KeyRecord) else ""
         rec = self.add_withdrawal(sub, ccy, format(amt, "f"), client_id=cid, to=to, chain=chain)
         rec |= {"fee": format(fee, "f"), "_uid": request[PRINCIPAL].uid}
-        self.mark_effect(request)
-        return [{k: rec[k] for k in ("amt", "wdId", "ccy", "clientId", "chain")}]
+        answer = {k: rec[k] for k in ("amt", "wdId", "ccy", "clientId", "chain")}
+        return self.effect(request, [answer])
 
     @handles("asset.withdrawal_history")
     def _my_withdrawals(self, request: R, p: P) -> Any:
@@ -753,8 +706,6 @@ class OkxSandbox(Sandbox):
         wallet = sorted(self._wallet(request).items())
         rows = [(c, format(v, "f")) for c, v in wallet if p.get("ccy") in (None, c)]
         return [dict(ccy=c, bal=v, availBal=v, frozenBal="0") for c, v in rows]
-
-    # ------------------------------------------------------------- public, OAuth
 
     @handles("public.time")
     def _time(self, request: R, p: P) -> Any:
