@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
-from brokerport.adapter import Adapter, ErrorMap, PreparedRequest, VendorFault, dumps, parse_json
+from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import (
     AuthenticationError,
@@ -234,16 +234,6 @@ class OkxAdapter(Adapter):
                 return data  # per-item outcomes: the caller reads each sCode
             raise VendorFault(*item_fault, http_status=status, data=data)
         return ENVELOPE.unwrap(payload, http_status=status, vendor=self.name)
-
-    def build_request(
-        self, endpoint: Endpoint, params: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> PreparedRequest:
-        """An ``array_body`` endpoint (batches) sends its one array parameter as the
-        whole JSON body, as OKX wants it."""
-        request = super().build_request(endpoint, params, headers)
-        if "array_body" in endpoint.tags:
-            request.body = dumps(params.get(endpoint.body_params[0]) or [])
-        return request
 
 
 def _item_fault(data: Any) -> tuple[str, str] | None:
