@@ -16,15 +16,15 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 from brokerport.catalog import Endpoint
-from brokerport.paging import Cursor, serve_page
+from brokerport.paging import serve_page
 from brokerport.sandbox import Reject, Sandbox, handles, verify_digest
 
 from .adapter import ENVELOPE, ERRORS, AcmeAdapter
+from .ports import PAGES  # the pager the bindings read listings with
 
 __all__ = ["AcmeSandbox", "create_sandbox"]
 
 STALE_AFTER_MS = 10_000
-PAGES = Cursor(items="items")  # ?cursor=&limit= -> {"items": [...], "next_cursor": ...}
 FILTERS = ("account", "currency", "client_ref")
 
 

@@ -147,8 +147,9 @@ WITHDRAWN = _reads(m.WithdrawalTicket, withdrawal_id="wdId", amount="amt", curre
 ACK_NAME, ACK_LEVEL, ACK_TS = (_reads(m.Ack, reference=k) for k in ("subAcct", "acctLv", "ts"))
 ACK_API_KEY = _reads(m.Ack, reference=from_request("api_key"))
 # fmt: on
-_SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details")
-_HISTORY_PAGES = TimeCursor(param="after", key="ts")
+#: the pagers of the bindings, which the sandbox answers listings with too
+SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details", default_size=100)
+HISTORY_PAGES = TimeCursor(param="after", key="ts")
 _FEE = Binding(endpoint="broker.dma.subaccount_trade_fee", **FEE_RATE)
 
 
@@ -162,7 +163,7 @@ def _fee_rates(data: Any, ctx: Ctx) -> m.Page[m.FeeRate]:
         for fee in sub["feeRates"]
         if wanted in ("all", "*") or str(fee["type"]) == wanted
     ]
-    return m.Page(items=tuple(rates), next_cursor=_SUB_PAGES.next_cursor(block, subs, ctx.request))
+    return m.Page(items=tuple(rates), next_cursor=SUB_PAGES.next_cursor(block, subs, ctx.request))
 
 
 # --------------------------------------------------------------------- ports
@@ -174,10 +175,10 @@ class OkxSubAccounts(SubAccountPort):
 
     create = bind("broker.dma.create_subaccount", params=_NAME_LABEL, at="0", **SUBACCOUNT)
     delete = bind("broker.dma.delete_subaccount", params=_NAME, at="0", **ACK_NAME)
-    list = bind("broker.dma.subaccount_info", params=_NAME, at="0", page=_SUB_PAGES, **SUBACCOUNT)
+    list = bind("broker.dma.subaccount_info", params=_NAME, at="0", page=SUB_PAGES, **SUBACCOUNT)
     set_level = bind("broker.dma.set_subaccount_level", params=_LEVEL, at="0", **ACK_LEVEL)
     fee_rates = bind(
-        "broker.dma.subaccount_trade_fee", params=_NAME, page=_SUB_PAGES, result=_fee_rates
+        "broker.dma.subaccount_trade_fee", params=_NAME, page=SUB_PAGES, result=_fee_rates
     )
     report_ip = bind("broker.dma.report_subaccount_ip", params=_LOGIN_IP, at="0", **ACK_TS)
 
@@ -225,10 +226,10 @@ class OkxFunding(FundingPort):
         "broker.dma.get_deposit_address", params=_NAME_CCY, many=True, **DEPOSIT_ADDRESS
     )
     deposit_history = bind(
-        "broker.dma.deposit_history", params=_HISTORY, page=_HISTORY_PAGES, **DEPOSIT
+        "broker.dma.deposit_history", params=_HISTORY, page=HISTORY_PAGES, **DEPOSIT
     )
     withdrawal_history = bind(
-        "broker.dma.withdrawal_history", params=_HISTORY, page=_HISTORY_PAGES, **WITHDRAWAL
+        "broker.dma.withdrawal_history", params=_HISTORY, page=HISTORY_PAGES, **WITHDRAWAL
     )
     request_withdrawal = bind(
         "asset.withdrawal",

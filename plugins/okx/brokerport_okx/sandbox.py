@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeAlias
 import attrs
 from aiohttp import web
 from brokerport.catalog import Endpoint
-from brokerport.paging import PageNumber, TimeCursor, serve_page
+from brokerport.paging import serve_page
 from brokerport.sandbox import (
     Fixture,
     OAuthRefusal,
@@ -37,6 +37,7 @@ from brokerport.sandbox import (
 from .adapter import OkxAdapter
 from .catalog import ENDPOINT_PERMISSION
 from .errors import ENVELOPE, ERRORS
+from .ports import HISTORY_PAGES, SUB_PAGES  # the pagers the bindings read with
 
 __all__ = ["OkxSandbox", "create_sandbox"]
 
@@ -58,8 +59,6 @@ OAUTH_CODES |= dict(revoked="53003", cancelled="53001", expired="53002", device=
 #: the form-encoded OAuth endpoint refuses parameters with the document's 53010 / 53011
 OAUTH_REFUSALS = {f"oauth.token:{k}": "53011" for k in ("missing", "check")}
 OAUTH_REFUSALS |= {f"oauth.token:{k}": "53010" for k in ("invalid", "content_type")}
-SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details", default_size=100)
-HISTORY = TimeCursor(param="after", key="ts")
 
 
 @attrs.define
@@ -484,7 +483,7 @@ class OkxSandbox(Sandbox):
         out = [r for r in records if all(not p.get(f) or r.get(f) == p[f] for f in fields)]
         out = [r for r in out if not p.get("before") or int(r["ts"]) > int(p["before"])]
         out.sort(key=lambda r: int(r.get("depId") or r.get("wdId") or 0), reverse=True)
-        return serve_page(HISTORY, out, p)  # newest first, older than "after"
+        return serve_page(HISTORY_PAGES, out, p)  # newest first, older than "after"
 
     @handles("broker.dma.deposit_history", "broker.dma.withdrawal_history")
     def _sub_history(self, request: R, p: P) -> Any:
