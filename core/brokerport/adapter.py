@@ -370,7 +370,8 @@ class Adapter:
         transport sends it as it is (no decode and re-encode). A list value of a
         query parameter goes out as repeated keys (``a=1&a=2``). A body is sent
         for every method but GET and HEAD when the endpoint has body parameters
-        (DELETE included); POST/PUT/PATCH always carry one.
+        (DELETE included); POST/PUT/PATCH always carry one. An endpoint tagged
+        ``array_body`` sends its one (array) body parameter as the whole JSON body.
         """
         query: list[str] = []  # "k=v" parts, percent-encoded once
         body: dict[str, Any] = {}
@@ -409,6 +410,9 @@ class Adapter:
             if endpoint.body == "form":
                 data = encode_query([(k, encode_value(v)) for k, v in body.items()]).encode()
                 out_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            elif "array_body" in endpoint.tags:  # the one array parameter is the whole body
+                data = dumps(body.get(endpoint.body_params[0]) or [])
+                out_headers.setdefault("Content-Type", "application/json")
             else:
                 data = dumps(body)
                 out_headers.setdefault("Content-Type", "application/json")

@@ -416,7 +416,7 @@ def test_the_plugins_name_samples_files(vendor: str) -> None:
     assert issubclass(cls, DataSamples)
     assert cls.data["invalid"] and cls.data["errors"] and cls.data["paged"]
     assert cls.source == adapter.samples
-    hooks: dict[str, Any] = {"lwork": "LworkSamples"}
+    hooks: dict[str, Any] = {"lwork": "LworkSamples", "okx": "OkxSamples"}
     assert cls.__name__ == hooks.get(vendor, "DataSamples")
 
 

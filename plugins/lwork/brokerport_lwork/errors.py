@@ -37,11 +37,15 @@ from brokerport.errors import (
     RateLimited,
     VendorUnavailable,
 )
+from brokerport.wire import Envelope, ErrorTable
 
 __all__ = [
+    "ENVELOPE",
+    "ERRORS",
     "ERROR_CLASSES",
     "MCODES",
     "SUCCESS",
+    "LworkEnvelope",
     "error_map",
     "parse_envelope",
 ]
@@ -140,3 +144,25 @@ def parse_envelope(doc: Any, *, http_status: int) -> Any:
             code, message or "request failed", http_status=http_status, data=doc.get("data")
         )
     raise VendorFault(code, message, http_status=http_status, data=doc.get("data"))
+
+
+class LworkEnvelope(Envelope):
+    """``{result, mcode, data, errorMessage}``: the adapter's decoder reads it
+    (:func:`parse_envelope`), the sandbox writes it."""
+
+    def wrap(self, data: Any) -> Any:
+        return ({} if data is None else {"data": data}) | {"mcode": SUCCESS, "result": True}
+
+    def fail(self, code: str, message: str, data: Any = None) -> Any:
+        doc = {} if data is None else {"data": data}
+        return doc | {"mcode": code, "errorMessage": [message] if message else [], "result": False}
+
+    def unwrap(self, doc: Any, *, http_status: int, vendor: str) -> Any:
+        return parse_envelope(doc, http_status=http_status)
+
+
+ENVELOPE = LworkEnvelope()
+#: What the sandbox answers each code with (HTTP 200 with the envelope, an assumption
+#: the README lists); the documented ones in the documents' words.
+_SENT = {"BW_INVALID_PARAM": "参数错误", "-1": "服务异常,请稍后再试"}  # the documents' words
+ERRORS = ErrorTable({c: (cls, 200, _SENT.get(c, meaning)) for c, (cls, meaning) in MCODES.items()})

@@ -24,14 +24,13 @@ from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import (
     AuthenticationError,
     BrokerportError,
-    DecodeError,
     InvalidRequest,
     RateLimited,
 )
 from brokerport.signing import Signer, TokenPair
 from brokerport.types import Secret
 
-from .errors import CODES, error_class
+from .errors import ENVELOPE, ERRORS, error_class
 
 # signing (asyncio) and hooks (pluggy) load when a client opens, not when plugins
 # are listed: see bench/startup.py
@@ -81,6 +80,7 @@ class OkxAdapter(Adapter):
             "funding.list_deposit_addresses",
             "funding.deposit_history",
             "funding.withdrawal_history",
+            "funding.request_withdrawal",
             "trading.place_order",
             "trading.amend_order",
             "trading.cancel_order",
@@ -97,10 +97,10 @@ class OkxAdapter(Adapter):
     extensions: ClassVar[Mapping[str, str]] = {
         "okx.rebates": "brokerport_okx.ports:OkxRebates",
         "okx.oauth": "brokerport_okx.ports:OkxOAuth",
+        "okx.trading": "brokerport_okx.ports:OkxTradingExtras",
     }
-    error_map: ClassVar[ErrorMap] = OkxErrorMap(
-        {code: entry[0] for code, entry in CODES.items()},
-        by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest},
+    error_map: ClassVar[ErrorMap] = ERRORS.error_map(
+        OkxErrorMap, by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest}
     )
     sandbox = "okx"
     samples = "brokerport_okx:samples.toml"
@@ -192,7 +192,7 @@ class OkxAdapter(Adapter):
             return []
         from .hooks import BrokerCodeTagger
 
-        return [BrokerCodeTagger(code)]
+        return [BrokerCodeTagger(code, self.catalog())]
 
     def endpoint(self, name: str) -> Endpoint:
         """The endpoint as this profile uses it: the ``oauth_token_path`` option, and a
@@ -224,32 +224,23 @@ class OkxAdapter(Adapter):
     # ---------------------------------------------------------- requests
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
-        """``{code, msg, data}``: data on "0"; VendorFault otherwise, and for any
-        ``data[]`` item whose ``sCode`` is not "0" (the per-item error wins)."""
+        """``{code, msg, data}`` (:data:`~brokerport_okx.errors.ENVELOPE`, which the
+        sandbox writes): data on "0"; VendorFault otherwise, and for any ``data[]``
+        item whose ``sCode`` is not "0" (the per-item error wins). A batch endpoint
+        (tag ``batch``) answers every item, failed or not, unless the whole call
+        failed without items."""
         payload = parse_json(response, vendor=self.name)
         status = response.status
-        if isinstance(payload, Mapping) and "code" in payload:
-            code = str(payload.get("code"))
-            msg = str(payload.get("msg") or "")
-            data = payload.get("data")
-            item_fault = _item_fault(data)
-            if code != "0" or item_fault is not None:
-                if item_fault is not None:
-                    code, msg = item_fault
-                raise VendorFault(code, msg, http_status=status, data=data)
-            if status >= 400:
-                raise VendorFault(None, f"HTTP {status}", http_status=status, data=data)
-            return data
-        if endpoint.name == "oauth.token" and isinstance(payload, Mapping) and status < 400:
+        oauth = endpoint.name == "oauth.token" and isinstance(payload, Mapping)
+        if oauth and status < 400 and "code" not in payload:
             return payload
-        if status >= 400:
-            raise VendorFault(None, f"HTTP {status}", http_status=status)
-        raise DecodeError(
-            "OKX answered without the {code, msg, data} envelope",
-            vendor=self.name,
-            http_status=status,
-            endpoint=endpoint.name,
-        )
+        data = payload.get("data") if isinstance(payload, Mapping) else None
+        item_fault = _item_fault(data)
+        if item_fault is not None:
+            if "batch" in endpoint.tags and str(payload.get("code")) in ("0", "1", "2"):
+                return data  # per-item outcomes: the caller reads each sCode
+            raise VendorFault(*item_fault, http_status=status, data=data)
+        return ENVELOPE.unwrap(payload, http_status=status, vendor=self.name)
 
 
 def _item_fault(data: Any) -> tuple[str, str] | None:

@@ -48,15 +48,15 @@ def build_catalog(oauth_token_path: str = OAUTH_TOKEN_PATH) -> Catalog:
 
 
 class _Permissions(Mapping[str, str]):
-    """Endpoint name -> the permission it needs ("read" or "trade"), as the document
-    says (the endpoint's tag). Read from the catalog on first use, not at import."""
+    """Endpoint name -> the permission it needs ("read", "trade" or "withdraw"), as the
+    document says (the endpoint's tag). Read from the catalog on first use, not at import."""
 
     _cache: dict[str, str] | None = None
 
     def _table(self) -> Mapping[str, str]:
         if self._cache is None:
             self._cache = {
-                ep.name: ("trade" if "trade" in ep.tags else "read" if "read" in ep.tags else "")
+                ep.name: next((p for p in ("withdraw", "trade", "read") if p in ep.tags), "")
                 for ep in build_catalog().values()
             }
         return self._cache
@@ -261,4 +261,130 @@ def check_oauth(params: Mapping[str, Any]) -> str | None:
         return "code is required for grant_type authorization_code"
     if grant == "refresh_token" and not _present(params, "refresh_token"):
         return "refresh_token is required for grant_type refresh_token"
+    return None
+
+
+# -------------------------------------------------- OKX's public spec: orders and funding
+
+
+def check_price(value: Any) -> str | None:
+    """A positive decimal price, or ``-1`` (market) where OKX allows it."""
+    return None if str(value) == "-1" else check_decimal(value)
+
+
+def check_fee(value: Any) -> str | None:
+    """A decimal fee, zero or more."""
+    if isinstance(value, (bool, float)):
+        return "must be a Decimal or str"
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return "not a decimal number"
+    return None if d.is_finite() and d >= 0 else "must not be negative"
+
+
+_ATTACHED = ("attachAlgoClOrdId", "tpTriggerPx", "tpOrdPx", "tpOrdKind", "slTriggerPx", "slOrdPx",
+             "tpTriggerPxType", "slTriggerPxType", "sz", "amendPxOnTriggerType", "attachAlgoId",
+             "newTpTriggerPx", "newTpOrdPx", "newSlTriggerPx", "newSlOrdPx", "newTpTriggerPxType",
+             "newSlTriggerPxType")  # fmt: skip
+
+
+def check_attached_algos(value: Any) -> str | None:
+    """``attachAlgoOrds``: a list of take-profit / stop-loss objects with OKX's fields."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, Mapping) for v in value):
+        return "must be a list of objects"
+    for item in value:
+        unknown = sorted(set(item) - set(_ATTACHED))
+        if unknown:
+            return f"unknown field {unknown[0]!r}"
+        for name in ("tpTriggerPx", "tpOrdPx", "slTriggerPx", "slOrdPx"):
+            if _present(item, name) and check_price(item[name]):
+                return f"{name} must be a price or -1"
+    return None
+
+
+#: batch endpoint -> the endpoint each of its items is a request of
+BATCH_ITEMS: Final = {
+    "trade.batch_orders": "trade.place_order",
+    "trade.cancel_batch_orders": "trade.cancel_order",
+    "trade.amend_batch_orders": "trade.amend_order",
+}
+
+
+def _items(params: Mapping[str, Any], endpoint: str, most: int) -> str | None:
+    """Each item of an array body checked like the single-item endpoint."""
+    items = params.get("orders")
+    if not isinstance(items, (list, tuple)) or not items:
+        return "orders must be a non-empty list"
+    if len(items) > most:
+        return f"at most {most} orders per request"
+    single = build_catalog()[endpoint]
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            return f"orders[{i}] must be an object"
+        try:
+            single.validate(item)
+        except Exception as exc:  # InvalidRequest: say which item
+            return f"orders[{i}]: {getattr(exc, 'message', exc)}"
+    return None
+
+
+def check_batch_place(params: Mapping[str, Any]) -> str | None:
+    return _items(params, "trade.place_order", 20)
+
+
+def check_batch_cancel(params: Mapping[str, Any]) -> str | None:
+    return _items(params, "trade.cancel_order", 20)
+
+
+def check_batch_amend(params: Mapping[str, Any]) -> str | None:
+    return _items(params, "trade.amend_order", 20)
+
+
+def check_algo_ref(params: Mapping[str, Any]) -> str | None:
+    if not (_present(params, "algoId") or _present(params, "algoClOrdId")):
+        return "algoId or algoClOrdId is required"
+    return None
+
+
+def check_cancel_algos(params: Mapping[str, Any]) -> str | None:
+    items = params.get("orders")
+    if not isinstance(items, (list, tuple)) or not 1 <= len(items) <= 10:
+        return "orders must be a list of 1-10 algo orders"
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping) or not _present(item, "instId") or check_algo_ref(item):
+            return f"orders[{i}]: instId and algoId or algoClOrdId are required"
+    return None
+
+
+#: ordType -> the parameters it needs (one of each tuple)
+_ALGO_NEEDS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    "conditional": (("tpTriggerPx", "slTriggerPx"),),
+    "oco": (("tpTriggerPx",), ("slTriggerPx",)),
+    "trigger": (("triggerPx",), ("orderPx",)),
+    "move_order_stop": (("callbackRatio", "callbackSpread"),),
+    "twap": (("pxVar", "pxSpread"), ("szLimit",), ("pxLimit",), ("timeInterval",)),
+}
+
+
+def check_algo_order(params: Mapping[str, Any]) -> str | None:
+    """What each algo ``ordType`` needs; ``sz`` unless ``closeFraction`` closes a position."""
+    kind = str(params.get("ordType", ""))
+    for names in _ALGO_NEEDS.get(kind, ()):
+        if not any(_present(params, n) for n in names):
+            return f"{' or '.join(names)} is required for ordType {kind}"
+    if not (_present(params, "sz") or _present(params, "closeFraction")):
+        return "sz is required (or closeFraction)"
+    if _present(params, "callbackRatio") and _present(params, "callbackSpread"):
+        return "give callbackRatio or callbackSpread, not both"
+    return None
+
+
+def check_withdrawal(params: Mapping[str, Any]) -> str | None:
+    """On chain (dest 4) a chain-qualified address; internal (dest 3) no fee."""
+    if str(params.get("dest")) == "3" and _present(params, "fee") and Decimal(str(params["fee"])):
+        return "fee must be 0 for an internal transfer (dest 3)"
+    chain, ccy = params.get("chain"), params.get("ccy")
+    if chain and ccy and not str(chain).startswith(f"{ccy}-"):
+        return f"chain {chain} is not a chain of {ccy}"
     return None

@@ -24,8 +24,17 @@ from brokerport.errors import (
     Timeout,
     VendorUnavailable,
 )
+from brokerport.wire import CodeEnvelope, ErrorTable
 
-__all__ = ["CODES", "TIMESTAMP_EXPIRED", "TOKEN_REFRESHABLE", "error_class", "message_for"]
+__all__ = [
+    "CODES",
+    "ENVELOPE",
+    "ERRORS",
+    "TIMESTAMP_EXPIRED",
+    "TOKEN_REFRESHABLE",
+    "error_class",
+    "message_for",
+]
 
 E = type[BrokerportError]
 
@@ -34,6 +43,8 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
     # -------------------------------------------------------------- general
     "1": (BrokerportError, 200, "Operation failed."),
     "2": (BrokerportError, 200, "Bulk operation partially succeeded."),
+    # ASSUMPTION: an unknown path is answered HTTP 404 in the envelope, code "404"
+    "404": (NotFound, 404, "Not Found"),
     "50000": (InvalidRequest, 400, "Body for POST request cannot be empty."),
     "50001": (VendorUnavailable, 503, "Service temporarily unavailable. Try again later"),
     "50002": (InvalidRequest, 400, "JSON syntax error"),
@@ -93,6 +104,8 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
         200,
         "Order modification failed as the order has been filled, canceled or does not exist.",
     ),
+    "51020": (InvalidRequest, 200, "Your order should meet or exceed the minimum order amount."),
+    "51121": (InvalidRequest, 200, "Order count should be the integer multiples of the lot size."),
     "51603": (NotFound, 200, "Order does not exist"),
     # ---------------------------------------------------------- OAuth (doc)
     "53000": (AuthenticationError, 400, "Invalid token"),
@@ -201,6 +214,12 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
         "The internal transfer address is illegal. It must be an "
         "email, phone number, or account name",
     ),
+    "58221": (
+        InvalidRequest,
+        200,
+        "The toAddr parameter format is incorrect, withdrawal address needs labels. "
+        "The format should be 'address:label'.",
+    ),
     "58300": (Conflict, 200, "Deposit-address count exceeds the limit."),
     "58350": (InsufficientFunds, 200, "Insufficient balance."),
     "58351": (Conflict, 200, "Invoice expired."),
@@ -280,8 +299,11 @@ def error_class(code: str) -> E:
     return BrokerportError
 
 
+#: The same table as the object the sandbox answers from (brokerport.wire).
+ERRORS: Final = ErrorTable(CODES)
+#: OKX's ``{code, msg, data}`` envelope: read by the adapter, written by the sandbox.
+ENVELOPE: Final = CodeEnvelope()
+
+
 def message_for(code: str, *args: str) -> str:
-    msg = CODES[code][2]
-    for i, a in enumerate(args):
-        msg = msg.replace(f"{{{i}}}", a)
-    return msg
+    return ERRORS.message(code, *args)

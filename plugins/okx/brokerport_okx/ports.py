@@ -31,6 +31,7 @@ from brokerport.binding import (
     joined_as,
     mapped,
     pick,
+    refuse,
     split,
 )
 from brokerport.errors import Conflict, InvalidRequest, NotFound, NotSupported
@@ -38,10 +39,18 @@ from brokerport.paging import PageNumber, TimeCursor
 from brokerport.ports import Extension, FundingPort, KeyMgmtPort, SubAccountPort, TradingPort
 from brokerport.signing import TokenPair
 
-from .models import RebateEligibility, RebateLink, RebateRequest
+from .models import AlgoOrder, ItemResult, RebateEligibility, RebateLink, RebateRequest
 from .signing import OkxOAuthSigner
 
-__all__ = ["OkxFunding", "OkxKeys", "OkxOAuth", "OkxRebates", "OkxSubAccounts", "OkxTrading"]
+__all__ = [
+    "OkxFunding",
+    "OkxKeys",
+    "OkxOAuth",
+    "OkxRebates",
+    "OkxSubAccounts",
+    "OkxTrading",
+    "OkxTradingExtras",
+]
 
 Params = Mapping[str, Source]
 
@@ -129,12 +138,18 @@ _AMEND: Params = {**_REF, "newSz": "new_quantity", "newPx": "new_price"}
 _ORDER: Params = {"instId": "instrument", "side": "side", "ordType": _ord_type, "sz": "quantity",
                   "px": "price", "clOrdId": "client_order_id"}
 _TD_MODE: Params = {"tdMode": lambda _r, ctx: ctx.option("default_td_mode") or "cash"}
+_WITHDRAW: Params = {"ccy": "currency", "amt": "amount",
+                     "toAddr": lambda r, _c: r.payee.account_number if r.payee else None,
+                     "_": refuse("pay_currency", "user_id", "server_id", "comment")}
+WITHDRAWN = _reads(m.WithdrawalTicket, withdrawal_id="wdId", amount="amt", currency="ccy",
+                   account_id=from_request("account_id"), status=const("submitted"))
 # answers of writes that echo one field: an Ack with that reference
 ACK_NAME, ACK_LEVEL, ACK_TS = (_reads(m.Ack, reference=k) for k in ("subAcct", "acctLv", "ts"))
 ACK_API_KEY = _reads(m.Ack, reference=from_request("api_key"))
 # fmt: on
-_SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details")
-_HISTORY_PAGES = TimeCursor(param="after", key="ts")
+#: the pagers of the bindings, which the sandbox answers listings with too
+SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details", default_size=100)
+HISTORY_PAGES = TimeCursor(param="after", key="ts")
 _FEE = Binding(endpoint="broker.dma.subaccount_trade_fee", **FEE_RATE)
 
 
@@ -148,7 +163,7 @@ def _fee_rates(data: Any, ctx: Ctx) -> m.Page[m.FeeRate]:
         for fee in sub["feeRates"]
         if wanted in ("all", "*") or str(fee["type"]) == wanted
     ]
-    return m.Page(items=tuple(rates), next_cursor=_SUB_PAGES.next_cursor(block, subs, ctx.request))
+    return m.Page(items=tuple(rates), next_cursor=SUB_PAGES.next_cursor(block, subs, ctx.request))
 
 
 # --------------------------------------------------------------------- ports
@@ -160,10 +175,10 @@ class OkxSubAccounts(SubAccountPort):
 
     create = bind("broker.dma.create_subaccount", params=_NAME_LABEL, at="0", **SUBACCOUNT)
     delete = bind("broker.dma.delete_subaccount", params=_NAME, at="0", **ACK_NAME)
-    list = bind("broker.dma.subaccount_info", params=_NAME, at="0", page=_SUB_PAGES, **SUBACCOUNT)
+    list = bind("broker.dma.subaccount_info", params=_NAME, at="0", page=SUB_PAGES, **SUBACCOUNT)
     set_level = bind("broker.dma.set_subaccount_level", params=_LEVEL, at="0", **ACK_LEVEL)
     fee_rates = bind(
-        "broker.dma.subaccount_trade_fee", params=_NAME, page=_SUB_PAGES, result=_fee_rates
+        "broker.dma.subaccount_trade_fee", params=_NAME, page=SUB_PAGES, result=_fee_rates
     )
     report_ip = bind("broker.dma.report_subaccount_ip", params=_LOGIN_IP, at="0", **ACK_TS)
 
@@ -211,10 +226,22 @@ class OkxFunding(FundingPort):
         "broker.dma.get_deposit_address", params=_NAME_CCY, many=True, **DEPOSIT_ADDRESS
     )
     deposit_history = bind(
-        "broker.dma.deposit_history", params=_HISTORY, page=_HISTORY_PAGES, **DEPOSIT
+        "broker.dma.deposit_history", params=_HISTORY, page=HISTORY_PAGES, **DEPOSIT
     )
     withdrawal_history = bind(
-        "broker.dma.withdrawal_history", params=_HISTORY, page=_HISTORY_PAGES, **WITHDRAWAL
+        "broker.dma.withdrawal_history", params=_HISTORY, page=HISTORY_PAGES, **WITHDRAWAL
+    )
+    request_withdrawal = bind(
+        "asset.withdrawal",
+        params=_WITHDRAW,
+        defaults={"dest": const("4")},
+        at="0",
+        doc="Run with the sub-account's own API key (withdraw permission): OKX withdraws "
+        "from the key's funding account. ``payee.account_number`` is the address "
+        "(dest 4, ``address:tag`` where the currency needs one) or, with "
+        "``extra={'dest': '3'}``, the OKX account; ``extra`` takes ``chain``, ``fee``, "
+        "``clientId``, ``areaCode``, ``rcvrInfo``.",
+        **WITHDRAWN,
     )
 
 
@@ -325,3 +352,94 @@ class OkxOAuth(Extension):
     def tokens(self) -> TokenPair:
         """The current TokenPair (Secrets; persist them to survive a restart)."""
         return self._signer().token.tokens
+
+
+# ------------------------------------------------- okx.trading: batches, algos, reference data
+
+
+def _item(item: Mapping[str, Any], _ctx: Ctx | None = None) -> ItemResult:
+    """One ``data[]`` item with its own ``sCode`` / ``sMsg``."""
+
+    def text(key: str) -> str | None:
+        value = item.get(key)
+        return None if value in (None, "") else str(value)
+
+    code = str(item.get("sCode", "0"))
+    return ItemResult(ok=code == "0", code=code, message=str(item.get("sMsg") or ""),
+                      order_id=text("ordId"), client_order_id=text("clOrdId"),
+                      algo_id=text("algoId"), algo_client_order_id=text("algoClOrdId"),
+                      tag=text("tag"), raw=item)  # fmt: skip
+
+
+def _items(data: Any) -> tuple[ItemResult, ...]:
+    return tuple(_item(i) for i in data)
+
+
+_ALGO = Binding(
+    endpoint="trade.get_algo_order",
+    params={"algoId": "algo_id", "algoClOrdId": "algo_client_order_id"},
+    at="0",
+    **_reads(
+        AlgoOrder,
+        algo_id="algoId",
+        algo_client_order_id="algoClOrdId",
+        instrument="instId",
+        order_type="ordType",
+        side="side",
+        state="state",
+        size="sz",
+        tag="tag",
+        created_at="cTime",
+    ),
+)
+
+
+class OkxTradingExtras(Extension):
+    """``client.ext("okx.trading")``: what OKX trades with beyond the core port —
+    batches of up to 20 orders (each item OKX's own request fields), algo orders
+    and the reference data clients read before trading. The broker-code hook puts
+    the broker code in the ``tag`` of every order and every batch item."""
+
+    port_name = "okx.trading"
+
+    async def instruments(self, inst_type: str, **filters: str) -> tuple[Mapping[str, Any], ...]:
+        """``GET /api/v5/public/instruments``: tick size, lot size, minimum size..."""
+        params = {"instType": inst_type, **filters}
+        return tuple(await self.client.invoke("public.instruments", params, read=list))
+
+    async def currencies(self, *ccys: str) -> tuple[Mapping[str, Any], ...]:
+        """``GET /api/v5/asset/currencies``: one item per currency and chain."""
+        params = {"ccy": ",".join(ccys)} if ccys else {}
+        return tuple(await self.client.invoke("asset.currencies", params, read=list))
+
+    async def batch_orders(self, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
+        """Place up to 20 orders; one result per order (a failed item does not raise)."""
+        return await self._batch("trade.batch_orders", orders)
+
+    async def amend_batch(self, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
+        return await self._batch("trade.amend_batch_orders", orders)
+
+    async def cancel_batch(self, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
+        return await self._batch("trade.cancel_batch_orders", orders)
+
+    async def place_algo(self, **params: Any) -> ItemResult:
+        """``POST /api/v5/trade/order-algo`` with OKX's fields (``ordType`` conditional,
+        oco, trigger, move_order_stop, twap); a refusal raises, typed."""
+        return cast(
+            ItemResult,
+            await self.client.invoke("trade.place_algo_order", params, read=lambda d: _item(d[0])),
+        )
+
+    async def cancel_algos(self, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
+        """Cancel up to 10 algo orders (``instId`` with ``algoId`` or ``algoClOrdId``)."""
+        return await self._batch("trade.cancel_algos", orders)
+
+    async def get_algo(
+        self, algo_id: str | None = None, algo_client_order_id: str | None = None
+    ) -> AlgoOrder:
+        args = dict(algo_id=algo_id, algo_client_order_id=algo_client_order_id)
+        return cast(AlgoOrder, await invoke_binding(self, _ALGO, **args))
+
+    async def _batch(self, name: str, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
+        params = {"orders": [dict(o) for o in orders]}
+        return cast(tuple[ItemResult, ...], await self.client.invoke(name, params, read=_items))

@@ -97,7 +97,7 @@ class WlinkSandbox(Sandbox):
             WlinkAdapter.catalog(), clock=clock, enforce_rate_limits=enforce_rate_limits
         )
         self.email_codes = email_codes
-        self.fixtures: dict[str, Any] = json.loads(
+        self.spec_fixtures: dict[str, Any] = json.loads(
             resources.files("brokerport_wlink").joinpath("fixtures.json").read_text("utf-8")
         )
         self.app.middlewares.insert(0, self._envelope)
@@ -105,7 +105,7 @@ class WlinkSandbox(Sandbox):
         self._ports: dict[str, int] = {}
         for name in self.catalog:
             own = getattr(self, "h_" + name.replace(".", "__"), None) or self._own(name)
-            self.add_route(name, self._guarded(name, own or self._fixture(name)))
+            self.add_route(name, self._guarded(name, own or self._spec_fixture(name)))
         self.reset()
 
     # ------------------------------------------------------------ state
@@ -381,6 +381,11 @@ class WlinkSandbox(Sandbox):
     def server_error(self, status: int) -> web.StreamResponse:
         return fail(status, "INTERNAL", "internal error")
 
+    def unknown_route(self, request: web.Request, status: int) -> web.StreamResponse:
+        if status == 404:
+            return fail(404, "NOT_FOUND", f"no route {request.method} {request.path}")
+        return fail(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here")
+
     @web.middleware
     async def _envelope(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
@@ -501,9 +506,9 @@ class WlinkSandbox(Sandbox):
             args[p.name] = value
         return args
 
-    def _fixture(self, name: str) -> Handler:
+    def _spec_fixture(self, name: str) -> Handler:
         async def answer(request: web.Request) -> web.StreamResponse:
-            return json_response(self.fixtures[name])
+            return json_response(self.spec_fixtures[name])
 
         return answer
 
@@ -626,7 +631,10 @@ class WlinkSandbox(Sandbox):
     async def h_public__setting_security_get(self, request: web.Request) -> web.StreamResponse:
         scenes = ["withdrawal", "transfer", "password_change"] if self.email_codes else []
         return self.ok(
-            {**self.fixtures["public.setting_security_get"], "email_verification_scenarios": scenes}
+            {
+                **self.spec_fixtures["public.setting_security_get"],
+                "email_verification_scenarios": scenes,
+            }
         )
 
     async def h_client__user_register(self, request: web.Request) -> web.StreamResponse:
@@ -800,13 +808,13 @@ class WlinkSandbox(Sandbox):
     async def h_client__trading_deposit_channel_list(
         self, request: web.Request
     ) -> web.StreamResponse:
-        base = self.fixtures["client.trading_deposit_channel_list"]["list"][0]
+        base = self.spec_fixtures["client.trading_deposit_channel_list"]["list"][0]
         return self.page(request, [{**base, **c} for c in self.channels.values()])
 
     async def h_client__trading_withdrawal_channel_list(
         self, request: web.Request
     ) -> web.StreamResponse:
-        base = self.fixtures["client.trading_withdrawal_channel_list"]["list"][0]
+        base = self.spec_fixtures["client.trading_withdrawal_channel_list"]["list"][0]
         return self.page(request, [{**base, **c} for c in self.channels.values()])
 
     async def h_client__trading_currency_exchange_rate_get(
@@ -1140,7 +1148,7 @@ class WlinkSandbox(Sandbox):
         self, request: web.Request
     ) -> web.StreamResponse:
         p = self.payee(request, self.args(request)["id"])
-        fixture = self.fixtures["client.withdrawal_account_book_get"]
+        fixture = self.spec_fixtures["client.withdrawal_account_book_get"]
         info = {
             k: {**fixture[k], **(p["info"] if k == PAYEE_INFO[p["payment_method"]] else {})}
             for k in PAYEE_INFO.values()
@@ -1170,7 +1178,9 @@ class WlinkSandbox(Sandbox):
         for p in self.payees.values():
             if p["user"] != uid or a.get("payment_method") not in (None, p["payment_method"]):
                 continue
-            fields = self.fixtures["client.withdrawal_account_book_list"][p["payment_method"]][0]
+            fields = self.spec_fixtures["client.withdrawal_account_book_list"][p["payment_method"]][
+                0
+            ]
             item = {
                 **fields,
                 **p["info"],
@@ -1243,7 +1253,7 @@ class WlinkSandbox(Sandbox):
         cid = self.args(request)["client_user_id"]
         if cid not in self.ib_clients:
             return fail(404, "NOT_FOUND", f"no client {cid}")
-        return self.ok(self.fixtures["ib.client_user_get"])
+        return self.ok(self.spec_fixtures["ib.client_user_get"])
 
     async def h_ib__fund_rebate_list(self, request: web.Request) -> web.StreamResponse:
         return self.page(request, self.rebates[::-1])
