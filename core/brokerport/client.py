@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from . import hookspec
-from .errors import BrokerportError, NotSupported, PluginError
+from .errors import BrokerportError, NotSupported, PluginError, UnknownOutcome
+from .outbox import MemoryOutbox, Outbox, OutboxEntry
 from .pipeline import Pipeline, RetryPolicy
 from .ports import (
     PORTS,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
     from .adapter import Adapter
     from .models import Page
+    from .reconcile import Reconciliation
     from .testing.sandbox import Sandbox
 
 __all__ = ["Capabilities", "Client", "Hooks", "paginate"]
@@ -140,6 +142,7 @@ class Client:
         hooks: Iterable[object] = (),
         clock: Callable[[], float] = time.time,
         sandbox_factory: Callable[[], Sandbox] | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.adapter_cls = adapter_cls
         self.vendor = adapter_cls.name
@@ -160,6 +163,9 @@ class Client:
         self._pipeline: Pipeline | None = None
         self._ext: dict[str, Extension] = {}
         self._open = False
+        #: Writes whose outcome is unknown (UnknownOutcome, or cancelled after
+        #: sending) until reconciled: ``await client.outbox.list()`` / ``drain()``.
+        self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -183,6 +189,7 @@ class Client:
             self.signer = self.adapter.create_signer()
             self.converter: cattrs.Converter = self.adapter.create_converter()
             self.transport = self._transport or AiohttpTransport(self._transport_settings)
+            self.transport.closed = False  # a reopened client may send again
             self.limiter_scope = self.signer.redacted().get("scope", "") or profile.name
             self.hooks = Hooks(dict(self.signer.redacted()))
             for impl in _global_hooks:
@@ -214,8 +221,17 @@ class Client:
             await self._close_sandbox()
             return
         self._open = False
-        self._pipeline = None  # a closed client must not silently reopen a session
+        pipeline, self._pipeline = self._pipeline, None
         self.__dict__.pop("invoke", None)
+        try:
+            # no request is sent from here on; calls in flight end with typed errors
+            if pipeline is not None:
+                await pipeline.close()
+            await self.outbox.flush()
+        finally:
+            await self._close_rest()
+
+    async def _close_rest(self) -> None:
         try:
             self.hooks.pm.hook.brokerport_client_closed(client=self)
         finally:
@@ -315,6 +331,53 @@ class Client:
             raise PluginError(f"{self.vendor} client is not open", vendor=self.vendor)
         port: Port = getattr(self, name)
         return port
+
+    async def reconcile(self, unknown: UnknownOutcome | OutboxEntry | str) -> Reconciliation:
+        """Ask the vendor whether a write of unknown outcome was applied.
+
+        ``unknown`` is the :class:`UnknownOutcome` raised, an outbox entry, or
+        its id. Runs the plugin's lookup for the endpoint; a settled answer
+        (``applied`` with the result, or ``not_applied``) removes the entry from
+        the outbox; ``unknown`` (the vendor gives no way to tell) leaves it.
+        """
+        from .reconcile import Reconciliation
+        from .reconcile import unknown as undecided
+
+        entry = await self._outbox_entry(unknown)
+        reconciler = self.adapter.reconciler(entry.endpoint)
+        if reconciler is None:
+            verdict = undecided(
+                f"{self.vendor} offers no way to look {entry.endpoint} up; "
+                + (entry.how_to_reconcile or "check at the vendor by hand")
+            )
+        else:
+            verdict = await reconciler(self, entry)
+        if verdict.settled:
+            await self.outbox.remove(entry.id)
+        return Reconciliation(verdict.status, verdict.result, verdict.detail, verdict.hint, entry)
+
+    async def _outbox_entry(self, ref: UnknownOutcome | OutboxEntry | str) -> OutboxEntry:
+        import attrs
+
+        if isinstance(ref, OutboxEntry):
+            return ref
+        wanted = ref.outbox_id if isinstance(ref, UnknownOutcome) else ref
+        for entry in await self.outbox.list():
+            if entry.id == wanted:
+                return entry
+        if isinstance(ref, UnknownOutcome) and ref.endpoint:
+            # not (or no longer) in the outbox: rebuild what the error carries
+            rebuilt = OutboxEntry(
+                vendor=ref.vendor or self.vendor,
+                endpoint=ref.endpoint,
+                kind="unknown_outcome",
+                message=ref.message,
+                params=dict(ref.reconcile_with),
+                idempotency_key=ref.idempotency_key,
+                how_to_reconcile=ref.how_to_reconcile or "",
+            )
+            return attrs.evolve(rebuilt, id=ref.outbox_id) if ref.outbox_id else rebuilt
+        raise NotSupported(f"no outbox entry {wanted!r}", vendor=self.vendor)
 
     @property
     def catalog(self) -> Any:
