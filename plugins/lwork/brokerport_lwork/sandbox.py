@@ -151,6 +151,10 @@ class _Report:
 # ------------------------------------------------------------------ helpers
 
 
+#: [wt-fault] the largest amount the sandbox books (exclusive)
+_AMOUNT_BOUND = Decimal("1e20")
+
+
 def _money2(value: Any, name: str) -> tuple[Decimal, str]:
     """(amount, exactly-two-decimals text) of a body amount; rejects >2 decimals."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
@@ -161,6 +165,10 @@ def _money2(value: Any, name: str) -> tuple[Decimal, str]:
         raise _bad(f"{name} is not a number") from None
     if not amount.is_finite() or amount <= 0:
         raise _bad(f"{name} must be positive")
+    # [wt-fault] a refusal, not HTTP 500, for amounts past what the books hold
+    # (>= 1e29 broke the exchange-rate quantize): the vendor's own bound
+    if amount >= _AMOUNT_BOUND:
+        raise _bad(f"{name} is too large")
     if decimal_places(amount) > 2:
         raise _bad(f"{name} must have two decimals")
     return amount, f"{amount:.2f}"
