@@ -150,6 +150,9 @@ class Client:
         #: what open() starts from: a reopened client gets a fresh sandbox, not the old URL
         self._given_profile = profile
         self.retry_policy = retry or RetryPolicy()
+        #: what the host chose; otherwise open() may pick the Redis backend
+        self._given = (limiters, outbox)
+        self._redis: Any = None
         self.limiters = limiters or LimiterRegistry()
         self.clock = clock
         #: Seconds to add to the local clock to get the vendor's (learned on skew errors).
@@ -191,6 +194,7 @@ class Client:
             self.transport = self._transport or AiohttpTransport(self._transport_settings)
             self.transport.closed = False  # a reopened client may send again
             self.limiter_scope = self.signer.redacted().get("scope", "") or profile.name
+            self._use_shared_state(profile)
             self.hooks = Hooks(dict(self.signer.redacted()))
             for impl in _global_hooks:
                 self.hooks.register(impl)
@@ -231,6 +235,33 @@ class Client:
         finally:
             await self._close_rest()
 
+    def _use_shared_state(self, profile: Profile) -> None:
+        """Redis for rate-limit windows, token rotation and the outbox when the
+        profile (option ``redis_url``) or ``BROKERPORT_REDIS_URL`` names one."""
+        import os
+
+        if not (profile.options.get("redis_url") or os.environ.get("BROKERPORT_REDIS_URL")):
+            return
+        from .redis_backend import (
+            RedisLimiterRegistry,
+            RedisOutbox,
+            RedisTokenStore,
+            backend_for,
+        )
+        from .signing import BearerToken
+
+        backend = self._redis = backend_for(profile.options)
+        if backend is None:  # pragma: no cover - checked above
+            return
+        limiters, outbox = self._given
+        if limiters is None:
+            self.limiters = RedisLimiterRegistry(backend)
+        if outbox is None:
+            self.outbox = RedisOutbox(backend)
+        token = getattr(self.signer, "token", None)
+        if isinstance(token, BearerToken) and token.store is None:
+            token.store = RedisTokenStore(backend, f"{self.vendor}:{self.limiter_scope}")
+
     async def _close_rest(self) -> None:
         try:
             self.hooks.pm.hook.brokerport_client_closed(client=self)
@@ -241,7 +272,12 @@ class Client:
                 finally:
                     await self.transport.aclose()  # never leak the session
             finally:
-                await self._close_sandbox()
+                try:
+                    await self._close_sandbox()
+                finally:
+                    if self._redis is not None:
+                        redis, self._redis = self._redis, None
+                        await redis.aclose()
 
     async def _close_sandbox(self) -> None:
         if self.sandbox is not None:

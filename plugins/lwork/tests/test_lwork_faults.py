@@ -45,10 +45,13 @@ def test_sandbox_refuses_huge_amounts_instead_of_failing() -> None:
 async def test_deep_answer_to_port_operations_is_decode_error_or_unknown(
     sandbox: LworkSandbox,
 ) -> None:
+    from brokerport.pipeline import RetryPolicy
     from brokerport.profile import Profile
     from brokerport.transport import MockTransport, RawResponse
     from brokerport_lwork import LworkAdapter
-    from conftest import FAST, OPTIONS
+    from brokerport_lwork.sandbox import SEED_USER
+
+    options = {"user_id": SEED_USER, "server_id": "428", "platform": "MT4", "pay_currency": "CNY"}
 
     deep = b'{"result":true,"mcode":"m0000000","data":' + b"[" * 600 + b"]" * 600 + b"}"
     transport = MockTransport(lambda r: RawResponse(200, {}, deep))
@@ -57,9 +60,10 @@ async def test_deep_answer_to_port_operations_is_decode_error_or_unknown(
         name="t",
         base_url="http://lwork.invalid",
         credentials=sandbox.credentials(),
-        options=OPTIONS,
+        options=options,
     )
-    async with Client(LworkAdapter, profile, transport=transport, retry=FAST) as client:
+    fast = RetryPolicy(base_delay=0.0, max_delay=0.0)
+    async with Client(LworkAdapter, profile, transport=transport, retry=fast) as client:
         with pytest.raises(DecodeError):
             await client.funding.balances(m.GetBalances(account_id=ACCOUNT))
         with pytest.raises(UnknownOutcome):

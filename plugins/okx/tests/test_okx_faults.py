@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from brokerport import InvalidRequest, Timeout, UnknownOutcome
 from brokerport import models as m
+from brokerport.catalog import Endpoint
 from brokerport.client import Client
+from brokerport.pipeline import RetryPolicy
 from brokerport.profile import Profile
+from brokerport.ratelimit import Limiter, LimiterRegistry
 from brokerport.signing import PreparedRequest
 from brokerport.transport import MockTransport, RawResponse, TransportFailure
 from brokerport_okx import OkxAdapter
@@ -33,9 +36,15 @@ def okx(code: str = "0", data: Any = (), status: int = 200) -> RawResponse:
     return RawResponse(status, {"Content-Type": "application/json"}, body)
 
 
-def mocked(handler: Callable[[PreparedRequest], RawResponse]) -> tuple[Client, MockTransport]:
-    from conftest import FAST, NoLimits
+class NoLimits(LimiterRegistry):
+    def for_endpoint(self, endpoint: Endpoint, scope: str = "") -> Limiter | None:
+        return None
 
+
+FAST = RetryPolicy(base_delay=0.0, max_delay=0.0)
+
+
+def mocked(handler: Callable[[PreparedRequest], RawResponse]) -> tuple[Client, MockTransport]:
     transport = MockTransport(handler)
     profile = Profile(
         vendor="okx",
