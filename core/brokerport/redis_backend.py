@@ -167,6 +167,12 @@ class RedisLimiter(Limiter):
         self._now_ms = now_ms
 
     async def acquire(self, cost: int = 1) -> None:
+        # one task per process asks Redis at a time (FIFO, as the in-process
+        # limiter): waiters do not all wake and poll the server together
+        async with self._lock:
+            await self._admit(cost)
+
+    async def _admit(self, cost: int) -> None:
         window = self.window
         member = secrets.token_hex(8)
         while True:
