@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import secrets
 import sys
@@ -85,10 +86,8 @@ async def _work(
 
         async def task() -> None:
             for n in counter:
-                try:
+                with contextlib.suppress(RateLimited):
                     await client.call(ENDPOINT, subAcct=f"b{prefix[-6:]}w{index}n{n}")
-                except RateLimited:
-                    pass
 
         await asyncio.gather(*(task() for _ in range(tasks)))
     if backend is not None:

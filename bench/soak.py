@@ -226,10 +226,13 @@ async def soak(
         )
         report.settled_by_lookup = settled
         # reconcile every UnknownOutcome and check it against the journal
+        applied_by_endpoint: dict[str | None, list[Any]] = {}
+        for e in entries:
+            if e.effect:
+                applied_by_endpoint.setdefault(e.endpoint, []).append(e)
         for exc, endpoint in unknowns:
             truth = any(
-                e.effect and e.endpoint == endpoint and _carries(e, dict(exc.reconcile_with))
-                for e in entries
+                _carries(e, dict(exc.reconcile_with)) for e in applied_by_endpoint.get(endpoint, ())
             )
             try:
                 verdict = await client.reconcile(exc)
