@@ -52,18 +52,32 @@ async def _records(
     field = {"Deposit": "depositTransaction", "Withdraw": "withdrawTransaction"}.get(
         kind, "transferTransaction"
     )
-    out: list[Mapping[str, Any]] = []
-    page = 1
-    while True:
-        data = await client.invoke("account.cashflow", {**base, "page": str(page)})
+    since_ms = entry.started * 1000 - NEAR_MS
+
+    def rows_of(data: Any) -> list[Mapping[str, Any]]:
         rows = data.get("list") if isinstance(data, Mapping) else None
-        for row in rows or ():
-            if isinstance(row, Mapping) and isinstance(row.get(field), Mapping):
-                out.append(row[field])
-        pages = data.get("pages") if isinstance(data, Mapping) else None
-        if not rows or not isinstance(pages, int | Decimal) or page >= int(pages) or page >= 50:
-            return out
-        page += 1
+        return [
+            row[field]
+            for row in rows or ()
+            if isinstance(row, Mapping) and isinstance(row.get(field), Mapping)
+        ]
+
+    # the cash flow is oldest first: read the last pages, back to just before the call
+    first = await client.invoke("account.cashflow", {**base, "page": "1"})
+    pages = first.get("pages") if isinstance(first, Mapping) else None
+    last = int(pages) if isinstance(pages, int | Decimal) and int(pages) > 0 else 1
+    out: list[Mapping[str, Any]] = []
+    for page in range(last, max(0, last - 50), -1):
+        rows = (
+            rows_of(first)
+            if page == 1
+            else rows_of(await client.invoke("account.cashflow", {**base, "page": str(page)}))
+        )
+        out.extend(rows)
+        times = [_amount(r.get("createTime")) for r in rows]
+        if not rows or any(t is not None and t < since_ms for t in times):
+            break
+    return out
 
 
 async def _settle(
