@@ -387,24 +387,34 @@ def int_range(lo: int, hi: int) -> Rule:
     return rule
 
 
-def money(places: int, *, positive: bool = True) -> Rule:
-    """A decimal amount (str/int/Decimal, never float) with at most ``places`` decimals.
+def money(places: int, *, positive: bool = True, max_value: str | None = None) -> Rule:
+    """A decimal amount read by :func:`brokerport.types.parse_money`: ASCII digits,
+    an optional sign and one point (or an int / Decimal, never a float), at most
+    ``places`` decimals, positive unless told, below ``max_value`` (default 1e18).
 
-    Rejects rather than rounds: the host must send what the vendor can represent.
+    Rejects rather than rounds. The rule's ``canonical`` gives the parsed
+    amount's wire text; the pipeline sends that, never the host's spelling.
     """
-    from .types import decimal_places, parse_decimal
+    from .types import DEFAULT_MONEY_MAX, canonical_money, parse_money
+
+    bound = DEFAULT_MONEY_MAX if max_value is None else Decimal(max_value)
+
+    def parse(value: Any) -> Decimal:
+        return parse_money(value, places=places, positive=positive, max_value=bound)
 
     def rule(value: Any) -> str | None:
         try:
-            amount = parse_decimal(value)
-        except (TypeError, ValueError):
+            parse(value)
+        except TypeError:
             return "must be a decimal amount (str or Decimal, never float)"
-        if positive and amount <= 0:
-            return "must be greater than zero"
-        if decimal_places(amount) > places:
-            return f"at most {places} decimal places (it would have to be rounded)"
+        except ValueError as exc:
+            return str(exc)
         return None
 
+    def canonical(value: Any) -> str:
+        return canonical_money(parse(value))
+
+    rule.canonical = canonical  # type: ignore[attr-defined]
     return rule
 
 
@@ -454,7 +464,7 @@ RULE_KINDS: Mapping[str, tuple[int, int]] = MappingProxyType(
         "one_of": (1, 1),
         "max_len": (1, 1),
         "int_range": (2, 2),
-        "money": (1, 2),
+        "money": (1, 3),
         "named": (1, 1),
     }
 )
@@ -582,7 +592,15 @@ class _Resolver:
                 positive = args[1] if len(args) > 1 else True
                 if not isinstance(positive, bool):
                     raise TypeError("money's second argument is true or false")
-                return money(_int(args[0]), positive=positive)
+                bound = args[2] if len(args) > 2 else None
+                if bound is not None:
+                    if not isinstance(bound, str):
+                        raise TypeError("money's third argument is the bound, as text")
+                    try:
+                        Decimal(bound)
+                    except ArithmeticError:
+                        raise TypeError(f"money's bound {bound!r} is not a number") from None
+                return money(_int(args[0]), positive=positive, max_value=bound)
             fn: Rule = self.function(args[0], where)
             return fn
         except (TypeError, re.error) as exc:

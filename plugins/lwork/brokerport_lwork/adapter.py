@@ -73,6 +73,12 @@ class LworkAdapter(Adapter):
     error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "lwork"
     samples = "brokerport_lwork:samples.toml"
+    #: cash-flow lookups that settle an UnknownOutcome (client.reconcile)
+    reconcilers: ClassVar[Mapping[str, str]] = {
+        "account.deposit": "brokerport_lwork.reconcile:deposit",
+        "account.withdraw": "brokerport_lwork.reconcile:withdrawal",
+        "account.transfer": "brokerport_lwork.reconcile:transfer",
+    }
 
     @classmethod
     def build_catalog(cls) -> Catalog:

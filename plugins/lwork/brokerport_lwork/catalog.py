@@ -16,10 +16,10 @@ Parameters the pipeline fills:
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from brokerport.types import decimal_places
+from brokerport.types import parse_money
 
 __all__ = [
     "MONEY_PARAMS",
@@ -35,23 +35,20 @@ VENDORS = ("MT4", "MT5")
 
 
 def money_rule(value: Any) -> str | None:
-    """A positive amount with at most two decimals (the lwork money format).
+    """A positive amount with at most two decimals (the lwork money format),
+    read by the core money parser (the catalog's ``money`` rule does the same).
 
     Amounts are never rounded: ``100.005`` is refused before any I/O.
     """
-    if isinstance(value, bool) or not isinstance(value, (Decimal, str, int)):
-        return "must be a Decimal or a decimal string"
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        return "must be a decimal number"
-    if not amount.is_finite():
-        return "must be a finite amount"
-    if amount <= 0:
-        return "must be greater than zero"
-    if decimal_places(amount) > 2:
-        return "at most two decimal places (lwork amounts are never rounded)"
+        parse_money(value, places=2, max_value=MONEY_MAX)
+    except (TypeError, ValueError) as exc:
+        return str(exc)
     return None
+
+
+#: ASSUMPTION (the documents give no maximum): the bound of an lwork amount.
+MONEY_MAX = Decimal("1000000000000000")
 
 
 #: Endpoint name -> body fields that are amounts with exactly two decimals.

@@ -104,6 +104,17 @@ class OkxAdapter(Adapter):
     )
     sandbox = "okx"
     samples = "brokerport_okx:samples.toml"
+    #: lookups that settle an UnknownOutcome (client.reconcile); by name: imported on use
+    reconcilers: ClassVar[Mapping[str, str]] = {
+        "trade.place_order": "brokerport_okx.reconcile:order",
+        "broker.dma.create_subaccount": "brokerport_okx.reconcile:subaccount",
+        "broker.dma.delete_subaccount": "brokerport_okx.reconcile:subaccount_deleted",
+        "broker.dma.create_apikey": "brokerport_okx.reconcile:api_key",
+        "broker.dma.delete_apikey": "brokerport_okx.reconcile:api_key_deleted",
+    }
+    #: OKX refuses a clOrdId already in use by a live order with 51016: an order
+    #: whose answer was lost is looked up, then re-sent with the same clOrdId
+    deduplicates: ClassVar[Mapping[str, str]] = {"trade.place_order": "51016"}
 
     @classmethod
     def build_catalog(cls) -> Catalog:

@@ -21,7 +21,7 @@ from brokerport.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
-    Timeout,
+    UnknownOutcome,
     VendorUnavailable,
 )
 from brokerport.wire import CodeEnvelope, ErrorTable
@@ -48,8 +48,10 @@ CODES: Final[dict[str, tuple[E, int, str]]] = {
     "50000": (InvalidRequest, 400, "Body for POST request cannot be empty."),
     "50001": (VendorUnavailable, 503, "Service temporarily unavailable. Try again later"),
     "50002": (InvalidRequest, 400, "JSON syntax error"),
+    # the request reached OKX, which cannot say whether it took effect: for a
+    # write an UnknownOutcome (reconciled), for a read the pipeline retries it
     "50004": (
-        Timeout,
+        UnknownOutcome,
         400,
         "API endpoint request timeout (does not mean that the request was "
         "successful or failed, please check the request result).",
