@@ -386,6 +386,11 @@ class Sandbox:
         :class:`Reject` does the same through the error table."""
         return None
 
+    def serves(self, request: web.Request, endpoint: Endpoint) -> bool:
+        """Whether the host the request reached serves ``endpoint`` (its catalog
+        ``service``); one that does not answers as for an unknown path. Default: all."""
+        return True
+
     def rate_limit_key(self, request: web.Request, endpoint: Endpoint) -> str:
         """Who the vendor counts a request against (API key, user id, tenant)."""
         return ""
@@ -542,6 +547,8 @@ class Sandbox:
         body = await request.read()
         request[BODY] = body
         endpoint = self._handlers.get(request.match_info.handler)
+        if endpoint is not None and not self.serves(request, endpoint):
+            endpoint = None  # another service's host: an unknown path here
         entry = JournalEntry(
             seq=len(self.journal.entries) + 1,
             at=self.clock.now(),
