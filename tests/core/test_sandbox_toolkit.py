@@ -298,3 +298,32 @@ def test_cli_refuses_bad_options() -> None:
     out = run("acme", "-o", "read_only=true", "--no-rate-limits", "--json")
     info = json.loads(out.stdout.splitlines()[0])
     assert info["sandbox_options"] == {"read_only": True, "enforce_rate_limits": False}
+
+
+class _Picky(TinySandbox):
+    """Serves item.* only on paths under /v1/items (as a second portal would), and
+    has a handler with a bug."""
+
+    codes: ClassVar[dict[str, str]] = {**TinySandbox.codes, "server_error": "E500"}
+    errors = ErrorTable({**{c: ERRORS[c] for c in ERRORS}, "E500": (BrokerportError, 500, "boom")})
+
+    def serves(self, request: web.Request, endpoint: Endpoint) -> bool:
+        return endpoint.name != "ref.colours"
+
+    @handles("item.form", "item.batch")
+    def echo(self, request: web.Request, p: dict[str, Any]) -> Any:
+        raise KeyError("a sandbox bug")
+
+
+async def test_serves_hides_another_services_endpoints_and_handler_bugs_answer_in_shape() -> None:
+    box = _Picky(enforce_rate_limits=False)
+    await box.start()
+    try:
+        status, body, _ = await call(box, "GET", "/v1/colours")
+        assert status == 404 and body["code"] == "E404"  # as an unknown path
+        assert box.journal.entries[-1].endpoint is None
+        status, body, _ = await call(box, "POST", "/v1/form", data={"a": "1"})
+        assert status == 500 and (body["code"], body["msg"]) == ("E500", "boom")
+        assert box.journal.entries[-1].rejected == "server_error"
+    finally:
+        await box.stop()

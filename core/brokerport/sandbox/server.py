@@ -30,6 +30,7 @@ import contextlib
 import functools
 import inspect
 import json
+import logging
 import random
 import secrets
 import time
@@ -55,6 +56,8 @@ from .kit import (
     SandboxClock,
     json_response,
 )
+
+log = logging.getLogger("brokerport.sandbox")
 
 __all__ = ["BODY", "JOURNAL_ENTRY", "Fixture", "Reject", "Sandbox", "handles"]
 
@@ -599,7 +602,14 @@ class Sandbox:
         if not self._check_rate(request, endpoint):
             entry.rejected = "rate_limit"
             return self.rate_limited(endpoint)
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except (web.HTTPException, asyncio.CancelledError, _Dropped):
+            raise
+        except Exception:  # a handler bug still answers in the vendor's own shape
+            log.exception("sandbox handler for %s failed", endpoint.name)
+            entry.rejected = "server_error"
+            return self.server_error(500)
         if fault is not None:
             return await self._fault_after(request, fault, response)
         return response
