@@ -97,14 +97,21 @@ class ErrorMap:
         *,
         by_status: Mapping[int, type[BrokerportError]] | None = None,
         default: type[BrokerportError] = BrokerportError,
+        families: Mapping[str, type[BrokerportError]] | None = None,
     ) -> None:
         self.codes = {str(k): v for k, v in codes.items()}
         self.by_status = {**self.DEFAULT_BY_STATUS, **(by_status or {})}
         self.default = default
+        #: code prefix -> class for codes not listed (longest prefix first)
+        self.families = dict(sorted((families or {}).items(), key=lambda kv: -len(kv[0])))
 
     def classify(self, code: str | None, http_status: int | None) -> type[BrokerportError]:
-        if code is not None and code in self.codes:
-            return self.codes[code]
+        if code is not None:
+            if code in self.codes:
+                return self.codes[code]
+            for prefix, cls in self.families.items():
+                if code.startswith(prefix):
+                    return cls
         if http_status is not None:
             if http_status in self.by_status:
                 return self.by_status[http_status]

@@ -3,7 +3,9 @@
 * :class:`ErrorTable` — vendor code -> (brokerport error class, HTTP status,
   message template). The adapter's :class:`~brokerport.adapter.ErrorMap` is made
   from it (:meth:`ErrorTable.error_map`), and the sandbox answers a refusal with
-  the very status and message it lists, so the two cannot disagree.
+  the very status and message it lists, so the two cannot disagree. A plugin
+  writes it as data, ``errors.toml`` beside its modules (:meth:`ErrorTable.load`;
+  the format is in docs/catalog-format.md).
 * :class:`Envelope` — how an answer wraps its payload: :meth:`~Envelope.wrap`
   and :meth:`~Envelope.fail` build a success or error document (the sandbox),
   :meth:`~Envelope.unwrap` reads one back into the payload or a
@@ -22,9 +24,9 @@ from typing import Any
 import attrs
 
 from .adapter import ErrorMap, VendorFault
-from .errors import BrokerportError, DecodeError
+from .errors import BrokerportError, DecodeError, PluginError
 
-__all__ = ["CodeEnvelope", "Envelope", "ErrorEntry", "ErrorTable"]
+__all__ = ["CodeEnvelope", "Envelope", "ErrorEntry", "ErrorTable", "error_class"]
 
 
 @attrs.frozen(slots=True)
@@ -32,6 +34,18 @@ class ErrorEntry:
     error: type[BrokerportError]
     status: int
     message: str
+    #: what the code means, when the message (the vendor's words) does not say
+    doc: str = ""
+
+
+def error_class(name: str) -> type[BrokerportError]:
+    """The :mod:`brokerport.errors` class called ``name`` (ValueError if none is)."""
+    from . import errors
+
+    cls = getattr(errors, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, BrokerportError)):
+        raise ValueError(f"{name!r} is not a brokerport error class")
+    return cls
 
 
 class ErrorTable(Mapping[str, ErrorEntry]):
@@ -42,12 +56,43 @@ class ErrorTable(Mapping[str, ErrorEntry]):
         entries: Mapping[str, tuple[type[BrokerportError], int, str] | ErrorEntry],
         *,
         default_status: int = 200,
+        families: Mapping[str, type[BrokerportError]] | None = None,
     ) -> None:
         self._entries = {
             str(code): e if isinstance(e, ErrorEntry) else ErrorEntry(*e)
             for code, e in entries.items()
         }
         self.default_status = default_status
+        #: code prefix -> error class of the codes the table does not list
+        self.families = dict(families or {})
+
+    @classmethod
+    def load(cls, package: str, resource: str = "errors.toml") -> ErrorTable:
+        """The table in a plugin's package data file (read with importlib.resources)."""
+        import tomllib
+        from importlib.resources import files
+
+        source = f"{package}/{resource}"
+        try:
+            text = files(package).joinpath(resource).read_text(encoding="utf-8")
+            return cls.from_data(tomllib.loads(text), source=source)
+        except (OSError, ValueError, TypeError, ModuleNotFoundError) as exc:
+            raise PluginError(f"cannot read error table {source}: {exc}") from exc
+
+    @classmethod
+    def from_data(cls, doc: Mapping[str, Any], *, source: str = "<errors>") -> ErrorTable:
+        """``{default_status, families: {PREFIX: CLASS}, codes: {CODE: [CLASS, STATUS,
+        MESSAGE, DOC?]}}``; CLASS names a :mod:`brokerport.errors` class."""
+        unknown = sorted(set(doc) - {"default_status", "families", "codes"})
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(unknown)}")
+        entries: dict[str, ErrorEntry] = {}
+        for code, row in doc.get("codes", {}).items():
+            if not (isinstance(row, list) and 3 <= len(row) <= 4 and type(row[1]) is int):
+                raise ValueError(f"code {code}: want [CLASS, STATUS, MESSAGE] or [..., DOC]")
+            entries[code] = ErrorEntry(error_class(row[0]), row[1], *map(str, row[2:]))
+        families = {p: error_class(n) for p, n in doc.get("families", {}).items()}
+        return cls(entries, default_status=doc.get("default_status", 200), families=families)
 
     def __getitem__(self, code: str) -> ErrorEntry:
         return self._entries[code]
@@ -72,6 +117,7 @@ class ErrorTable(Mapping[str, ErrorEntry]):
 
     def error_map(self, cls: type[ErrorMap] = ErrorMap, **kw: Any) -> ErrorMap:
         """The client's error map: each code's error class (``kw``: ErrorMap's options)."""
+        kw.setdefault("families", self.families)
         return cls({code: e.error for code, e in self._entries.items()}, **kw)
 
 

@@ -3,7 +3,9 @@
 The catalog itself is data: ``catalog/overlay.toml`` beside this package (every
 endpoint of ``002_57252d204af6d347.txt`` and ``003_8b471905b1244653.txt``),
 built into ``catalog.json`` by ``brokerport catalog build lwork`` and read once,
-lazily, by ``LworkAdapter.catalog()``. This module is its ``rules_module``.
+lazily, by ``LworkAdapter.catalog()``. Every parameter rule is data (the
+overlay's ``[rules]``; amounts are ``money``); this module holds the tables the
+adapter and the signer read.
 
 Parameters the pipeline fills:
 
@@ -16,39 +18,16 @@ Parameters the pipeline fills:
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
-from brokerport.types import parse_money
-
 __all__ = [
     "MONEY_PARAMS",
     "PAGED_ENDPOINTS",
     "SIGNED_ENDPOINTS",
     "VENDORS",
-    "money_rule",
 ]
 
 #: Trading platforms the documents name (upper case on the wire; the overlay's
 #: ``vendor`` rule lists the same two).
 VENDORS = ("MT4", "MT5")
-
-
-def money_rule(value: Any) -> str | None:
-    """A positive amount with at most two decimals (the lwork money format),
-    read by the core money parser (the catalog's ``money`` rule does the same).
-
-    Amounts are never rounded: ``100.005`` is refused before any I/O.
-    """
-    try:
-        parse_money(value, places=2, max_value=MONEY_MAX)
-    except (TypeError, ValueError) as exc:
-        return str(exc)
-    return None
-
-
-#: ASSUMPTION (the documents give no maximum): the bound of an lwork amount.
-MONEY_MAX = Decimal("1000000000000000")
 
 
 #: Endpoint name -> body fields that are amounts with exactly two decimals.

@@ -21,16 +21,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
-from brokerport.errors import (
-    AuthenticationError,
-    BrokerportError,
-    InvalidRequest,
-    RateLimited,
-)
+from brokerport.errors import AuthenticationError, InvalidRequest, RateLimited
 from brokerport.signing import Signer, TokenPair
 from brokerport.types import Secret
 
-from .errors import ENVELOPE, ERRORS, error_class
+from .errors import ENVELOPE, ERRORS
 
 # signing (asyncio) and hooks (pluggy) load when a client opens, not when plugins
 # are listed: see bench/startup.py
@@ -41,18 +36,9 @@ if TYPE_CHECKING:
 
     from .signing import OkxOAuthSigner
 
-__all__ = ["OkxAdapter", "OkxErrorMap"]
+__all__ = ["OkxAdapter"]
 
 _TRUE = {"1", "true", "yes", "on"}
-
-
-class OkxErrorMap(ErrorMap):
-    """Exact codes from :data:`brokerport_okx.errors.CODES`, then OKX's code families."""
-
-    def classify(self, code: str | None, http_status: int | None) -> type[BrokerportError]:
-        if code is not None and code not in self.codes and code[:2] in ("51", "53", "58"):
-            return error_class(code)
-        return super().classify(code, http_status)
 
 
 class OkxAdapter(Adapter):
@@ -95,12 +81,13 @@ class OkxAdapter(Adapter):
         "trading": "brokerport_okx.ports:OkxTrading",
     }
     extensions: ClassVar[Mapping[str, str]] = {
-        "okx.rebates": "brokerport_okx.ports:OkxRebates",
-        "okx.oauth": "brokerport_okx.ports:OkxOAuth",
-        "okx.trading": "brokerport_okx.ports:OkxTradingExtras",
+        "okx.rebates": "brokerport_okx.extensions:OkxRebates",
+        "okx.oauth": "brokerport_okx.extensions:OkxOAuth",
+        "okx.trading": "brokerport_okx.extensions:OkxTradingExtras",
     }
+    #: exact codes, then OKX's code families (errors.toml), then the HTTP status
     error_map: ClassVar[ErrorMap] = ERRORS.error_map(
-        OkxErrorMap, by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest}
+        by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest}
     )
     sandbox = "okx"
     samples = "brokerport_okx:samples.toml"

@@ -1,4 +1,4 @@
-"""OKX implementations of the core ports and the ``okx.rebates`` / ``okx.oauth`` extensions.
+"""OKX implementations of the core ports (the extensions are :mod:`.extensions`).
 
 Each operation is a :func:`brokerport.binding.bind` declaration: the catalog
 endpoint, where each wire parameter comes from, where the payload sits (OKX
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import attrs
 from brokerport import models as m
@@ -27,35 +27,25 @@ from brokerport.binding import (
     epoch_ms,
     first,
     from_request,
-    invoke_binding,
     joined_as,
     mapped,
     pick,
     refuse,
     split,
 )
-from brokerport.errors import Conflict, InvalidRequest, NotFound, NotSupported
+from brokerport.errors import Conflict, InvalidRequest, NotFound
 from brokerport.paging import PageNumber, TimeCursor
-from brokerport.ports import Extension, FundingPort, KeyMgmtPort, SubAccountPort, TradingPort
+from brokerport.ports import FundingPort, KeyMgmtPort, SubAccountPort, TradingPort
 from brokerport.signing import TokenPair
 
-from .models import AlgoOrder, ItemResult, RebateEligibility, RebateLink, RebateRequest
-from .signing import OkxOAuthSigner
+from .models import RebateEligibility  # re-exported: hosts and tests import it from here
 
-__all__ = [
-    "OkxFunding",
-    "OkxKeys",
-    "OkxOAuth",
-    "OkxRebates",
-    "OkxSubAccounts",
-    "OkxTrading",
-    "OkxTradingExtras",
-]
+__all__ = ["OkxFunding", "OkxKeys", "OkxSubAccounts", "OkxTrading", "RebateEligibility", "reads"]
 
 Params = Mapping[str, Source]
 
 
-def _reads(into: type, **fields: FieldSource) -> dict[str, Any]:
+def reads(into: type, **fields: FieldSource) -> dict[str, Any]:
     """A binding's model and its field map (model field = wire name or source)."""
     return {"into": into, "fields": fields}
 
@@ -83,36 +73,29 @@ _PERM_TO_OKX = dict(read="read_only", read_only="read_only", trade="trade", with
 _PERM_FROM_OKX = dict(read_only="read", read="read", trade="trade", withdraw="withdraw")
 _ENABLED = {"true": "enabled", True: "enabled"}
 
-SUBACCOUNT = _reads(m.SubAccount, name="subAcct", label="label", account_id="uid", level="acctLv",
+SUBACCOUNT = reads(m.SubAccount, name="subAcct", label="label", account_id="uid", level="acctLv",
                     status=mapped("enable", _ENABLED, default="frozen"), created_at="ts")
-APIKEY = _reads(m.ApiKey, api_key="apiKey", label="label", created_at="ts", secret_key="secretKey",
+APIKEY = reads(m.ApiKey, api_key="apiKey", label="label", created_at="ts", secret_key="secretKey",
                 owner=first("subAcct", from_request("owner")),
                 permissions=split("perm", table=_PERM_FROM_OKX), ips=split("ip"))
-DEPOSIT_ADDRESS = _reads(m.DepositAddress, address="addr", currency="ccy", chain="chain",
+DEPOSIT_ADDRESS = reads(m.DepositAddress, address="addr", currency="ccy", chain="chain",
                          destination="to", tag=pick("tag", "memo", "pmtId", "comment"),
                          account_id=first("subAcct", from_request("account_id")))
 _RECORD: Mapping[str, FieldSource] = dict(amount="amt", currency="ccy", status="state",
                                           account_id="subAcct", created_at="ts", tx_id="txId")
-DEPOSIT = _reads(m.FundingRecord, **_RECORD, record_id="depId", kind=const("deposit"))
-WITHDRAWAL = _reads(m.FundingRecord, **_RECORD, record_id="wdId", kind=const("withdrawal"))
-ORDER = _reads(m.Order, order_id="ordId", client_order_id="clOrdId", tag="tag", status="state",
+DEPOSIT = reads(m.FundingRecord, **_RECORD, record_id="depId", kind=const("deposit"))
+WITHDRAWAL = reads(m.FundingRecord, **_RECORD, record_id="wdId", kind=const("withdrawal"))
+ORDER = reads(m.Order, order_id="ordId", client_order_id="clOrdId", tag="tag", status="state",
                instrument="instId", side="side", order_type="ordType", quantity="sz", price="px",
                filled_quantity="accFillSz", average_price="avgPx",
                created_at="cTime", updated_at="uTime")
-ACCEPTED = _reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId", tag="tag",
+ACCEPTED = reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId", tag="tag",
                   status=const("accepted"))
-CANCELLED = _reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId",
+CANCELLED = reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId",
                    status=const("cancelled"))
 #: the document's table says "maker", its example "marker"
-FEE_RATE = _reads(m.FeeRate, name="subAcct", instrument_type="type",
+FEE_RATE = reads(m.FeeRate, name="subAcct", instrument_type="type",
                   maker=pick("maker", "marker"), taker="taker")
-REBATE_REQUEST = _reads(RebateRequest, received_at="ts",
-                        exists=lambda i, _c: str(i.get("result")).lower() == "true")
-REBATE_LINK = _reads(RebateLink, state="state", file_href="fileHref", begin="beginTime",
-                     end="endTime", first_requested_at="cTime", generated_at="ts")
-REBATE_ELIGIBILITY = _reads(RebateEligibility, reason="type", broker_code="brokerCode",
-                            affiliated="affiliated", client_rebate_ratio="clientRebateRatio",
-                            last_rebate="lastRebate")
 
 _NAME: Params = {"subAcct": "name"}
 _KEY_REF: Params = {"subAcct": "owner", "apiKey": "api_key"}
@@ -127,9 +110,6 @@ _ADDRESS: Params = {**_NAME_CCY, "chain": "chain", "to": "destination"}
 _HISTORY: Params = {**_NAME_CCY, "state": "status", "after": epoch_ms("end"),
                     "before": epoch_ms("start")}
 _REF: Params = {"instId": "instrument", "ordId": "order_id", "clOrdId": "client_order_id"}
-_BROKER_TYPE: Params = {"brokerType": "broker_type"}
-_REBATE_RANGE: Params = {**_BROKER_TYPE, "begin": "begin", "end": "end"}
-_LINK_QUERY: Params = {**_REBATE_RANGE, "type": lambda r, _c: str(r.all_history).lower()}
 _NAME_LABEL: Params = {**_NAME, "label": "label"}
 _LEVEL: Params = {**_NAME, "acctLv": lambda r, _c: str(r.level)}
 _LOGIN_IP: Params = {**_NAME, "clientIP": "ip"}
@@ -141,11 +121,11 @@ _TD_MODE: Params = {"tdMode": lambda _r, ctx: ctx.option("default_td_mode") or "
 _WITHDRAW: Params = {"ccy": "currency", "amt": "amount",
                      "toAddr": lambda r, _c: r.payee.account_number if r.payee else None,
                      "_": refuse("pay_currency", "user_id", "server_id", "comment")}
-WITHDRAWN = _reads(m.WithdrawalTicket, withdrawal_id="wdId", amount="amt", currency="ccy",
+WITHDRAWN = reads(m.WithdrawalTicket, withdrawal_id="wdId", amount="amt", currency="ccy",
                    account_id=from_request("account_id"), status=const("submitted"))
 # answers of writes that echo one field: an Ack with that reference
-ACK_NAME, ACK_LEVEL, ACK_TS = (_reads(m.Ack, reference=k) for k in ("subAcct", "acctLv", "ts"))
-ACK_API_KEY = _reads(m.Ack, reference=from_request("api_key"))
+ACK_NAME, ACK_LEVEL, ACK_TS = (reads(m.Ack, reference=k) for k in ("subAcct", "acctLv", "ts"))
+ACK_API_KEY = reads(m.Ack, reference=from_request("api_key"))
 # fmt: on
 #: the pagers of the bindings, which the sandbox answers listings with too
 SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details", default_size=100)
@@ -279,167 +259,3 @@ class OkxTrading(TradingPort):
                 raise
             ids = {"order_id": order.order_id, "client_order_id": order.client_order_id}
             return m.OrderAck(**ids, tag=order.tag, status="cancelled", raw=order.raw)
-
-
-# --------------------------------------------------------------- extensions
-
-_GENERATE = Binding(
-    endpoint="broker.fd.generate_rebate_link", params=_REBATE_RANGE, at="0", **REBATE_REQUEST
-)
-_LINKS = Binding(endpoint="broker.fd.get_rebate_link", params=_LINK_QUERY, many=True, **REBATE_LINK)
-_ELIGIBILITY = Binding(
-    endpoint="broker.fd.if_rebate",
-    params={**_BROKER_TYPE, "apiKey": "api_key"},
-    at="0",
-    **REBATE_ELIGIBILITY,
-)
-
-
-class OkxRebates(Extension):
-    """FD broker rebates: ``client.ext("okx.rebates")``. Each method runs a binding with
-    its keyword arguments as the request (the extension takes no request model)."""
-
-    port_name = "okx.rebates"
-
-    async def generate(self, begin: str, end: str, broker_type: str | None = None) -> RebateRequest:
-        """Ask for the rebate details of ``begin``..``end`` (YYYYMMdd, end inclusive)."""
-        args = dict(begin=begin, end=end, broker_type=broker_type)
-        return cast(RebateRequest, await invoke_binding(self, _GENERATE, **args))
-
-    async def links(
-        self,
-        *,
-        begin: str | None = None,
-        end: str | None = None,
-        all_history: bool = False,
-        broker_type: str | None = None,
-    ) -> tuple[RebateLink, ...]:
-        """Download links: every generated one (``all_history``) or those of a range."""
-        args = dict(begin=begin, end=end, all_history=all_history, broker_type=broker_type)
-        return cast(tuple[RebateLink, ...], await invoke_binding(self, _LINKS, **args))
-
-    async def eligibility(self, api_key: str, broker_type: str | None = None) -> RebateEligibility:
-        """Whether ``api_key``'s trades earn the broker a rebate."""
-        args = dict(api_key=api_key, broker_type=broker_type)
-        return cast(RebateEligibility, await invoke_binding(self, _ELIGIBILITY, **args))
-
-
-class OkxOAuth(Extension):
-    """OAuth broker helpers: ``client.ext("okx.oauth")`` (OAuth mode only). The flow
-    itself (code exchange, single-flight rotation) is the OAuth signer's."""
-
-    port_name = "okx.oauth"
-
-    def _signer(self) -> OkxOAuthSigner:
-        signer = self.client.signer
-        if not isinstance(signer, OkxOAuthSigner):
-            raise NotSupported("this OKX client is in API-key mode, not OAuth", vendor="okx")
-        return signer
-
-    async def exchange_code(
-        self, code: str, *, code_verifier: str | None = None, redirect_uri: str | None = None
-    ) -> TokenPair:
-        """Authorization code (or PKCE with ``code_verifier``) -> token pair, now in use."""
-        return await self._signer().exchange_code(
-            code, code_verifier=code_verifier, redirect_uri=redirect_uri
-        )
-
-    async def refresh(self) -> TokenPair:
-        """Rotate the token pair now (single flight); returns the new TokenPair."""
-        return await self._signer().rotate()
-
-    @property
-    def tokens(self) -> TokenPair:
-        """The current TokenPair (Secrets; persist them to survive a restart)."""
-        return self._signer().token.tokens
-
-
-# ------------------------------------------------- okx.trading: batches, algos, reference data
-
-
-def _item(item: Mapping[str, Any], _ctx: Ctx | None = None) -> ItemResult:
-    """One ``data[]`` item with its own ``sCode`` / ``sMsg``."""
-
-    def text(key: str) -> str | None:
-        value = item.get(key)
-        return None if value in (None, "") else str(value)
-
-    code = str(item.get("sCode", "0"))
-    return ItemResult(ok=code == "0", code=code, message=str(item.get("sMsg") or ""),
-                      order_id=text("ordId"), client_order_id=text("clOrdId"),
-                      algo_id=text("algoId"), algo_client_order_id=text("algoClOrdId"),
-                      tag=text("tag"), raw=item)  # fmt: skip
-
-
-def _items(data: Any) -> tuple[ItemResult, ...]:
-    return tuple(_item(i) for i in data)
-
-
-_ALGO = Binding(
-    endpoint="trade.get_algo_order",
-    params={"algoId": "algo_id", "algoClOrdId": "algo_client_order_id"},
-    at="0",
-    **_reads(
-        AlgoOrder,
-        algo_id="algoId",
-        algo_client_order_id="algoClOrdId",
-        instrument="instId",
-        order_type="ordType",
-        side="side",
-        state="state",
-        size="sz",
-        tag="tag",
-        created_at="cTime",
-    ),
-)
-
-
-class OkxTradingExtras(Extension):
-    """``client.ext("okx.trading")``: what OKX trades with beyond the core port —
-    batches of up to 20 orders (each item OKX's own request fields), algo orders
-    and the reference data clients read before trading. The broker-code hook puts
-    the broker code in the ``tag`` of every order and every batch item."""
-
-    port_name = "okx.trading"
-
-    async def instruments(self, inst_type: str, **filters: str) -> tuple[Mapping[str, Any], ...]:
-        """``GET /api/v5/public/instruments``: tick size, lot size, minimum size..."""
-        params = {"instType": inst_type, **filters}
-        return tuple(await self.client.invoke("public.instruments", params, read=list))
-
-    async def currencies(self, *ccys: str) -> tuple[Mapping[str, Any], ...]:
-        """``GET /api/v5/asset/currencies``: one item per currency and chain."""
-        params = {"ccy": ",".join(ccys)} if ccys else {}
-        return tuple(await self.client.invoke("asset.currencies", params, read=list))
-
-    async def batch_orders(self, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
-        """Place up to 20 orders; one result per order (a failed item does not raise)."""
-        return await self._batch("trade.batch_orders", orders)
-
-    async def amend_batch(self, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
-        return await self._batch("trade.amend_batch_orders", orders)
-
-    async def cancel_batch(self, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
-        return await self._batch("trade.cancel_batch_orders", orders)
-
-    async def place_algo(self, **params: Any) -> ItemResult:
-        """``POST /api/v5/trade/order-algo`` with OKX's fields (``ordType`` conditional,
-        oco, trigger, move_order_stop, twap); a refusal raises, typed."""
-        return cast(
-            ItemResult,
-            await self.client.invoke("trade.place_algo_order", params, read=lambda d: _item(d[0])),
-        )
-
-    async def cancel_algos(self, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
-        """Cancel up to 10 algo orders (``instId`` with ``algoId`` or ``algoClOrdId``)."""
-        return await self._batch("trade.cancel_algos", orders)
-
-    async def get_algo(
-        self, algo_id: str | None = None, algo_client_order_id: str | None = None
-    ) -> AlgoOrder:
-        args = dict(algo_id=algo_id, algo_client_order_id=algo_client_order_id)
-        return cast(AlgoOrder, await invoke_binding(self, _ALGO, **args))
-
-    async def _batch(self, name: str, orders: list[Mapping[str, Any]]) -> tuple[ItemResult, ...]:
-        params = {"orders": [dict(o) for o in orders]}
-        return cast(tuple[ItemResult, ...], await self.client.invoke(name, params, read=_items))
