@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     AuthenticationError,
     BrokerportError,
+    ClientClosed,
     Conflict,
     DecodeError,
     InsufficientFunds,
@@ -48,6 +49,7 @@ __all__ = [
     "AuthenticationError",
     "BrokerportError",
     "Client",
+    "ClientClosed",
     "Conflict",
     "DecodeError",
     "InsufficientFunds",

@@ -97,14 +97,21 @@ class ErrorMap:
         *,
         by_status: Mapping[int, type[BrokerportError]] | None = None,
         default: type[BrokerportError] = BrokerportError,
+        families: Mapping[str, type[BrokerportError]] | None = None,
     ) -> None:
         self.codes = {str(k): v for k, v in codes.items()}
         self.by_status = {**self.DEFAULT_BY_STATUS, **(by_status or {})}
         self.default = default
+        #: code prefix -> class for codes not listed (longest prefix first)
+        self.families = dict(sorted((families or {}).items(), key=lambda kv: -len(kv[0])))
 
     def classify(self, code: str | None, http_status: int | None) -> type[BrokerportError]:
-        if code is not None and code in self.codes:
-            return self.codes[code]
+        if code is not None:
+            if code in self.codes:
+                return self.codes[code]
+            for prefix, cls in self.families.items():
+                if code.startswith(prefix):
+                    return cls
         if http_status is not None:
             if http_status in self.by_status:
                 return self.by_status[http_status]
@@ -150,11 +157,45 @@ def encode_query(pairs: list[tuple[str, str]]) -> str:
     )
 
 
+#: The deepest nesting of arrays and objects read in an answer; deeper is DecodeError
+#: (vendors nest a few levels: a bound keeps every later walk off the stack limit).
+MAX_ANSWER_DEPTH = 64
+
+
+def _too_deep(body: bytes, limit: int) -> bool:
+    """Whether the JSON text nests deeper than ``limit`` (strings skipped)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # C-speed counts settle nearly every answer
+    depth = 0
+    for m in _STRUCTURE(body):
+        tok = m.group()
+        if tok in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif tok in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+#: brackets, and strings (skipped whole, escapes included)
+_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S).finditer
+
+
 def parse_json(response: RawResponse, *, vendor: str | None = None) -> Any:
-    """Decode a JSON body with every number as Decimal. Raises DecodeError."""
+    """Decode a JSON body with every number as Decimal. Raises DecodeError.
+
+    Answers nesting deeper than :data:`MAX_ANSWER_DEPTH` are refused before
+    they are parsed (the transport and the pipeline bound their size)."""
     body = response.body
     if not body:
         raise DecodeError("empty response body", vendor=vendor, http_status=response.status)
+    if _too_deep(body, MAX_ANSWER_DEPTH):
+        raise DecodeError(
+            f"the vendor's answer nests deeper than {MAX_ANSWER_DEPTH} levels",
+            vendor=vendor,
+            http_status=response.status,
+        )
     try:
         text = body.decode()
         doc, end = _SCAN(text, _BLANK(text, 0).end())
@@ -217,6 +258,15 @@ class Adapter:
     #: file, see the plugin guide) or ``"module:Class"`` of a
     #: :class:`brokerport.testing.samples.Samples`; loaded only by the demo and the kit.
     samples: ClassVar[str | None] = None
+    #: Write endpoint -> its reconciliation lookup, an async
+    #: ``(client, OutboxEntry) -> Reconciliation`` or its ``"module:function"``
+    #: name (see :mod:`brokerport.reconcile`); used by ``client.reconcile``.
+    reconcilers: ClassVar[Mapping[str, Any]] = {}
+    #: Write endpoint -> the vendor code refusing a repeated idempotency key
+    #: (OKX place_order: "51016"). Such a write whose answer was lost is looked
+    #: up and, when not applied, sent again with the same key (re-signed); the
+    #: duplicate refusal resolves to the original result. Needs a reconciler.
+    deduplicates: ClassVar[Mapping[str, str]] = {}
 
     _catalog: ClassVar[Catalog | None] = None
     #: the profile's base URL, once read (see ``base_url``)
@@ -357,6 +407,13 @@ class Adapter:
         """
         return False
 
+    def reconciler(self, endpoint: str) -> Any:
+        """The lookup declared for ``endpoint`` (None: the vendor gives none)."""
+        ref = type(self).reconcilers.get(endpoint)
+        if ref is None:
+            return None
+        return _import_ref(self.name, f"reconcilers[{endpoint!r}]", ref)
+
     def mint_idempotency_key(self, endpoint: Endpoint) -> str:
         """A fresh client-side id, minted once per logical call."""
         return os.urandom(16).hex()  # secrets.token_hex(16), without importing secrets
@@ -370,7 +427,8 @@ class Adapter:
         transport sends it as it is (no decode and re-encode). A list value of a
         query parameter goes out as repeated keys (``a=1&a=2``). A body is sent
         for every method but GET and HEAD when the endpoint has body parameters
-        (DELETE included); POST/PUT/PATCH always carry one.
+        (DELETE included); POST/PUT/PATCH always carry one. An endpoint tagged
+        ``array_body`` sends its one (array) body parameter as the whole JSON body.
         """
         query: list[str] = []  # "k=v" parts, percent-encoded once
         body: dict[str, Any] = {}
@@ -409,6 +467,9 @@ class Adapter:
             if endpoint.body == "form":
                 data = encode_query([(k, encode_value(v)) for k, v in body.items()]).encode()
                 out_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            elif "array_body" in endpoint.tags:  # the one array parameter is the whole body
+                data = dumps(body.get(endpoint.body_params[0]) or [])
+                out_headers.setdefault("Content-Type", "application/json")
             else:
                 data = dumps(body)
                 out_headers.setdefault("Content-Type", "application/json")

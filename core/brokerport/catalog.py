@@ -358,53 +358,74 @@ def pattern(regex: str, message: str) -> Rule:
     return rule
 
 
-def one_of(*choices: Any) -> Rule:
+def one_of(*choices: Any, message: str | None = None) -> Rule:
     allowed = {str(c) for c in choices}
+    problem = message or f"must be one of {', '.join(sorted(allowed))}"
 
     def rule(value: Any) -> str | None:
-        return None if str(value) in allowed else f"must be one of {', '.join(sorted(allowed))}"
+        return None if str(value) in allowed else problem
 
     return rule
 
 
-def max_len(n: int) -> Rule:
+def max_len(n: int, message: str | None = None) -> Rule:
     def rule(value: Any) -> str | None:
-        return None if len(str(value)) <= n else f"at most {n} characters"
+        return None if len(str(value)) <= n else message or f"at most {n} characters"
 
     return rule
 
 
-def int_range(lo: int, hi: int) -> Rule:
+def int_range(lo: int, hi: int, message: str | None = None) -> Rule:
+    """An integer (an int, or its plain digits) in [lo, hi]; ``message`` replaces
+    the rule's own texts."""
+
     def rule(value: Any) -> str | None:
         try:
             v = int(str(value))
         except ValueError:
-            return "must be an integer"
+            return message or "must be an integer"
         if str(v) != str(value).strip() and not isinstance(value, int):
-            return "must be an integer"
-        return None if lo <= v <= hi else f"must be between {lo} and {hi}"
+            return message or "must be an integer"
+        return None if lo <= v <= hi else message or f"must be between {lo} and {hi}"
 
     return rule
 
 
-def money(places: int, *, positive: bool = True) -> Rule:
-    """A decimal amount (str/int/Decimal, never float) with at most ``places`` decimals.
+def money(
+    places: int,
+    *,
+    positive: bool = True,
+    max_value: str | None = None,
+    message: str | None = None,
+) -> Rule:
+    """A decimal amount read by :func:`brokerport.types.parse_money`: ASCII digits,
+    an optional sign and one point (or an int / Decimal, never a float), at most
+    ``places`` decimals, positive unless told, below ``max_value`` (default 1e18);
+    ``message`` replaces the rule's own texts.
 
-    Rejects rather than rounds: the host must send what the vendor can represent.
+    Rejects rather than rounds. The rule's ``canonical`` gives the parsed
+    amount's wire text; the pipeline sends that, never the host's spelling.
     """
-    from .types import decimal_places, parse_decimal
+    from .types import DEFAULT_MONEY_MAX, canonical_money, parse_money
+
+    bound = DEFAULT_MONEY_MAX if max_value is None else Decimal(max_value)
+
+    def parse(value: Any) -> Decimal:
+        return parse_money(value, places=places, positive=positive, max_value=bound)
 
     def rule(value: Any) -> str | None:
         try:
-            amount = parse_decimal(value)
-        except (TypeError, ValueError):
-            return "must be a decimal amount (str or Decimal, never float)"
-        if positive and amount <= 0:
-            return "must be greater than zero"
-        if decimal_places(amount) > places:
-            return f"at most {places} decimal places (it would have to be rounded)"
+            parse(value)
+        except TypeError:
+            return message or "must be a decimal amount (str or Decimal, never float)"
+        except ValueError as exc:
+            return message or str(exc)
         return None
 
+    def canonical(value: Any) -> str:
+        return canonical_money(parse(value))
+
+    rule.canonical = canonical  # type: ignore[attr-defined]
     return rule
 
 
@@ -447,14 +468,15 @@ _DOCUMENT_KEYS = frozenset(
 )
 _LOCATIONS = frozenset({"path", "query", "body", "header"})
 PARAM_TYPES = frozenset({"string", "integer", "number", "boolean", "array", "object"})
-#: rule kind -> the number of arguments it takes (min, max)
+#: rule kind -> the number of arguments it takes (min, max); every kind but
+#: ``named`` may end with its own MESSAGE (``pattern`` must)
 RULE_KINDS: Mapping[str, tuple[int, int]] = MappingProxyType(
     {
         "pattern": (2, 2),
-        "one_of": (1, 1),
-        "max_len": (1, 1),
-        "int_range": (2, 2),
-        "money": (1, 2),
+        "one_of": (1, 2),
+        "max_len": (1, 2),
+        "int_range": (2, 3),
+        "money": (1, 4),
         "named": (1, 1),
     }
 )
@@ -562,6 +584,11 @@ class _Resolver:
         if not arity[0] <= len(args) <= arity[1]:
             raise PluginError(f"{self.source}: {where}: bad arguments for {kind}: {args!r}")
         try:
+            message: str | None = None
+            if kind in _MESSAGE_AT and len(args) == _MESSAGE_AT[kind] + 1:
+                *args, message = args
+                if not isinstance(message, str):
+                    raise TypeError("the last argument, the message, is text")
             if kind == "pattern":
                 regex, message = args
                 if not (isinstance(regex, str) and isinstance(message, str)):
@@ -571,22 +598,34 @@ class _Resolver:
                 (choices,) = args
                 if not isinstance(choices, list) or not choices:
                     raise TypeError("one_of takes a non-empty list")
-                return one_of(*choices)
+                return one_of(*choices, message=message)
             if kind == "max_len":
                 (n,) = args
-                return max_len(_int(n))
+                return max_len(_int(n), message)
             if kind == "int_range":
                 lo, hi = args
-                return int_range(_int(lo), _int(hi))
+                return int_range(_int(lo), _int(hi), message)
             if kind == "money":
                 positive = args[1] if len(args) > 1 else True
                 if not isinstance(positive, bool):
                     raise TypeError("money's second argument is true or false")
-                return money(_int(args[0]), positive=positive)
+                bound = args[2] if len(args) > 2 else None
+                if bound is not None:
+                    if not isinstance(bound, str):
+                        raise TypeError("money's third argument is the bound, as text")
+                    try:
+                        Decimal(bound)
+                    except ArithmeticError:
+                        raise TypeError(f"money's bound {bound!r} is not a number") from None
+                return money(_int(args[0]), positive=positive, max_value=bound, message=message)
             fn: Rule = self.function(args[0], where)
             return fn
         except (TypeError, re.error) as exc:
             raise PluginError(f"{self.source}: {where}: bad rule {kind}: {exc}") from None
+
+
+#: rule kind -> how many arguments come before an optional trailing MESSAGE
+_MESSAGE_AT = {"one_of": 1, "max_len": 1, "int_range": 2, "money": 3}
 
 
 def _int(value: object) -> int:

@@ -403,7 +403,7 @@ class _Builder:
         if not isinstance(rule, list) or not rule:
             raise PluginError(f"{self.where}: {name}: a rule is [KIND, ARGS...]")
         if rule[0] == "one_of":  # the rule compares str(value): write what it compares
-            return ["one_of", [_text(v) for v in rule[1]]]
+            return ["one_of", [_text(v) for v in rule[1]], *rule[2:]]
         return list(rule)
 
     def _endpoint(self, ep: dict[str, Any]) -> dict[str, Any]:

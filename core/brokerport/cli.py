@@ -56,10 +56,33 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     import asyncio
 
-    from .demo import serve_sandbox
+    from .errors import BrokerportError
+    from .sandbox.serve import serve_sandbox
 
+    options: dict[str, str] = {}
+    for item in args.option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BrokerportError(f"--option wants key=value, not {item!r}")
+        options[key.strip()] = value
+    flags: dict[str, object] = {}
+    if args.demo:
+        flags["demo"] = True
+    if args.no_rate_limits:
+        flags["enforce_rate_limits"] = False
+    if args.seed is not None:
+        flags["seed"] = args.seed
+    run = serve_sandbox(
+        args.name,
+        host=args.host,
+        port=args.port,
+        seconds=args.seconds,
+        options=options,
+        flags=flags,
+        as_json=args.json,
+    )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_sandbox(args.name, args.host, args.port, args.seconds))
+        asyncio.run(run)
     return 0
 
 
@@ -213,8 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sandbox",
         help="serve a plugin's sandbox for manual use",
-        description="Serve a plugin's sandbox on HOST:PORT and print the "
-        "credentials it accepts, so you can curl it or point a client at it.",
+        description="Serve a plugin's sandbox on HOST:PORT and print every credential "
+        "and identifier a client needs (a table, or one JSON line with --json), so you "
+        "can curl it or point a client at it. Serves until interrupted.",
     )
     p.add_argument("name", help="plugin name (see `brokerport plugins`)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -225,6 +249,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="stop after this many seconds (default: run until Ctrl-C)",
     )
+    p.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a sandbox option (see the plugin's README), typed from its default; repeatable",
+    )
+    p.add_argument("--demo", action="store_true", help="demo / simulated trading (OKX)")
+    p.add_argument(
+        "--no-rate-limits", action="store_true", help="do not enforce the catalog's rate limits"
+    )
+    p.add_argument(
+        "--seed", type=int, default=None, help="seed generated keys and ids (repeatable runs)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
     p.set_defaults(func=_cmd_sandbox)
 
     p = sub.add_parser(

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from . import hookspec
-from .errors import BrokerportError, NotSupported, PluginError
+from .errors import BrokerportError, NotSupported, PluginError, UnknownOutcome
+from .outbox import MemoryOutbox, Outbox, OutboxEntry
 from .pipeline import Pipeline, RetryPolicy
 from .ports import (
     PORTS,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
     from .adapter import Adapter
     from .models import Page
+    from .reconcile import Reconciliation
     from .testing.sandbox import Sandbox
 
 __all__ = ["Capabilities", "Client", "Hooks", "paginate"]
@@ -140,6 +142,7 @@ class Client:
         hooks: Iterable[object] = (),
         clock: Callable[[], float] = time.time,
         sandbox_factory: Callable[[], Sandbox] | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.adapter_cls = adapter_cls
         self.vendor = adapter_cls.name
@@ -147,6 +150,9 @@ class Client:
         #: what open() starts from: a reopened client gets a fresh sandbox, not the old URL
         self._given_profile = profile
         self.retry_policy = retry or RetryPolicy()
+        #: what the host chose; otherwise open() may pick the Redis backend
+        self._given = (limiters, outbox)
+        self._redis: Any = None
         self.limiters = limiters or LimiterRegistry()
         self.clock = clock
         #: Seconds to add to the local clock to get the vendor's (learned on skew errors).
@@ -160,6 +166,9 @@ class Client:
         self._pipeline: Pipeline | None = None
         self._ext: dict[str, Extension] = {}
         self._open = False
+        #: Writes whose outcome is unknown (UnknownOutcome, or cancelled after
+        #: sending) until reconciled: ``await client.outbox.list()`` / ``drain()``.
+        self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -187,7 +196,9 @@ class Client:
             self.transport = self._transport or AiohttpTransport(
                 profile.transport_settings(self._transport_settings)
             )
+            self.transport.closed = False  # a reopened client may send again
             self.limiter_scope = self.signer.redacted().get("scope", "") or profile.name
+            self._use_shared_state(profile)
             self.hooks = Hooks(dict(self.signer.redacted()))
             for impl in _global_hooks:
                 self.hooks.register(impl)
@@ -218,8 +229,44 @@ class Client:
             await self._close_sandbox()
             return
         self._open = False
-        self._pipeline = None  # a closed client must not silently reopen a session
+        pipeline, self._pipeline = self._pipeline, None
         self.__dict__.pop("invoke", None)
+        try:
+            # no request is sent from here on; calls in flight end with typed errors
+            if pipeline is not None:
+                await pipeline.close()
+            await self.outbox.flush()
+        finally:
+            await self._close_rest()
+
+    def _use_shared_state(self, profile: Profile) -> None:
+        """Redis for rate-limit windows, token rotation and the outbox when the
+        profile (option ``redis_url``) or ``BROKERPORT_REDIS_URL`` names one."""
+        import os
+
+        if not (profile.options.get("redis_url") or os.environ.get("BROKERPORT_REDIS_URL")):
+            return
+        from .redis_backend import (
+            RedisLimiterRegistry,
+            RedisOutbox,
+            RedisTokenStore,
+            backend_for,
+        )
+        from .signing import BearerToken
+
+        backend = self._redis = backend_for(profile.options)
+        if backend is None:  # pragma: no cover - checked above
+            return
+        limiters, outbox = self._given
+        if limiters is None:
+            self.limiters = RedisLimiterRegistry(backend)
+        if outbox is None:
+            self.outbox = RedisOutbox(backend)
+        token = getattr(self.signer, "token", None)
+        if isinstance(token, BearerToken) and token.store is None:
+            token.store = RedisTokenStore(backend, f"{self.vendor}:{self.limiter_scope}")
+
+    async def _close_rest(self) -> None:
         try:
             self.hooks.pm.hook.brokerport_client_closed(client=self)
         finally:
@@ -229,7 +276,12 @@ class Client:
                 finally:
                     await self.transport.aclose()  # never leak the session
             finally:
-                await self._close_sandbox()
+                try:
+                    await self._close_sandbox()
+                finally:
+                    if self._redis is not None:
+                        redis, self._redis = self._redis, None
+                        await redis.aclose()
 
     async def _close_sandbox(self) -> None:
         if self.sandbox is not None:
@@ -319,6 +371,53 @@ class Client:
             raise PluginError(f"{self.vendor} client is not open", vendor=self.vendor)
         port: Port = getattr(self, name)
         return port
+
+    async def reconcile(self, unknown: UnknownOutcome | OutboxEntry | str) -> Reconciliation:
+        """Ask the vendor whether a write of unknown outcome was applied.
+
+        ``unknown`` is the :class:`UnknownOutcome` raised, an outbox entry, or
+        its id. Runs the plugin's lookup for the endpoint; a settled answer
+        (``applied`` with the result, or ``not_applied``) removes the entry from
+        the outbox; ``unknown`` (the vendor gives no way to tell) leaves it.
+        """
+        from .reconcile import Reconciliation
+        from .reconcile import unknown as undecided
+
+        entry = await self._outbox_entry(unknown)
+        reconciler = self.adapter.reconciler(entry.endpoint)
+        if reconciler is None:
+            verdict = undecided(
+                f"{self.vendor} offers no way to look {entry.endpoint} up; "
+                + (entry.how_to_reconcile or "check at the vendor by hand")
+            )
+        else:
+            verdict = await reconciler(self, entry)
+        if verdict.settled:
+            await self.outbox.remove(entry.id)
+        return Reconciliation(verdict.status, verdict.result, verdict.detail, verdict.hint, entry)
+
+    async def _outbox_entry(self, ref: UnknownOutcome | OutboxEntry | str) -> OutboxEntry:
+        import attrs
+
+        if isinstance(ref, OutboxEntry):
+            return ref
+        wanted = ref.outbox_id if isinstance(ref, UnknownOutcome) else ref
+        for entry in await self.outbox.list():
+            if entry.id == wanted:
+                return entry
+        if isinstance(ref, UnknownOutcome) and ref.endpoint:
+            # not (or no longer) in the outbox: rebuild what the error carries
+            rebuilt = OutboxEntry(
+                vendor=ref.vendor or self.vendor,
+                endpoint=ref.endpoint,
+                kind="unknown_outcome",
+                message=ref.message,
+                params=dict(ref.reconcile_with),
+                idempotency_key=ref.idempotency_key,
+                how_to_reconcile=ref.how_to_reconcile or "",
+            )
+            return attrs.evolve(rebuilt, id=ref.outbox_id) if ref.outbox_id else rebuilt
+        raise NotSupported(f"no outbox entry {wanted!r}", vendor=self.vendor)
 
     @property
     def catalog(self) -> Any:

@@ -114,10 +114,12 @@ class Walk:
                 if ticket is not None:
                     await s.complete_deposit(ticket, dep)
             if self.has("funding.request_withdrawal"):
-                await self.step(
-                    "funding.request_withdrawal",
-                    lambda: c.funding.request_withdrawal(s.withdrawal(acct, 0)),
-                )
+
+                async def withdraw() -> Any:
+                    async with s.withdrawal_client(acct) as own:  # OKX: the account's own key
+                        return await own.funding.request_withdrawal(s.withdrawal(acct, 0))
+
+                await self.step("funding.request_withdrawal", withdraw)
             for op in ("deposit_history", "withdrawal_history", "cash_ledger"):
                 if self.has(f"funding.{op}"):
                     history = getattr(c.funding, op)
@@ -346,26 +348,7 @@ async def _run_demo(vendors: list[str], *, verbose: bool, proxy: LocalProxy | No
 
 
 async def serve_sandbox(name: str, host: str, port: int, seconds: float | None) -> None:
-    from .registry import load_adapter, load_sandbox
+    """Moved to :func:`brokerport.sandbox.serve.serve_sandbox` (options, --json)."""
+    from .sandbox.serve import serve_sandbox as serve
 
-    adapter = load_adapter(name)
-    factory = load_sandbox(adapter.sandbox or name)
-    sandbox = factory()
-    url = await sandbox.start(host, port)
-    try:
-        print(f"{name} sandbox listening on {url}")
-        print("credentials it accepts:")
-        for key, value in sandbox.credentials().items():
-            shown = value if "\n" not in value else value.splitlines()[0] + " ... (PEM)"
-            print(f"  {key} = {shown}")
-        print("endpoints:")
-        for ep in sandbox.catalog.values():
-            print(f"  {ep.method:<6} {ep.path}")
-        print("Ctrl-C to stop.", flush=True)
-        if seconds is None:
-            while True:
-                await asyncio.sleep(3600)
-        else:
-            await asyncio.sleep(seconds)
-    finally:
-        await sandbox.stop()
+    await serve(name, host=host, port=port, seconds=seconds)

@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "BrokerportError",
+    "ClientClosed",
     "Conflict",
     "DecodeError",
     "InsufficientFunds",
@@ -181,12 +182,15 @@ class UnknownOutcome(BrokerportError):
         idempotency_key: str | None = None,
         reconcile_with: Mapping[str, str] | None = None,
         how_to_reconcile: str | None = None,
+        outbox_id: str | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(message, **kw)
         self.idempotency_key = idempotency_key
         self.reconcile_with: Mapping[str, str] = dict(reconcile_with or {})
         self.how_to_reconcile = how_to_reconcile
+        #: The client's outbox entry for it (``client.reconcile(error)`` settles it).
+        self.outbox_id: str | None = outbox_id
 
     def _fields(self) -> dict[str, Any]:
         f = super()._fields()
@@ -194,8 +198,17 @@ class UnknownOutcome(BrokerportError):
             idempotency_key=self.idempotency_key,
             reconcile_with=dict(self.reconcile_with),
             how_to_reconcile=self.how_to_reconcile,
+            outbox_id=self.outbox_id,
         )
         return f
+
+
+class ClientClosed(BrokerportError):
+    """The client was closed while the call was waiting or in flight (or before it).
+
+    Nothing more is sent. A write that may already have reached the vendor
+    raises :class:`UnknownOutcome` instead (and is in the outbox).
+    """
 
 
 class NotSupported(BrokerportError):

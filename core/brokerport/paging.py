@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import attrs
 
-__all__ = ["Cursor", "PageNumber", "Pager", "TimeCursor"]
+__all__ = ["Cursor", "PageNumber", "Pager", "TimeCursor", "serve_page"]
 
 
 def _at(data: Any, path: str) -> Any:
@@ -166,3 +166,57 @@ class TimeCursor(_TokenPager):
             return None
         last = _raw(items[-1]).get(self.key)
         return None if last in (None, "") else str(last)
+
+
+# ------------------------------------------------------------ the server side
+# The sandbox answers listings with the same pager objects the bindings read them
+# with, so what a sandbox sends and what a client expects cannot drift apart.
+
+
+def _text(pager: Any, value: int) -> Any:
+    return str(value) if pager.as_text else value
+
+
+def _put(out: dict[str, Any], path: str | None, value: Any) -> None:
+    if path:
+        out[path] = value
+
+
+def serve_page(
+    pager: PageNumber | Cursor | TimeCursor,
+    items: Sequence[Any],
+    params: Mapping[str, Any],
+    *,
+    default_size: int = 20,
+) -> Any:
+    """One page of ``items`` as the vendor answers it, for the request ``params``.
+
+    ``PageNumber``: the page asked for, with whichever of current page, total
+    pages, has-more and total count the pager reads. ``Cursor``: an opaque token
+    (an encoded offset; a token the sandbox did not issue raises ValueError).
+    ``TimeCursor``: items whose ``key`` is older than the cursor, newest first.
+    """
+    import base64
+
+    size_text = params.get(pager.size) if pager.size else None
+    if isinstance(pager, TimeCursor):
+        size = int(size_text or pager.default_size)
+        after = params.get(pager.param)
+        rows = [i for i in items if after in (None, "") or int(i[pager.key]) < int(after)]
+        rows.sort(key=lambda i: int(i[pager.key]), reverse=True)
+        return rows[:size] if not pager.items else {pager.items: rows[:size]}
+    size = int(size_text or getattr(pager, "default_size", None) or default_size)
+    if isinstance(pager, Cursor):
+        token = params.get(pager.param)
+        start = int(base64.urlsafe_b64decode(str(token)).decode()) if token else 0
+        end = start + size
+        more = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+        return {pager.items: list(items[start:end]), pager.next: more}
+    page = int(params.get(pager.page) or pager.first)
+    start = (page - pager.first) * size
+    out: dict[str, Any] = {pager.items: list(items[start : start + size])}
+    _put(out, pager.current, _text(pager, page))
+    _put(out, pager.total_pages, _text(pager, max(1, -(-len(items) // size))))
+    _put(out, pager.has_more, start + size < len(items))
+    _put(out, pager.total, _text(pager, len(items)))
+    return out

@@ -32,6 +32,7 @@ from .catalog import CONTROL_CHARS, Endpoint
 from .errors import (
     AuthenticationError,
     BrokerportError,
+    ClientClosed,
     DecodeError,
     InvalidRequest,
     RateLimited,
@@ -39,14 +40,16 @@ from .errors import (
     UnknownOutcome,
     VendorUnavailable,
 )
+from .outbox import OutboxEntry
 from .signing import Signer
-from .transport import TransportFailure
+from .transport import MAX_ANSWER_BYTES, RawResponse, TransportFailure
 from .types import REDACTED, Secret, redact_payload, wrap_secrets
 
 if TYPE_CHECKING:
     from .adapter import Adapter
     from .client import Client
     from .ratelimit import Limiter
+    from .reconcile import Reconciliation
 
 __all__ = ["Call", "HookCall", "RedactedParams", "ResponseInfo", "RetryPolicy"]
 
@@ -66,17 +69,24 @@ _ids = itertools.count(1)
 class RetryPolicy:
     """Retries for transient failures of idempotent requests.
 
-    Exponential backoff with full jitter, and a client-wide retry budget
-    (botocore's "standard" quota): each retry spends tokens, each success
-    refunds one, so a failing vendor is not hammered.
+    Exponential backoff with full jitter, and a client-wide retry budget that
+    follows botocore's "standard" retry quota: a capacity of ``budget`` tokens
+    (500, as botocore's), each retry spends ``retry_cost`` (5; ``timeout_cost``,
+    10, after a timeout), and a call that succeeds gives back what its retries
+    spent — or ``success_refund`` (1) when it needed none — never above the
+    capacity. So only calls that fail for good drain the budget: under a steady
+    fault rate it stays full, and under an outage it empties after about
+    ``budget / (retry_cost * (max_attempts - 1))`` failing calls (50), after
+    which failures are raised at once until successes refill it.
     """
 
     max_attempts: int = 3
     base_delay: float = 0.05
     max_delay: float = 2.0
-    budget: int = 100
+    budget: int = 500
     retry_cost: int = 5
     timeout_cost: int = 10
+    success_refund: int = 1
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
@@ -95,9 +105,8 @@ class RetryBudget:
         self.tokens -= cost
         return True
 
-    def refund(self) -> None:
-        if self.tokens < self.capacity:
-            self.tokens += 1
+    def refund(self, amount: int = 1) -> None:
+        self.tokens = min(self.capacity, self.tokens + amount)
 
 
 def _shown_param(name: str, value: Any, sensitive: frozenset[str]) -> tuple[Any, bool]:
@@ -214,7 +223,9 @@ class Call:
         "endpoint",
         "headers",
         "idempotency_key",
+        "maybe_sent",
         "params",
+        "spent",
         "started",
         "vendor",
     )
@@ -238,6 +249,10 @@ class Call:
         self.call_id = next(_ids)
         self.started = time.monotonic()
         self._view: HookCall | None = None
+        #: retry-budget tokens this call's retries spent (refunded on success)
+        self.spent = 0
+        #: an attempt of this call may have reached the vendor
+        self.maybe_sent = False
 
     def redacted_params(self) -> dict[str, Any]:
         return _redact_params(self.params, self.endpoint.sensitive_names)
@@ -305,6 +320,30 @@ class HookCall(Call):
         return self
 
 
+#: stands for the answer of a write settled by a lookup (no HTTP answer of its own)
+_SETTLED = RawResponse(200, {}, b"")
+
+
+def _money_params(endpoint: Endpoint) -> tuple[tuple[str, Callable[[Any], str]], ...]:
+    """(param, canonical text) for each parameter with a money rule."""
+    out = []
+    for p in endpoint.params:
+        for rule in p.rules:
+            canonical = getattr(rule, "canonical", None)
+            if canonical is not None:
+                out.append((p.name, canonical))
+                break
+    return tuple(out)
+
+
+def _text_params(call: Call) -> dict[str, str]:
+    return {
+        k: str(v)
+        for k, v in call.redacted_params().items()
+        if v is not None and not isinstance(v, (dict, list, tuple))
+    }
+
+
 def _hook_result(result: Any, extra: frozenset[str], depth: int = 3) -> Any:
     """``result`` as hooks see it: credential fields and Secrets redacted (bounded depth)."""
     if isinstance(result, (dict, list)):
@@ -363,6 +402,14 @@ class Pipeline:
         self._hook_for: dict[Any, Callable[[Any, Any], Any]] = {}
         # skip awaiting a no-op prepare() on the hot path
         self._prepare = None if type(self.signer).prepare is Signer.prepare else self.signer.prepare
+        self._money_for: dict[str, tuple[tuple[str, Callable[[Any], str]], ...]] = {}
+        self._max_answer: int = getattr(
+            getattr(self.transport, "settings", None), "max_answer_bytes", MAX_ANSWER_BYTES
+        )
+        #: set by close(): no new attempt starts
+        self.closed = False
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._closing: set[asyncio.Task[Any]] = set()
 
     async def invoke(
         self,
@@ -379,181 +426,282 @@ class Pipeline:
         be read is ``UnknownOutcome``, to a read ``DecodeError``."""
         # One flat coroutine on purpose: every await level is paid again on each
         # suspension, and this runs once per request (see bench/overhead.py).
+        if self.closed:
+            raise ClientClosed(f"the {self.vendor} client is closed", vendor=self.vendor)
         adapter = self.adapter
         endpoint = self._endpoints.get(name) or adapter.endpoint(name)
         hooks = self.hooks
         call = Call(self.vendor, endpoint, dict(params), hooks.credentials)
+        # in-flight calls, so that aclose() can end them (a nested sub-request
+        # of the same task is covered by the outer call)
+        task = asyncio.current_task()
+        owner = task is not None and task not in self._inflight
+        if owner:
+            self._inflight.add(task)  # type: ignore[arg-type]
         try:
-            # ---- validate and fix the bytes, once
-            if endpoint.idempotency_param:
-                key = call.params.get(endpoint.idempotency_param) or idempotency_key
-                if not key:
-                    key = adapter.mint_idempotency_key(endpoint)
-                call.params[endpoint.idempotency_param] = key
-                call.idempotency_key = str(key)
-            if hooks.before_request:
-                hooks.pm.hook.brokerport_before_request(call=call.for_hooks())
-                call.take_hook_changes()
-                for hname, hvalue in call.headers.items():
-                    if CONTROL_CHARS.search(f"{hname}{hvalue}"):
-                        raise InvalidRequest(
-                            f"header {hname!r} holds a control character", field=hname
-                        )
-            endpoint.validate(call.params, vendor=self.vendor)
             try:
-                request = adapter.build_request(endpoint, call.params, call.headers)
-            except BrokerportError:
-                raise
-            except (ValueError, TypeError, KeyError) as exc:
-                raise InvalidRequest(
-                    f"cannot encode the request: {exc}", vendor=self.vendor, endpoint=endpoint.name
-                ) from None
-            # ---- attempts: limiter, sign (fresh clock), send, decode, map errors
-            try:
-                limiter = self._limiter_for[endpoint.name]
-            except KeyError:
-                limiter = self._limiter_for[endpoint.name] = self.limiters.for_endpoint(
-                    endpoint, self.scope
-                )
-            retry = self.retry
-            client = self.client
-            signer = self.signer
-            # public endpoints are never signed and never wait for credentials
-            # (a token refresh is itself a public call: no deadlock)
-            public = endpoint.auth == "public"
-            reauthed = recovered = False
-            debug = log.isEnabledFor(logging.DEBUG)
-            while True:
-                call.attempts += 1
-                attempt = call.attempts
-                if limiter is not None:
-                    await limiter.acquire(endpoint.cost)
-                if public:
-                    signer.sign_public(request)
-                else:
-                    if self._prepare is not None:
-                        await self._prepare()
-                    signer.sign(request, client.clock() + client.clock_offset)
-                if debug:
-                    log.debug(
-                        "-> %s %s %s %s attempt=%d params=%r",
-                        self.vendor,
-                        endpoint.name,
-                        request.method,
-                        # never the query text: a sensitive query value would show in clear
-                        endpoint.render_path(call.redacted_params()),
-                        attempt,
-                        call.redacted_params(),
-                    )
-                error: BrokerportError
+                # ---- validate and fix the bytes, once
+                if endpoint.idempotency_param:
+                    key = call.params.get(endpoint.idempotency_param) or idempotency_key
+                    if not key:
+                        key = adapter.mint_idempotency_key(endpoint)
+                    call.params[endpoint.idempotency_param] = key
+                    call.idempotency_key = str(key)
+                if hooks.before_request:
+                    hooks.pm.hook.brokerport_before_request(call=call.for_hooks())
+                    call.take_hook_changes()
+                    for hname, hvalue in call.headers.items():
+                        if CONTROL_CHARS.search(f"{hname}{hvalue}"):
+                            raise InvalidRequest(
+                                f"header {hname!r} holds a control character", field=hname
+                            )
+                endpoint.validate(call.params, vendor=self.vendor)
+                money = self._money_for.get(endpoint.name)
+                if money is None:
+                    money = self._money_for[endpoint.name] = _money_params(endpoint)
+                for pname, canonical in money:
+                    value = call.params.get(pname)
+                    if value is not None and value != "":
+                        # the wire carries the parsed amount's canonical text, never
+                        # the host's spelling of it ("1e2", " 100 ")
+                        call.params[pname] = canonical(value)
                 try:
-                    raw = await self.transport.send(request)
-                except TransportFailure as fail:
-                    error = self._transport_error(fail, call, endpoint)
-                    if isinstance(error, UnknownOutcome):
-                        raise error from None
-                    if attempt < retry.max_attempts and self.budget.spend(
-                        retry.timeout_cost if fail.kind == "timeout" else retry.retry_cost
-                    ):
-                        await asyncio.sleep(retry.backoff(attempt, self.rng))
-                        continue
-                    raise error from None
-                if debug:
-                    log.debug(
-                        "<- %s %s HTTP %d %d bytes",
-                        self.vendor,
-                        endpoint.name,
-                        raw.status,
-                        len(raw.body),
-                    )
-                try:
-                    payload = adapter.decode(endpoint, raw)
-                except BrokerportError as err:
-                    error = err.with_context(http_status=raw.status)
-                except VendorFault as fault:
-                    if fault.http_status is None:
-                        fault.http_status = raw.status
-                    error = adapter.error_map.error(
-                        fault, vendor=self.vendor, endpoint=endpoint.name
-                    )
-                except Exception as exc:
-                    error = DecodeError(
-                        f"cannot read the vendor's answer: {type(exc).__name__}",
+                    request = adapter.build_request(endpoint, call.params, call.headers)
+                except BrokerportError:
+                    raise
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise InvalidRequest(
+                        f"cannot encode the request: {exc}",
                         vendor=self.vendor,
-                        http_status=raw.status,
                         endpoint=endpoint.name,
+                    ) from None
+                # ---- attempts: limiter, sign (fresh clock), send, decode, map errors
+                try:
+                    limiter = self._limiter_for[endpoint.name]
+                except KeyError:
+                    limiter = self._limiter_for[endpoint.name] = self.limiters.for_endpoint(
+                        endpoint, self.scope
                     )
-                else:
-                    self.budget.refund()
-                    break
-                if isinstance(error, DecodeError):
-                    # an answer we cannot read: for a write, we cannot know what happened
-                    if not endpoint.is_idempotent:
-                        raise self._unknown(
-                            call, endpoint, f"its answer could not be read (HTTP {raw.status})"
+                retry = self.retry
+                client = self.client
+                signer = self.signer
+                # a write the vendor deduplicates by its idempotency key may be sent
+                # again with the same key: a lookup first, a duplicate refusal after
+                dup_code = adapter.deduplicates.get(endpoint.name) if call.idempotency_key else None
+                # public endpoints are never signed and never wait for credentials
+                # (a token refresh is itself a public call: no deadlock)
+                public = endpoint.auth == "public"
+                reauthed = recovered = False
+                debug = log.isEnabledFor(logging.DEBUG)
+                while True:
+                    if self.closed:
+                        raise self._closed_error(call, endpoint)
+                    call.attempts += 1
+                    attempt = call.attempts
+                    if limiter is not None:
+                        await limiter.acquire(endpoint.cost)
+                    if public:
+                        signer.sign_public(request)
+                    else:
+                        if self._prepare is not None:
+                            await self._prepare()
+                        signer.sign(request, client.clock() + client.clock_offset)
+                    if self.closed:
+                        raise self._closed_error(call, endpoint)
+                    if debug:
+                        log.debug(
+                            "-> %s %s %s %s attempt=%d params=%r",
+                            self.vendor,
+                            endpoint.name,
+                            request.method,
+                            # never the query text: a sensitive query value would show in clear
+                            endpoint.render_path(call.redacted_params()),
+                            attempt,
+                            call.redacted_params(),
                         )
-                    if raw.status >= 500:
-                        error = VendorUnavailable(
-                            f"the vendor answered HTTP {raw.status}",
-                            vendor=self.vendor,
-                            http_status=raw.status,
-                            endpoint=endpoint.name,
-                        )
-                # a typed error from the vendor: recover, retry, or raise
-                if isinstance(error, UnknownOutcome):
+                    error: BrokerportError
+                    unknown_why = ""
+                    sent_before = call.maybe_sent
+                    call.maybe_sent = True
+                    try:
+                        raw = await self.transport.send(request)
+                    except TransportFailure as fail:
+                        if not fail.maybe_sent:
+                            call.maybe_sent = sent_before
+                        if fail.maybe_sent and not endpoint.is_idempotent:
+                            unknown_why = f"no answer came back ({fail.detail})"
+                            error = self._unknown(call, endpoint, unknown_why)
+                        else:
+                            error = self._transport_error(fail, call, endpoint)
+                            if attempt < retry.max_attempts and self._spend(
+                                call, retry.timeout_cost if fail.kind == "timeout" else 0
+                            ):
+                                await asyncio.sleep(retry.backoff(attempt, self.rng))
+                                continue
+                            raise error from None
+                    else:
+                        if debug:
+                            log.debug(
+                                "<- %s %s HTTP %d %d bytes",
+                                self.vendor,
+                                endpoint.name,
+                                raw.status,
+                                len(raw.body),
+                            )
+                        try:
+                            if len(raw.body) > self._max_answer:
+                                raise DecodeError(
+                                    f"the answer is larger than {self._max_answer} bytes",
+                                    vendor=self.vendor,
+                                )
+                            payload = adapter.decode(endpoint, raw)
+                        except BrokerportError as err:
+                            error = err.with_context(http_status=raw.status)
+                        except VendorFault as fault:
+                            if fault.http_status is None:
+                                fault.http_status = raw.status
+                            error = adapter.error_map.error(
+                                fault, vendor=self.vendor, endpoint=endpoint.name
+                            )
+                        except Exception as exc:
+                            error = DecodeError(
+                                f"cannot read the vendor's answer: {type(exc).__name__}",
+                                vendor=self.vendor,
+                                http_status=raw.status,
+                                endpoint=endpoint.name,
+                            )
+                        else:
+                            self.budget.refund(call.spent or retry.success_refund)
+                            break
+                        unknown_why = self._outcome_unknown(error, endpoint, raw.status)
+                        if not unknown_why:
+                            # a definite answer: this attempt changed nothing
+                            call.maybe_sent = sent_before
+                        if isinstance(error, DecodeError) and not unknown_why:
+                            if raw.status >= 500:
+                                error = VendorUnavailable(
+                                    f"the vendor answered HTTP {raw.status}",
+                                    vendor=self.vendor,
+                                    http_status=raw.status,
+                                    endpoint=endpoint.name,
+                                )
+                        elif isinstance(error, UnknownOutcome) and endpoint.is_idempotent:
+                            # "may or may not have succeeded" of a read: a retryable timeout
+                            error = Timeout(
+                                error.message,
+                                vendor=self.vendor,
+                                vendor_code=error.vendor_code,
+                                vendor_message=error.vendor_message,
+                                http_status=error.http_status,
+                                endpoint=endpoint.name,
+                            )
+                    if unknown_why or (
+                        dup_code is not None and sent_before and error.vendor_code == dup_code
+                    ):
+                        # a write that may have been applied: settle it, or raise
+                        why = unknown_why or "the vendor refused a resend as a duplicate"
+                        if dup_code is None:
+                            raise self._vendor_unknown(call, endpoint, why, error)
+                        settled = await self._settle(call, endpoint)
+                        if settled is not None and settled.status == "applied":
+                            payload = settled.result
+                            raw = _SETTLED
+                            self.budget.refund(call.spent or retry.success_refund)
+                            break
+                        if (
+                            settled is not None
+                            and settled.status == "not_applied"
+                            and attempt < retry.max_attempts
+                            and self._spend(call, 0)
+                        ):
+                            await asyncio.sleep(retry.backoff(attempt, self.rng))
+                            continue
+                        raise self._vendor_unknown(call, endpoint, why, error)
+                    # a typed error from the vendor: recover, retry, or raise
+                    if isinstance(error, UnknownOutcome):
+                        raise error
+                    if not reauthed and not public and isinstance(error, AuthenticationError):
+                        reauthed = True
+                        if await signer.on_auth_failure(request, error):
+                            continue
+                    if not recovered:
+                        recovered = True
+                        if await adapter.recover(error, call):
+                            continue
+                    safe = endpoint.is_idempotent or isinstance(error, RateLimited)
+                    if (
+                        error.retryable
+                        and safe
+                        and attempt < retry.max_attempts
+                        and self._spend(call, 0)
+                    ):
+                        delay = retry.backoff(attempt, self.rng)
+                        if isinstance(error, RateLimited) and error.retry_after:
+                            delay = max(delay, error.retry_after)
+                        await asyncio.sleep(delay)
+                        continue
                     raise error
-                if not reauthed and not public and isinstance(error, AuthenticationError):
-                    reauthed = True
-                    if await signer.on_auth_failure(request, error):
-                        continue
-                if not recovered:
-                    recovered = True
-                    if await adapter.recover(error, call):
-                        continue
-                safe = endpoint.is_idempotent or isinstance(error, RateLimited)
-                if (
-                    error.retryable
-                    and safe
-                    and attempt < retry.max_attempts
-                    and self.budget.spend(retry.retry_cost)
-                ):
-                    delay = retry.backoff(attempt, self.rng)
-                    if isinstance(error, RateLimited) and error.retry_after:
-                        delay = max(delay, error.retry_after)
-                    await asyncio.sleep(delay)
-                    continue
-                raise error
 
-            # ---- structure
-            result = payload
-            # a credential the vendor returns is a Secret, as in port models; the
-            # byte scan (C speed) spares the walk for the many answers that hold none
-            if into is None and (endpoint.sensitive_response or _MAY_HOLD_CREDENTIAL(raw.body)):
-                wrap_secrets(payload, endpoint.sensitive_response)
-            if into is not None:
-                try:
-                    hook = self._hook_for.get(into)
-                    if hook is None:
-                        hook = self._hook_for[into] = self.client.converter.get_structure_hook(into)
-                    result = hook(payload, into)
-                except Exception as exc:
-                    raise self.unreadable(call, getattr(into, "__name__", str(into)), exc) from None
-            if read is not None:
-                try:
-                    result = read(result)
-                except BrokerportError as exc:
-                    if endpoint.is_idempotent or isinstance(exc, UnknownOutcome):
-                        raise
-                    raise self.unreadable(call, "the expected answer", exc) from None
-                except Exception as exc:
-                    raise self.unreadable(call, "the expected answer", exc) from None
+                # ---- structure
+                result = payload
+                # a credential the vendor returns is a Secret, as in port models; the
+                # byte scan (C speed) spares the walk for the many answers that hold none
+                if into is None and (endpoint.sensitive_response or _MAY_HOLD_CREDENTIAL(raw.body)):
+                    wrap_secrets(payload, endpoint.sensitive_response)
+                if into is not None:
+                    try:
+                        hook = self._hook_for.get(into)
+                        if hook is None:
+                            hook = self._hook_for[into] = self.client.converter.get_structure_hook(
+                                into
+                            )
+                        result = hook(payload, into)
+                    except Exception as exc:
+                        raise self.unreadable(
+                            call, getattr(into, "__name__", str(into)), exc
+                        ) from None
+                if read is not None:
+                    try:
+                        result = read(result)
+                    except BrokerportError as exc:
+                        if endpoint.is_idempotent or isinstance(exc, UnknownOutcome):
+                            raise
+                        raise self.unreadable(call, "the expected answer", exc) from None
+                    except Exception as exc:
+                        raise self.unreadable(call, "the expected answer", exc) from None
+            except asyncio.CancelledError:
+                if task is not None and task in self._closing:
+                    # aclose() ended this call: a typed error, not a cancellation
+                    self._closing.discard(task)
+                    task.uncancel()
+                    raise self._closed_error(call, endpoint) from None
+                if call.maybe_sent and not endpoint.is_idempotent:
+                    # the host cancelled a write that may have been applied: record it
+                    self._record_soon(
+                        self._unknown(call, endpoint, "the call was cancelled after it was sent"),
+                        call,
+                        "cancelled",
+                    )
+                raise
+            except RecursionError:
+                # nothing deep should reach here (answers are bounded), but never a
+                # foreign exception: for a write this is an unknown outcome
+                raise self.unreadable(call, "bounded data", RecursionError()) from None
         except BrokerportError as err:
             err.with_context(vendor=self.vendor, endpoint=endpoint.name)
+            if isinstance(err, UnknownOutcome) and err.outbox_id is None:
+                await self._record(err, call, "unknown_outcome")
             if hooks.on_error:
                 hooks.pm.hook.brokerport_on_error(call=call.for_hooks(), error=err)
             raise
+        finally:
+            if owner:
+                self._inflight.discard(task)  # type: ignore[arg-type,unused-ignore]
         if hooks.after_response:
-            shown = _hook_result(result, endpoint.sensitive_response)
+            try:
+                shown = _hook_result(result, endpoint.sensitive_response)
+            except RecursionError:  # answers are bounded in depth; never a foreign error
+                shown = REDACTED
             info = ResponseInfo(
                 raw.status, raw.headers, time.monotonic() - call.started, call.attempts
             )
@@ -561,6 +709,102 @@ class Pipeline:
                 call=call.for_hooks(), response=info, result=shown
             )
         return result
+
+    # ------------------------------------------------------------ helpers
+
+    def _spend(self, call: Call, cost: int) -> bool:
+        cost = cost or self.retry.retry_cost
+        if self.budget.spend(cost):
+            call.spent += cost
+            return True
+        return False
+
+    def _outcome_unknown(self, error: BrokerportError, endpoint: Endpoint, status: int) -> str:
+        """Why an answer leaves a write's outcome unknown ("" when it does not)."""
+        if endpoint.is_idempotent:
+            return ""
+        if isinstance(error, UnknownOutcome):
+            # the vendor itself says it may or may not have done it (OKX 50004)
+            return f"the vendor answered that its outcome is unknown ({error.vendor_code})"
+        if isinstance(error, DecodeError):
+            return f"its answer could not be read (HTTP {status})"
+        if status >= 500 and not isinstance(error, RateLimited):
+            return f"the vendor failed with HTTP {status} after receiving it"
+        return ""
+
+    async def _settle(self, call: Call, endpoint: Endpoint) -> Reconciliation | None:
+        """The plugin's lookup for this write, run now (None: none declared or it failed)."""
+        reconciler = self.adapter.reconciler(endpoint.name)
+        if reconciler is None:
+            return None
+        try:
+            verdict: Reconciliation = await reconciler(
+                self.client, self._entry(call, endpoint, "", "unknown_outcome")
+            )
+            return verdict
+        except BrokerportError:
+            return None
+
+    def _entry(self, call: Call, endpoint: Endpoint, message: str, kind: Any) -> OutboxEntry:
+        started = self.client.clock() - (time.monotonic() - call.started)
+        return OutboxEntry(
+            vendor=self.vendor,
+            endpoint=endpoint.name,
+            kind=kind,
+            message=message,
+            params=_text_params(call),
+            idempotency_key=call.idempotency_key,
+            how_to_reconcile=endpoint.reconcile,
+            started=started,
+        )
+
+    async def _record(self, err: UnknownOutcome, call: Call, kind: Any) -> None:
+        entry = self._entry(call, call.endpoint, err.message, kind)
+        err.outbox_id = entry.id
+        try:
+            await self.client.outbox.add(entry)
+        except Exception:
+            log.exception("cannot record %s in the outbox", call.endpoint.name)
+
+    def _record_soon(self, err: UnknownOutcome, call: Call, kind: Any) -> None:
+        entry = self._entry(call, call.endpoint, err.message, kind)
+        try:
+            self.client.outbox.add_soon(entry)
+        except Exception:
+            log.exception("cannot record %s in the outbox", call.endpoint.name)
+
+    def _vendor_unknown(
+        self, call: Call, endpoint: Endpoint, why: str, error: BrokerportError
+    ) -> UnknownOutcome:
+        if isinstance(error, UnknownOutcome) and error.how_to_reconcile:
+            return error  # already one of ours (no answer came back)
+        return self._unknown(call, endpoint, why).with_context(  # type: ignore[return-value]
+            vendor_code=error.vendor_code,
+            vendor_message=error.vendor_message,
+            http_status=error.http_status,
+        )
+
+    def _closed_error(self, call: Call, endpoint: Endpoint) -> BrokerportError:
+        if call.maybe_sent and not endpoint.is_idempotent:
+            return self._unknown(call, endpoint, "the client was closed while it was in flight")
+        return ClientClosed(
+            f"the {self.vendor} client was closed; {endpoint.name} was not completed",
+            vendor=self.vendor,
+            endpoint=endpoint.name,
+        )
+
+    async def close(self) -> None:
+        """Refuse new calls, end every call in flight with a typed error, and wait
+        until they have ended (aclose() then closes the transport)."""
+        self.closed = True
+        current = asyncio.current_task()
+        pending = [t for t in self._inflight if t is not current and not t.done()]
+        for t in pending:
+            self._closing.add(t)
+            t.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        self._closing.clear()
 
     def unreadable(self, call: Call | None, what: str, exc: BaseException) -> BrokerportError:
         """The error for a successful answer we cannot structure (in the pipeline or a port)."""

@@ -24,7 +24,7 @@ from .errors import PluginError
 
 if TYPE_CHECKING:
     from .adapter import Adapter
-    from .testing.sandbox import Sandbox
+    from .sandbox import Sandbox
 
 ADAPTERS = "brokerport.adapters"
 SANDBOXES = "brokerport.sandboxes"

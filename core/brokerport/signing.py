@@ -264,8 +264,13 @@ class BearerToken:
         *,
         leeway: float = 30.0,
         clock: Callable[[], float] = time.time,
+        store: Any = None,
     ) -> None:
         self._tokens = tokens
+        #: Where the pair is shared across processes (a
+        #: :class:`brokerport.redis_backend.RedisTokenStore`), or None.
+        self.store = store
+        self._seeded = False
         self._refresher = refresher
         self._leeway = leeway
         self._clock = clock
@@ -285,8 +290,17 @@ class BearerToken:
         return exp is not None and self._clock() >= exp - self._leeway
 
     async def current(self) -> Secret:
+        store = self.store
+        if store is not None and not self._seeded:
+            self._tokens = await store.seed(self._tokens)  # the stored pair wins
+            self._seeded = True
         if self._stale():
-            await self.refresh(self._tokens.access_token)
+            if store is not None:
+                _, stored = await store.load()  # another process may have rotated
+                if stored is not None and stored.access_token != self._tokens.access_token:
+                    self._tokens = stored
+            if self._stale():
+                await self.refresh(self._tokens.access_token)
         return self._tokens.access_token
 
     async def refresh(self, seen: Secret) -> TokenPair:
@@ -296,16 +310,22 @@ class BearerToken:
         if self._tokens.access_token != seen:
             return self._tokens
         if self._flight is None:
-            if self._refresher is None or self._tokens.refresh_token is None:
+            if self._refresher is None or (
+                self._tokens.refresh_token is None and self.store is None
+            ):
                 raise AuthenticationError("access token expired and no refresh token is available")
             # its own task: a caller cancelled mid-refresh neither cancels the other
             # waiters nor drops a rotated pair the vendor has already issued
-            self._flight = asyncio.ensure_future(self._run_refresh(self._refresher))
+            self._flight = asyncio.ensure_future(self._run_refresh(self._refresher, seen))
         return await asyncio.shield(self._flight)
 
-    async def _run_refresh(self, refresher: Refresher) -> TokenPair:
+    async def _run_refresh(self, refresher: Refresher, seen: Secret) -> TokenPair:
         try:
-            new = await refresher(self._tokens)
+            if self.store is not None:
+                # across processes: one refresher at a time, on the newest pair
+                new: TokenPair = await self.store.refresh(seen, refresher)
+            else:
+                new = await refresher(self._tokens)
             self._tokens = new
             self.refresh_count += 1
             return new

@@ -34,6 +34,9 @@ __all__ = [
 
 
 USER_AGENT = "brokerport/0.1.0"
+#: The largest answer read: past it the body is cut at this size plus one byte,
+#: and the pipeline reports it as unreadable (DecodeError / UnknownOutcome).
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
 
 class RawResponse:
@@ -92,9 +95,14 @@ class TransportSettings:
     tls: TLSSettings | None = None
     #: "vendor.profile", for messages and the one-time TLS warning.
     owner: str = attrs.field(default="", eq=False)
+    #: Answers larger than this are not read past it (and are DecodeError).
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
 
 class Transport:
+    #: Set by :meth:`aclose`: a closed transport sends nothing more.
+    closed: bool = False
+
     async def send(self, request: PreparedRequest) -> RawResponse:
         raise NotImplementedError
 
@@ -109,9 +117,14 @@ class AiohttpTransport(Transport):
         self.settings = settings or TransportSettings()
         self._session: aiohttp.ClientSession | None = None
         self._url: Any = None
+        self.closed = False
 
     def _open(self) -> aiohttp.ClientSession:
         import aiohttp
+
+        if self.closed:
+            # a call racing aclose() must not open a session nobody will close
+            raise TransportFailure("connect", "the client is closed")
         from yarl import URL
 
         s = self.settings
@@ -137,6 +150,11 @@ class AiohttpTransport(Transport):
             auto_decompress=True,
             raise_for_status=False,
         )
+        # aiohttp re-sends a GET/PUT/DELETE once by itself when a kept-alive
+        # connection drops: unsigned anew, unseen by the retry budget and hooks.
+        # Every attempt on the wire must be one the pipeline made.
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
         # resolved once here, not per request: `import brokerport` stays free of aiohttp
         self._url = URL
         return self._session
@@ -163,7 +181,11 @@ class AiohttpTransport(Transport):
                 allow_redirects=False,
             )
             try:
-                body = await resp.read()
+                length = resp.content_length
+                if length is not None and length <= self.settings.max_answer_bytes:
+                    body = await resp.read()
+                else:
+                    body = await _read_bounded(resp, self.settings.max_answer_bytes)
             finally:
                 resp.release()
                 await resp.wait_for_close()
@@ -175,9 +197,23 @@ class AiohttpTransport(Transport):
             raise failure from None
 
     async def aclose(self) -> None:
+        self.closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+async def _read_bounded(resp: Any, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of the body: one byte past says "too large"."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = await resp.content.read(min(65536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _failure(exc: Exception) -> TransportFailure | BrokerportError | None:

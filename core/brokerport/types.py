@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, NoReturn
@@ -11,10 +12,12 @@ __all__ = [
     "REDACTED",
     "Secret",
     "as_utc",
+    "canonical_money",
     "decimal_places",
     "format_money",
     "is_sensitive_name",
     "parse_decimal",
+    "parse_money",
     "redact_payload",
     "utc_from_ms",
     "utcnow",
@@ -271,3 +274,66 @@ def format_money(value: Decimal, places: int) -> str:
     if decimal_places(value) > places:
         raise ValueError(f"{value} has more than {places} decimal places")
     return f"{value:.{places}f}"
+
+
+#: Money text: ASCII digits, an optional sign and at most one point; nothing else
+#: (no spaces, "_", exponent or non-ASCII digits, which Decimal() would accept).
+_MONEY_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
+#: Longest money text read (digits a bound can refuse, not a Decimal built first).
+_MONEY_MAX_CHARS = 64
+#: The bound of an amount whose field names none (exclusive).
+DEFAULT_MONEY_MAX: Final = Decimal("1E+18")
+
+
+def parse_money(
+    value: Any,
+    *,
+    places: int | None = None,
+    positive: bool = True,
+    max_value: Decimal | None = DEFAULT_MONEY_MAX,
+) -> Decimal:
+    """The one money parser: a Decimal from ``value``, or ValueError / TypeError.
+
+    Text must be ASCII digits with an optional sign and at most one point
+    (``"1e2"``, ``" 100 "``, ``"1_000"`` and non-ASCII digits are refused); an
+    int or a finite Decimal is taken as it is; a float or bool never. The
+    amount must have at most ``places`` decimals (never rounded), be greater
+    than zero when ``positive``, and be below ``max_value`` in size.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an amount")
+    if isinstance(value, float):
+        raise TypeError("money must not be a float; pass a str or Decimal")
+    if isinstance(value, str):
+        if len(value) > _MONEY_MAX_CHARS or not _MONEY_TEXT(value):
+            raise ValueError("must be ASCII digits with an optional sign and one point")
+        amount = Decimal(value)
+    elif isinstance(value, int):
+        if value.bit_length() > 256:
+            raise ValueError("too large")
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite amount: {value}")
+        amount = value
+    else:
+        raise TypeError(f"cannot read {type(value).__name__} as an amount")
+    if max_value is not None and (amount.adjusted() > 100 or abs(amount) >= max_value):
+        raise ValueError(f"must be less than {max_value:f}")
+    if positive and amount <= 0:
+        raise ValueError("must be greater than zero")
+    if places is not None and decimal_places(amount) > places:
+        raise ValueError(f"at most {places} decimal places (it would have to be rounded)")
+    if amount.as_tuple().exponent < -100:  # type: ignore[operator]
+        raise ValueError("too many decimal places")
+    return amount
+
+
+def canonical_money(amount: Decimal) -> str:
+    """The wire text of a parsed amount: plain digits, no exponent, no trailing zeros."""
+    if not amount:
+        return "0"
+    text = format(amount, "f")  # exact: no context precision, no rounding
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text

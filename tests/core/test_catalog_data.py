@@ -291,7 +291,7 @@ def test_importing_an_adapter_does_not_read_its_catalog() -> None:
         "import brokerport_okx.sandbox\n"  # imports the lazy ENDPOINT_PERMISSION
         "assert OkxAdapter._catalog is None and LworkAdapter._catalog is None\n"
         "assert not c._LOADED, c._LOADED\n"
-        "assert len(OkxAdapter.catalog()) == 25\n"
+        "assert len(OkxAdapter.catalog()) == 36\n"
         "assert list(c._LOADED) == [('brokerport_okx', 'catalog.json')], c._LOADED\n"
         "OkxAdapter.catalog()\n"
         "print('ok')\n"

@@ -315,3 +315,11 @@ def test_no_query_no_question_mark() -> None:
     ep = Endpoint("q", "GET", "/q", (Param("a", "query"),))
     request = _build(ep, {"a": None})
     assert request.query == "" and request.url == "http://127.0.0.1:1/q"
+
+
+def test_an_array_body_endpoint_sends_its_one_array_as_the_body() -> None:
+    items = Param("orders", type="array", required=True)
+    ep = Endpoint("b", "POST", "/b", (items,), tags=frozenset({"array_body"}))
+    request = _build(ep, {"orders": [{"px": Decimal("1.50")}, {"px": "2"}]})
+    assert request.body == b'[{"px":"1.50"},{"px":"2"}]'
+    assert request.headers["Content-Type"] == "application/json"

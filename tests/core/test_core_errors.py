@@ -44,7 +44,7 @@ CONTEXT: dict[str, Any] = {
 def test_every_error_class_is_exported_and_listed() -> None:
     names = {cls.__name__ for cls in ALL_ERRORS}
     assert names == set(errors.__all__)
-    assert len(ALL_ERRORS) == 16  # + TLSError, ProxyError
+    assert len(ALL_ERRORS) == 17  # + TLSError, ProxyError, ClientClosed
     for cls in ALL_ERRORS:
         assert getattr(brokerport, cls.__name__) is cls
 

@@ -408,7 +408,7 @@ def test_missing_file_or_bad_name(write: Write) -> None:
 # ----------------------------------------------------------- the plugins
 
 
-@pytest.mark.parametrize("vendor", ["okx", "lwork", "acme", "acme-broken"])
+@pytest.mark.parametrize("vendor", ["okx", "lwork", "wlink", "acme", "acme-broken"])
 def test_the_plugins_name_samples_files(vendor: str) -> None:
     adapter = load_adapter(vendor)
     assert adapter.samples is not None and adapter.samples.endswith(":samples.toml")
@@ -416,7 +416,7 @@ def test_the_plugins_name_samples_files(vendor: str) -> None:
     assert issubclass(cls, DataSamples)
     assert cls.data["invalid"] and cls.data["errors"] and cls.data["paged"]
     assert cls.source == adapter.samples
-    hooks: dict[str, Any] = {"lwork": "LworkSamples"}
+    hooks: dict[str, Any] = {"lwork": "LworkSamples", "okx": "OkxSamples", "wlink": "WlinkSamples"}
     assert cls.__name__ == hooks.get(vendor, "DataSamples")
 
 

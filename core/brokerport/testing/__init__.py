@@ -1,6 +1,7 @@
-"""brokerport.testing: the conformance kit and the sandbox toolkit.
+"""brokerport.testing: the conformance kit.
 
-* :mod:`brokerport.testing.sandbox` — build a vendor sandbox (aiohttp app,
+* :mod:`brokerport.sandbox` (moved out of here; `brokerport.testing.sandbox`
+  re-exports it) — build a vendor sandbox (aiohttp app,
   journal, clock, faults, rate limits, signature helpers).
 * :mod:`brokerport.testing.conformance` — the contract suite a plugin opts
   into by subclassing (see the plugin-author guide).

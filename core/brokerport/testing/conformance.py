@@ -46,9 +46,9 @@ from ..errors import (
 from ..pipeline import RetryPolicy
 from ..ports import PORTS, all_operations
 from ..registry import load_adapter, load_sandbox
+from ..sandbox import Sandbox
 from ..transport import TransportSettings
 from .samples import Samples, load_samples
-from .sandbox import Sandbox
 
 __all__ = ["ConformanceSuite", "contract"]
 
@@ -293,7 +293,8 @@ class ConformanceSuite:
     ) -> None:
         account = _needs(samples, "funding_account")()
         req = _needs(samples, "withdrawal")(account, 1)
-        await brokerport_client.funding.request_withdrawal(req)
+        async with samples.withdrawal_client(account) as client:
+            await client.funding.request_withdrawal(req)
         await self._history_has(
             brokerport_client.funding.withdrawal_history,
             samples.history_query(account),

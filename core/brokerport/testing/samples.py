@@ -23,6 +23,7 @@ import secrets
 import tomllib
 import typing
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -34,7 +35,7 @@ from ..errors import PluginError
 if TYPE_CHECKING:
     from ..client import Client
     from ..errors import BrokerportError
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
 __all__ = ["DataSamples", "ErrorCase", "InvalidCase", "PagedCase", "Samples", "load_samples"]
 
@@ -108,6 +109,12 @@ class Samples:
 
     def withdrawal(self, account_id: str, n: int = 0) -> m.WithdrawalRequest:
         raise NotImplementedError
+
+    def withdrawal_client(self, account_id: str) -> AbstractAsyncContextManager[Client]:
+        """The client a withdrawal from ``account_id`` is requested with: the kit's own
+        (default), or — where the vendor has an account withdraw with its own
+        credentials (OKX's DMA sub-accounts) — one holding those, closed afterwards."""
+        return contextlib.nullcontext(self.client)
 
     def history_query(self, account_id: str) -> m.FundingHistoryQuery:
         return m.FundingHistoryQuery(account_id=account_id)

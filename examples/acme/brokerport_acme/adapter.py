@@ -11,15 +11,24 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from brokerport import errors as e
-from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
+from brokerport.adapter import Adapter, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
 from brokerport.signing import PreparedRequest, Signer, hmac_sha256_hex
 from brokerport.types import REDACTED, Secret
+from brokerport.wire import Envelope, ErrorTable
 
 if TYPE_CHECKING:
     from brokerport.transport import RawResponse
 
-__all__ = ["ACME_ERRORS", "AcmeAdapter", "AcmeSigner", "string_to_sign"]
+__all__ = [
+    "ACME_ERRORS",
+    "ENVELOPE",
+    "ERRORS",
+    "AcmeAdapter",
+    "AcmeEnvelope",
+    "AcmeSigner",
+    "string_to_sign",
+]
 
 
 def string_to_sign(timestamp: str, request: PreparedRequest) -> bytes:
@@ -52,21 +61,44 @@ class AcmeSigner(Signer):
         return {"api_key": REDACTED, "secret_key": REDACTED, "scope": scope}
 
 
-# Vendor code -> brokerport error; anything unlisted falls back on the HTTP status.
-ACME_ERRORS = ErrorMap(
+class AcmeEnvelope(Envelope):
+    """``{"ok": true, "result": ...}`` / ``{"ok": false, "error": {"code", "message"}}``
+    (README, "Envelope"): the adapter's decoder reads it, the sandbox writes it."""
+
+    def wrap(self, data: Any) -> Any:
+        return {"ok": True, "result": data}
+
+    def fail(self, code: str, message: str, data: Any = None) -> Any:
+        return {"ok": False, "error": {"code": code, "message": message}}
+
+    def unwrap(self, doc: Any, *, http_status: int, vendor: str) -> Any:
+        if not isinstance(doc, dict) or not isinstance(doc.get("ok"), bool):
+            raise e.DecodeError("not an Acme envelope", vendor=vendor)
+        if doc["ok"]:
+            return doc.get("result")
+        error = doc["error"] if isinstance(doc.get("error"), dict) else {}
+        raise VendorFault(error.get("code"), str(error.get("message", "")))
+
+
+ENVELOPE = AcmeEnvelope()
+# Vendor code -> (brokerport error, HTTP status, message): the README's table. The
+# adapter's error map and the sandbox's answers both come from it.
+ERRORS = ErrorTable(
     {
-        "ACME-1001": e.InvalidRequest,  # bad parameter
-        "ACME-2001": e.AuthenticationError,  # bad signature
-        "ACME-2002": e.AuthenticationError,  # unknown API key
-        "ACME-2003": e.AuthenticationError,  # stale timestamp (more than 10 s off)
-        "ACME-2100": e.PermissionDenied,  # read-only key
-        "ACME-4040": e.NotFound,
-        "ACME-4090": e.Conflict,  # duplicate, or state forbids it
-        "ACME-4220": e.InsufficientFunds,
-        "ACME-4290": e.RateLimited,
-        "ACME-5000": e.VendorUnavailable,  # internal error: retryable
+        "ACME-1001": (e.InvalidRequest, 400, "bad parameter"),
+        "ACME-2001": (e.AuthenticationError, 401, "signature mismatch"),
+        "ACME-2002": (e.AuthenticationError, 401, "unknown API key"),
+        "ACME-2003": (e.AuthenticationError, 401, "timestamp outside the 10 s window"),
+        "ACME-2100": (e.PermissionDenied, 403, "this API key is read-only"),
+        "ACME-4040": (e.NotFound, 404, "not found: {0}"),
+        "ACME-4090": (e.Conflict, 409, "conflict"),
+        "ACME-4220": (e.InsufficientFunds, 422, "insufficient funds"),
+        "ACME-4290": (e.RateLimited, 429, "rate limit exceeded"),
+        "ACME-5000": (e.VendorUnavailable, 500, "internal error"),  # 5xx: retryable
     }
 )
+# anything unlisted falls back on the HTTP status
+ACME_ERRORS = ERRORS.error_map()
 
 
 class AcmeAdapter(Adapter):
@@ -105,14 +137,9 @@ class AcmeAdapter(Adapter):
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         """``{"ok": true, "result": ...}`` -> result; ``{"ok": false, ...}`` -> VendorFault."""
         body = parse_json(response, vendor=self.name)  # numbers parse as Decimal
-        if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
-            raise e.DecodeError("not an Acme envelope", vendor=self.name)
-        if body["ok"]:
-            return body.get("result")
-        error = body["error"] if isinstance(body.get("error"), dict) else {}
-        wait = response.headers.get("Retry-After", "")
-        raise VendorFault(
-            error.get("code"),
-            str(error.get("message", "")),
-            retry_after=float(wait) if wait.isdigit() else None,
-        )  # http_status: the pipeline fills in the response's
+        try:
+            return ENVELOPE.unwrap(body, http_status=response.status, vendor=self.name)
+        except VendorFault as fault:
+            wait = response.headers.get("Retry-After", "")
+            fault.retry_after = float(wait) if wait.isdigit() else None
+            raise  # http_status: the pipeline fills in the response's

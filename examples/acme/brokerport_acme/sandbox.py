@@ -1,88 +1,44 @@
-"""An in-process Acme Prime server, built on brokerport's sandbox toolkit.
+"""An in-process Acme Prime server on brokerport's sandbox toolkit.
 
-It speaks the wire protocol in the README: same paths, envelopes, error codes,
-signature checks and rate limits, with in-memory state. The toolkit base
-class adds the request journal, the deterministic clock, fault injection and
-rate-limit enforcement from the catalog. Run it alone with
-``brokerport sandbox acme``; ``brokerport.connect("acme")`` starts one per client.
+The toolkit routes every catalog endpoint, checks parameters with the client's rules and
+answers in Acme's envelope from the README's error table (objects the adapter's decoder
+shares); here are Acme's signature check, written from the README, and the handlers.
 """
 
 from __future__ import annotations
 
-import base64
+import hashlib
+import hmac
 import itertools
-from collections.abc import Callable
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 from brokerport.catalog import Endpoint
-from brokerport.errors import InvalidRequest
-from brokerport.signing import PreparedRequest, hmac_sha256_hex
-from brokerport.testing.sandbox import Sandbox, SandboxClock, json_response, verify_digest
+from brokerport.paging import serve_page
+from brokerport.sandbox import Reject, Sandbox, handles, verify_digest
 
-from .adapter import AcmeAdapter, string_to_sign
+from .adapter import ENVELOPE, ERRORS, AcmeAdapter
+from .ports import PAGES  # the pager the bindings read listings with
 
 __all__ = ["AcmeSandbox", "create_sandbox"]
 
 STALE_AFTER_MS = 10_000
-
-
-class Fail(Exception):
-    """Raised by a handler: answered as Acme's error envelope."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def error(status: int, code: str, message: str, **headers: str) -> web.Response:
-    return json_response(
-        {"ok": False, "error": {"code": code, "message": message}},
-        status=status,
-        headers=headers or None,
-    )
-
-
-def money(value: Decimal) -> str:
-    return format(value, "f")  # Acme sends amounts as decimal strings
-
-
-Handler = Callable[[web.Request, dict[str, Any]], Any]
+FILTERS = ("account", "currency", "client_ref")
 
 
 class AcmeSandbox(Sandbox):
     vendor = "acme"
+    envelope, errors = ENVELOPE, ERRORS
+    codes: ClassVar[Mapping[str, str]] = {"not_found": "ACME-4040", "server_error": "ACME-5000"}
+    codes = {**codes, "invalid": "ACME-1001", "not_json": "ACME-1001", "method": "ACME-1001"}
 
-    def __init__(
-        self,
-        *,
-        api_key: str = "acme-sandbox-key",
-        secret_key: str = "acme-sandbox-secret",
-        read_only: bool = False,
-        clock: SandboxClock | None = None,
-        enforce_rate_limits: bool = True,
-    ) -> None:
-        super().__init__(
-            AcmeAdapter.catalog(), clock=clock, enforce_rate_limits=enforce_rate_limits
-        )
+    def __init__(self, *, api_key: str = "acme-sandbox-key", read_only: bool = False,
+                 secret_key: str = "acme-sandbox-secret", **toolkit: Any) -> None:  # fmt: skip
+        super().__init__(AcmeAdapter.catalog(), **toolkit)  # clock, enforce_rate_limits, seed
         self.api_key, self.secret_key, self.read_only = api_key, secret_key, read_only
         self.reset()
-        # One route per catalog endpoint: method and path come from the catalog.
-        for name, handler in {
-            "subaccount.create": self.create_subaccount,
-            "subaccount.delete": self.delete_subaccount,
-            "subaccount.list": self.list_subaccounts,
-            "subaccount.get": self.get_subaccount,
-            "funding.deposit": self.deposit,
-            "funding.withdraw": self.withdraw,
-            "funding.deposits": lambda request, p: self.history("deposit", p),
-            "funding.withdrawals": lambda request, p: self.history("withdrawal", p),
-            "funding.balances": self.balances,
-        }.items():
-            self.add_route(name, self.serve(self.catalog[name], handler))
-
-    # ------------------------------------------------------ toolkit overrides
 
     def credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key, "secret_key": self.secret_key}
@@ -94,107 +50,62 @@ class AcmeSandbox(Sandbox):
         self.records: list[dict[str, Any]] = []  # deposits and withdrawals, oldest first
         self.ids = itertools.count(1)
 
-    def authenticate(
-        self, request: web.Request, endpoint: Endpoint, body: bytes
-    ) -> web.StreamResponse | None:
-        h = request.headers
-        if h.get("X-Acme-Key") != self.api_key:
-            return error(401, "ACME-2002", "unknown API key")
-        timestamp = h.get("X-Acme-Timestamp", "")
-        if not timestamp.isdigit() or abs(int(timestamp) - self.clock.now_ms()) > STALE_AFTER_MS:
-            return error(401, "ACME-2003", "timestamp outside the 10 s window")
-        # Rebuild the string to sign from what actually arrived: raw path + raw query + body.
-        arrived = PreparedRequest(
-            request.method,
-            "",
-            request.rel_url.raw_path,
-            request.rel_url.raw_query_string,
-            body=body,
-        )
-        expected = hmac_sha256_hex(self.secret_key, string_to_sign(timestamp, arrived))
-        if not verify_digest(expected, h.get("X-Acme-Signature")):  # hmac.compare_digest
-            return error(401, "ACME-2001", "signature mismatch")
-        if self.read_only and endpoint.method != "GET":
-            return error(403, "ACME-2100", "this API key is read-only")
-        return None
+    def authenticate(self, request: web.Request, endpoint: Endpoint, body: bytes) -> None:
+        """README "Authentication": HMAC-SHA256 over ``ts\\nMETHOD\\npath[?query]\\nbody``
+        rebuilt from what arrived (raw path and query, exact body bytes)."""
+        h, url = request.headers, request.rel_url
+        Reject.when(h.get("X-Acme-Key") != self.api_key, "ACME-2002")
+        ts = h.get("X-Acme-Timestamp", "")
+        stale = not ts.isdigit() or abs(int(ts) - self.clock.now_ms()) > STALE_AFTER_MS
+        Reject.when(stale, "ACME-2003")
+        target = url.raw_path + (f"?{url.raw_query_string}" if url.raw_query_string else "")
+        text = f"{ts}\n{request.method}\n{target}\n".encode() + body
+        digest = hmac.new(self.secret_key.encode(), text, hashlib.sha256).hexdigest()
+        Reject.when(not verify_digest(digest, h.get("X-Acme-Signature")), "ACME-2001")
+        Reject.when(self.read_only and endpoint.method != "GET", "ACME-2100")
 
     def rate_limit_key(self, request: web.Request, endpoint: Endpoint) -> str:
         return request.headers.get("X-Acme-Key", "")  # Acme counts per API key
 
     def rate_limited(self, endpoint: Endpoint) -> web.StreamResponse:
-        return error(429, "ACME-4290", "rate limit exceeded", **{"Retry-After": "1"})
+        return self.fail("ACME-4290", headers={"Retry-After": "1"})
 
-    def server_error(self, status: int) -> web.StreamResponse:
-        return error(status, "ACME-5000", "internal error")
-
-    # ------------------------------------------------------------- plumbing
-
-    def serve(self, endpoint: Endpoint, handler: Handler) -> Callable[..., Any]:
-        """Parse and check parameters, run ``handler``, wrap its result in the envelope."""
-
-        async def route(request: web.Request) -> web.StreamResponse:
-            body = self.json_of(request)
-            if not isinstance(body, dict):
-                return error(400, "ACME-1001", "the body must be a JSON object")
-            params: dict[str, Any] = {**request.query, **request.match_info, **body}
-            try:
-                # Acme checks the same rules the client does (one source of truth).
-                endpoint.validate(params)
-                result = handler(request, params)
-            except InvalidRequest as exc:
-                return error(400, "ACME-1001", exc.message)
-            except Fail as exc:
-                return error(exc.status, exc.code, exc.message)
-            return json_response({"ok": True, "result": result})
-
-        return route
-
-    def page(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        """Cursor pagination: the cursor is an opaque, encoded offset."""
+    def page(self, items: list[dict[str, Any]], p: dict[str, Any]) -> Any:
         try:
-            cursor = params.get("cursor")
-            start = int(base64.urlsafe_b64decode(cursor).decode()) if cursor else 0
+            return serve_page(PAGES, items, p)
         except ValueError:
-            raise Fail(400, "ACME-1001", "cursor: not a cursor from this listing") from None
-        end = start + int(params.get("limit") or 20)
-        more = end < len(items)
-        token = base64.urlsafe_b64encode(str(end).encode()).decode() if more else None
-        return {"items": items[start:end], "next_cursor": token}
+            raise Reject("ACME-1001", message="cursor: not a cursor from this listing") from None
 
     def subaccount(self, name: str) -> dict[str, Any]:
-        if name not in self.subaccounts:
-            raise Fail(404, "ACME-4040", f"no sub-account {name!r}")
-        return self.subaccounts[name]
+        return Reject.absent(self.subaccounts.get(name), "ACME-4040", message=f"no {name!r}")
 
     # ------------------------------------------------------------- handlers
 
+    @handles("subaccount.create")
     def create_subaccount(self, request: web.Request, p: dict[str, Any]) -> Any:
-        if p["name"] in self.subaccounts:
-            raise Fail(409, "ACME-4090", f"sub-account {p['name']!r} already exists")
-        self.subaccounts[p["name"]] = sub = {
-            "id": f"sa-{next(self.ids):06d}",
-            "name": p["name"],
-            "label": p.get("label"),
-            "status": "active",
-            "created_at": self.clock.now_ms(),
-        }
-        self.mark_effect(request)
-        return sub
+        taken = f"sub-account {p['name']!r} already exists"
+        Reject.when(p["name"] in self.subaccounts, "ACME-4090", message=taken)
+        sub = {"id": f"sa-{next(self.ids):06d}", "name": p["name"], "label": p.get("label")}
+        sub |= {"status": "active", "created_at": self.clock.now_ms()}
+        return self.effect(request, self.subaccounts.setdefault(p["name"], sub))
 
+    @handles("subaccount.delete")
     def delete_subaccount(self, request: web.Request, p: dict[str, Any]) -> Any:
         self.subaccount(p["name"])
-        if any(v for (owner, _), v in self.money.items() if owner == p["name"]):
-            raise Fail(409, "ACME-4090", "withdraw all funds before deleting a sub-account")
+        funded = any(v for (owner, _), v in self.money.items() if owner == p["name"])
+        Reject.when(funded, "ACME-4090", message="withdraw all funds before deleting it")
         del self.subaccounts[p["name"]]
-        self.mark_effect(request)
-        return {"name": p["name"], "deleted": True}
+        return self.effect(request, {"name": p["name"], "deleted": True})
 
+    @handles("subaccount.list")
     def list_subaccounts(self, request: web.Request, p: dict[str, Any]) -> Any:
         return self.page(list(self.subaccounts.values()), p)
 
+    @handles("subaccount.get")
     def get_subaccount(self, request: web.Request, p: dict[str, Any]) -> Any:
         return self.subaccount(p["name"])
 
+    @handles("funding.deposit")
     def deposit(self, request: web.Request, p: dict[str, Any]) -> Any:
         self.subaccount(p["account"])
         for record in self.records:  # Acme de-duplicates deposits by client_ref
@@ -202,48 +113,37 @@ class AcmeSandbox(Sandbox):
                 return record
         return self.move(request, p, "deposit", Decimal(p["amount"]))
 
+    @handles("funding.withdraw")
     def withdraw(self, request: web.Request, p: dict[str, Any]) -> Any:
         self.subaccount(p["account"])
         amount = Decimal(p["amount"])
-        if self.money.get((p["account"], p["currency"]), Decimal(0)) < amount:
-            raise Fail(422, "ACME-4220", "insufficient funds")
+        Reject.when(self.money.get((p["account"], p["currency"]), 0) < amount, "ACME-4220")
         return self.move(request, p, "withdrawal", -amount)
 
     def move(self, request: web.Request, p: dict[str, Any], kind: str, delta: Decimal) -> Any:
         key = (p["account"], p["currency"])
         self.money[key] = self.money.get(key, Decimal(0)) + delta
-        record = {
-            "id": f"{kind[:3]}-{next(self.ids):06d}",
-            "type": kind,
-            "account": p["account"],
-            "amount": money(abs(delta)),
-            "currency": p["currency"],
-            "client_ref": p["client_ref"],
-            "status": "completed",
-            "created_at": self.clock.now_ms(),
-        }
+        record: dict[str, Any] = {k: p[k] for k in ("account", "currency", "client_ref")}
+        record |= {"id": f"{kind[:3]}-{next(self.ids):06d}", "type": kind, "status": "completed"}
+        record |= {"amount": format(abs(delta), "f"), "created_at": self.clock.now_ms()}
         self.records.append(record)
-        self.mark_effect(request)
-        return record
+        return self.effect(request, record)
 
-    def history(self, kind: str, p: dict[str, Any]) -> Any:
-        found = [
-            r
-            for r in self.records
-            if r["type"] == kind
-            and all(p.get(f) in (None, r[f]) for f in ("account", "currency", "client_ref"))
-        ]
-        return self.page(found, p)
+    @handles("funding.deposits", "funding.withdrawals")
+    def history(self, request: web.Request, p: dict[str, Any]) -> Any:
+        kind = "deposit" if request.path.endswith("deposits") else "withdrawal"
+        found = [r for r in self.records if r["type"] == kind]
+        return self.page([r for r in found if all(p.get(f) in (None, r[f]) for f in FILTERS)], p)
 
+    @handles("funding.balances")
     def balances(self, request: web.Request, p: dict[str, Any]) -> Any:
         self.subaccount(p["account"])
-        return [
-            {"account": owner, "currency": ccy, "total": money(v), "available": money(v)}
-            for (owner, ccy), v in sorted(self.money.items())
-            if owner == p["account"] and p.get("currency") in (None, ccy)
+        mine = [
+            (c, format(v, "f")) for (a, c), v in sorted(self.money.items()) if a == p["account"]
         ]
+        rows = [dict(account=p["account"], currency=c, total=v, available=v) for c, v in mine]
+        return [row for row in rows if p.get("currency") in (None, row["currency"])]
 
 
-def create_sandbox(**options: Any) -> AcmeSandbox:
-    """The ``brokerport.sandboxes`` entry point: options are AcmeSandbox's keywords."""
-    return AcmeSandbox(**options)
+#: The ``brokerport.sandboxes`` entry point: options are AcmeSandbox's keywords.
+create_sandbox = AcmeSandbox.factory

@@ -28,7 +28,7 @@ from brokerport.types import Secret
 
 from .auth import LworkSigner, RsaKeyHolder, format_amounts
 from .catalog import SIGNED_ENDPOINTS
-from .errors import error_map, parse_envelope
+from .errors import ENVELOPE, error_map
 
 if TYPE_CHECKING:
     import cattrs
@@ -73,6 +73,12 @@ class LworkAdapter(Adapter):
     error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "lwork"
     samples = "brokerport_lwork:samples.toml"
+    #: cash-flow lookups that settle an UnknownOutcome (client.reconcile)
+    reconcilers: ClassVar[Mapping[str, str]] = {
+        "account.deposit": "brokerport_lwork.reconcile:deposit",
+        "account.withdraw": "brokerport_lwork.reconcile:withdrawal",
+        "account.transfer": "brokerport_lwork.reconcile:transfer",
+    }
 
     @classmethod
     def build_catalog(cls) -> Catalog:
@@ -113,7 +119,7 @@ class LworkAdapter(Adapter):
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         doc = parse_json(response, vendor=self.name)
-        data = parse_envelope(doc, http_status=response.status)
+        data = ENVELOPE.unwrap(doc, http_status=response.status, vendor=self.name)
         if endpoint.name == "account.deposit_callback" and str(data).strip() != "1":
             # 3.3 answers data "1" when it recorded the payment: anything else is a refusal
             raise Conflict(

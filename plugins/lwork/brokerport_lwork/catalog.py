@@ -3,7 +3,9 @@
 The catalog itself is data: ``catalog/overlay.toml`` beside this package (every
 endpoint of ``002_57252d204af6d347.txt`` and ``003_8b471905b1244653.txt``),
 built into ``catalog.json`` by ``brokerport catalog build lwork`` and read once,
-lazily, by ``LworkAdapter.catalog()``. This module is its ``rules_module``.
+lazily, by ``LworkAdapter.catalog()``. Every parameter rule is data (the
+overlay's ``[rules]``; amounts are ``money``); this module holds the tables the
+adapter and the signer read.
 
 Parameters the pipeline fills:
 
@@ -16,42 +18,16 @@ Parameters the pipeline fills:
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from typing import Any
-
-from brokerport.types import decimal_places
-
 __all__ = [
     "MONEY_PARAMS",
     "PAGED_ENDPOINTS",
     "SIGNED_ENDPOINTS",
     "VENDORS",
-    "money_rule",
 ]
 
 #: Trading platforms the documents name (upper case on the wire; the overlay's
 #: ``vendor`` rule lists the same two).
 VENDORS = ("MT4", "MT5")
-
-
-def money_rule(value: Any) -> str | None:
-    """A positive amount with at most two decimals (the lwork money format).
-
-    Amounts are never rounded: ``100.005`` is refused before any I/O.
-    """
-    if isinstance(value, bool) or not isinstance(value, (Decimal, str, int)):
-        return "must be a Decimal or a decimal string"
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        return "must be a decimal number"
-    if not amount.is_finite():
-        return "must be a finite amount"
-    if amount <= 0:
-        return "must be greater than zero"
-    if decimal_places(amount) > 2:
-        return "at most two decimal places (lwork amounts are never rounded)"
-    return None
 
 
 #: Endpoint name -> body fields that are amounts with exactly two decimals.

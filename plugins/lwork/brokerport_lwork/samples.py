@@ -19,11 +19,14 @@ __all__ = ["LworkSamples"]
 class LworkSamples(DataSamples):
     def withdrawal_ids(self, login: str) -> list[str]:
         """``hook``: the sandbox's withdrawal records of ``login``."""
-        return [w.id for w in getattr(self.sandbox, "withdrawals", ()) if w.login == login]
+        return [
+            w["id"] for w in getattr(self.sandbox, "withdrawals", ()) if w["accountId"] == login
+        ]
 
     def transfer_ids(self, login: str) -> list[str]:
         """``hook``: the sandbox's transfer records of ``login``."""
-        return [t.id for t in getattr(self.sandbox, "transfers", ()) if t.login == login]
+        records = getattr(self.sandbox, "transfers", ())
+        return [t["id"] for t in records if t["accountId"] == login]
 
     def tamper(self, body: bytes, query: str) -> tuple[bytes, str]:
         """Raise the signed depositAmount after signing."""

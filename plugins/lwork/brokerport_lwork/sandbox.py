@@ -1,75 +1,75 @@
-"""The lwork sandbox: an in-process twapi with state, signatures and paging.
+"""The lwork sandbox: an in-process twapi on the sandbox toolkit.
 
-Same paths (from the catalog), the ``{result, mcode, data, errorMessage}``
-envelope and mcodes, tenant-header checks on every request, and SHA1withRSA
-verification of every signed body (3.2, 3.3, 3.11) against the public key the
-tenant registered. A key pair is generated per sandbox; :meth:`credentials`
-hands the client the private key PEM (tests may register their own public key
-with :meth:`LworkSandbox.register_public_key`).
+The toolkit routes every catalog endpoint, checks parameters with the client's
+rules (amounts with two decimals, dates, vendors, paging) and answers in the
+``{result, mcode, data, errorMessage}`` envelope from ``brokerport_lwork.errors``.
+Here: tenant-header checks, SHA1withRSA verification of every signed body (3.2,
+3.3, 3.11; the documented concatenations, written again from the documents)
+against the public key the tenant registered, and the state: users with base /
+finance / certificate sections, accounts on MT4/MT5 servers whose balances move
+with deposits (after the payment callback), withdrawals and transfers, cash
+flow, closed trades, pending orders and positions. ``payAmount`` is
+``depositAmount x rate`` rounded half-up to cents.
 
-State: users (with base / finance / certificate profile sections), accounts
-on servers and platforms, balances that move with deposits (only after the
-payment callback), withdrawals and transfers, the cash flow of each account,
-closed trades, pending orders and positions. ``payAmount`` is
-``depositAmount × rate`` (Decimal, rounded half-up to cents) from the
-configured exchange rates.
-
-Where the documents are silent the sandbox chooses (see the README): it
-answers HTTP 200 with the envelope for every vendor error, uses the ``BW_*``
-codes of :mod:`brokerport_lwork.errors` for auth, signature, not-found,
-balance and duplicate failures, debits a withdrawal when it is applied for,
-and completes a transfer at once.
+Where the documents are silent (see the README): HTTP 200 with the envelope for
+every vendor error, the ``BW_*`` codes, a withdrawal debited when applied for,
+a transfer completed at once. A key pair is generated per sandbox;
+:meth:`credentials` hands the client the private key (tests may register their
+own public key with :meth:`LworkSandbox.register_public_key`).
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 from aiohttp import web
 from brokerport.catalog import Endpoint
+from brokerport.sandbox import Reject, Sandbox, handles, rsa_sha1_verify, verify_digest
 from brokerport.signing import load_rsa_public_key
-from brokerport.testing.sandbox import Sandbox, SandboxClock, json_response, rsa_sha1_verify
-from brokerport.types import decimal_places
 
 from .adapter import LworkAdapter
 from .convert import vendor_timezone
+from .errors import ENVELOPE, ERRORS
 
 __all__ = ["LworkSandbox", "SandboxAccount", "SandboxUser", "create_sandbox"]
 
-SUCCESS = "m0000000"
+R: TypeAlias = web.Request
+P: TypeAlias = dict[str, Any]
 CENT = Decimal("0.01")
-
 #: Seeded ids (the document's examples).
 SEED_USER = "4b07e7af-798a-4f68-9b2c-561a8300eac2"
 SEED_DEMO_TYPE = "2e852672-dd6e-4ede-a6dc-7108c234dcd7"
 DEFAULT_RATES = {"USD/CNY": "6.8234", "USD/NZD": "1.6500", "EUR/CNY": "7.4000"}
 DEFAULT_SERVERS = {"428": "MT4", "429": "MT4", "530": "MT5"}
+#: The documented signature concatenations (3.2, 3.3, 3.11), field by field.
+SIGNED = {
+    "account.deposit": ("userId", "login", "payCurrency", "depositAmount"),
+    "account.deposit_callback": ("jobId", "orderId", "status", "payCurrency", "payAmount"),
+    "account.transfer": ("accountId", "currency", "pubUserId", "receiptAccount",
+                         "receiptAccountName", "receiptServerId", "receiptVendor",
+                         "transferAmount"),
+}  # fmt: skip
 
 
-class _Reject(Exception):
-    """A handler refuses the request with an lwork error envelope."""
-
-    def __init__(
-        self, mcode: str, message: str, *, data: Any = None, rejected: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.mcode = mcode
-        self.message = message
-        self.data = data
-        self.rejected = rejected
+#: Defaults of the seeded reports, by wire name (the documents' examples).
+TRADE = dict(symbol="EURUSD", type="Sell", volume="1", openPrice="1.07703", closePrice="1.07709")
+TRADE |= dict(profit="-6", commission="-13", swaps="0")
+PENDING = dict(symbol="EURUSD", type="BuyLimit", volume="1", orderPrice="1.05984")
+POSITION = dict(symbol="XAUUSD", type="Buy", volume="0.1", openPrice="1255.28", profit="-0.1")
+POSITION |= dict(commission="0", swap="0")
 
 
-def _bad(message: str) -> _Reject:
-    return _Reject("BW_INVALID_PARAM", message)
+def _bad(message: str) -> Reject:
+    return Reject("BW_INVALID_PARAM", message=message)
 
 
-# ------------------------------------------------------------------- state
+def _missing(what: str) -> Reject:
+    return Reject("BW_NOT_FOUND", message=f"{what} not found")
 
 
 @attrs.define
@@ -100,43 +100,10 @@ class SandboxAccount:
     demo: bool = False
 
 
-@attrs.define
-class _Deposit:
-    job_id: str
-    login: str
-    amount: Decimal
-    currency: str
-    pay_amount: Decimal
-    pay_currency: str
-    comment: str
-    created_ms: int
-    pay_status: str = "Pending"
-    state: str = "Submited"  # sic: the document's spelling
-    order_id: str | None = None
+class _Deposit(dict[str, Any]):
+    """A deposit job: its cash-flow ``depositTransaction`` fields."""
 
-
-@attrs.define
-class _Withdrawal:
-    id: str
-    login: str
-    amount: Decimal
-    currency: str
-    pay_currency: str | None
-    bank: dict[str, Any]
-    created_ms: int
-    state: str = "Submited"
-
-
-@attrs.define
-class _Transfer:
-    id: str
-    login: str
-    receipt: str
-    amount: Decimal
-    currency: str
-    comment: str
-    created_ms: int
-    state: str = "Completed"
+    amount = property(lambda self: self["depositAmount"])
 
 
 @attrs.define
@@ -148,128 +115,61 @@ class _Report:
     fields: dict[str, Any]
 
 
-# ------------------------------------------------------------------ helpers
-
-
-def _money2(value: Any, name: str) -> tuple[Decimal, str]:
-    """(amount, exactly-two-decimals text) of a body amount; rejects >2 decimals."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise _bad(f"{name} is required")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _bad(f"{name} is not a number") from None
-    if not amount.is_finite() or amount <= 0:
-        raise _bad(f"{name} must be positive")
-    if decimal_places(amount) > 2:
-        raise _bad(f"{name} must have two decimals")
-    return amount, f"{amount:.2f}"
-
-
-def _text(body: Mapping[str, Any], name: str, required: bool = True) -> str:
-    value = body.get(name)
-    if value is None or value == "":
-        if required:
-            raise _bad(f"{name} is required")
-        return ""
-    if isinstance(value, (dict, list, bool)):
-        raise _bad(f"{name} must be a string")
-    return str(value)
-
-
-def _date(value: str | None, name: str) -> date:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        raise _bad(f"{name} must be a date YYYY-MM-DD") from None
-
-
-def _positive_int(value: str | None, name: str) -> int:
-    try:
-        n = int(value or "")
-    except ValueError:
-        raise _bad(f"{name} must be an integer") from None
-    if n < 1:
-        raise _bad(f"{name} must be at least 1")
-    return n
-
-
 class LworkSandbox(Sandbox):
     """twapi in a box. Options: ``tenant_id``, ``token``, ``rates`` ({"USD/CNY": "6.8234"}),
-    ``servers`` ({"428": "MT4"}), ``seed`` (True), ``timezone`` ("+08:00"),
-    ``key_bits`` (2048), ``key_format`` ("pkcs8" or "pkcs1"), ``passphrase``
-    (encrypt the handed-out PEM), ``clock``."""
+    ``servers`` ({"428": "MT4"}), ``seed_data`` (True: the document's user and accounts),
+    ``timezone`` ("+08:00"), ``key_bits`` (2048), ``key_format`` ("pkcs8" or "pkcs1"),
+    ``passphrase`` (encrypt the handed-out PEM), and the toolkit's ``clock``, ``seed``,
+    ``enforce_rate_limits``."""
 
     vendor = "lwork"
+    envelope, errors = ENVELOPE, ERRORS
+    codes: ClassVar[Mapping[str, str]] = dict(
+        invalid="BW_INVALID_PARAM", not_json="BW_INVALID_PARAM", method="BW_INVALID_PARAM",
+        not_found="BW_NOT_FOUND", rate_limited="BW_RATE_LIMITED", server_error="-1",
+    )  # fmt: skip
 
-    def __init__(
-        self,
-        *,
-        tenant_id: str = "T001117",
-        token: str | None = None,
-        rates: Mapping[str, str | Decimal] | None = None,
-        servers: Mapping[str, str] | None = None,
-        seed: bool = True,
-        timezone: str = "+08:00",
-        key_bits: int = 2048,
-        key_format: str = "pkcs8",
-        passphrase: str | None = None,
-        clock: SandboxClock | None = None,
-    ) -> None:
-        super().__init__(LworkAdapter.catalog(), clock=clock)
-        from cryptography.hazmat.primitives import serialization
+    def __init__(self, *, tenant_id: str = "T001117", token: str | None = None,
+                 rates: Mapping[str, str | Decimal] | None = None,
+                 servers: Mapping[str, str] | None = None, seed_data: bool = True,
+                 timezone: str = "+08:00", key_bits: int = 2048, key_format: str = "pkcs8",
+                 passphrase: str | None = None, **toolkit: Any) -> None:  # fmt: skip
+        super().__init__(LworkAdapter.catalog(), **toolkit)
+        from cryptography.hazmat.primitives import serialization as ser
         from cryptography.hazmat.primitives.asymmetric import rsa
 
-        self.tenant_id = tenant_id
-        self._token = token or secrets.token_urlsafe(24)
+        self.tenant_id, self._token = tenant_id, token or self.token_hex(18)
         key = rsa.generate_private_key(public_exponent=65537, key_size=key_bits)
         fmt = (
-            serialization.PrivateFormat.TraditionalOpenSSL
+            ser.PrivateFormat.TraditionalOpenSSL
             if key_format == "pkcs1"
-            else serialization.PrivateFormat.PKCS8
+            else ser.PrivateFormat.PKCS8
         )
-        enc: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(passphrase.encode())
-            if passphrase
-            else serialization.NoEncryption()
-        )
-        self._private_pem = key.private_bytes(serialization.Encoding.PEM, fmt, enc).decode()
-        self._passphrase = passphrase
-        self.public_key = key.public_key()
+        enc = ser.BestAvailableEncryption(passphrase.encode()) if passphrase else ser.NoEncryption()
+        self._private_pem = key.private_bytes(ser.Encoding.PEM, fmt, enc).decode()
+        self._passphrase, self.public_key = passphrase, key.public_key()
         self.rates = {k.upper(): Decimal(str(v)) for k, v in (rates or DEFAULT_RATES).items()}
-        self.servers = dict(servers or DEFAULT_SERVERS)
-        self.tz: tzinfo = vendor_timezone(timezone)
-        self._seed = seed
+        self.servers, self.tz = dict(servers or DEFAULT_SERVERS), vendor_timezone(timezone)
+        self._seed_data = seed_data
         self._init_state()
-        for name in self.catalog:
-            self.add_route(name, self._dispatch(name))
 
     # ------------------------------------------------------------ state
 
     def _init_state(self) -> None:
         self.users: dict[str, SandboxUser] = {}
         self.accounts: dict[str, SandboxAccount] = {}
-        self.deposits: dict[str, _Deposit] = {}
-        self.withdrawals: list[_Withdrawal] = []
-        self.transfers: list[_Transfer] = []
+        self.deposits: dict[str, _Deposit] = {}  #: jobId -> depositTransaction
+        self.withdrawals: list[dict[str, Any]] = []  #: withdrawTransaction records
+        self.transfers: list[dict[str, Any]] = []  #: transferTransaction records
         self.tasks: dict[str, dict[str, Any]] = {}
-        self.demo_types: dict[str, dict[str, Any]] = {
-            SEED_DEMO_TYPE: {
-                "vendor": "MT4",
-                "serverId": "428",
-                "group": "demoforex",
-                "leverage": 100,
-                "currency": "USD",
-                "balance": Decimal("10000.00"),
-            },
-        }
+        demo = dict(vendor="MT4", serverId="428", group="demoforex", leverage=100, currency="USD")
+        self.demo_types = {SEED_DEMO_TYPE: demo | {"balance": Decimal("10000.00")}}
         self.history: list[_Report] = []
         self.pending: list[_Report] = []
         self.positions: list[_Report] = []
-        self._next_login = 2090005510
-        self._next_id = 12212500
-        if self._seed:
-            self._seed_data()
+        self._next_login, self._next_id = 2090005510, 12212500
+        if self._seed_data:
+            self._seed()
 
     def reset(self) -> None:
         super().reset()
@@ -281,9 +181,15 @@ class LworkSandbox(Sandbox):
             "token": self._token,
             "private_key": self._private_pem,
         }
-        if self._passphrase:
-            creds["private_key_passphrase"] = self._passphrase
-        return creds
+        return creds | ({"private_key_passphrase": self._passphrase} if self._passphrase else {})
+
+    def identifiers(self) -> dict[str, str]:
+        servers = ", ".join(f"{sid} ({kind})" for sid, kind in self.servers.items())
+        ids = {"user_id": SEED_USER, "demo_account_type": SEED_DEMO_TYPE} if self._seed_data else {}
+        ids |= {"logins": ", ".join(a.login for a in self.accounts.values()), "server_ids": servers}
+        where = f"registered with the sandbox for tenant {self.tenant_id} (pairs with private_key"
+        where += "; replace it with LworkSandbox.register_public_key)"
+        return ids | {"public_key": public_key_pem(self), "public_key_registration": where}
 
     def register_public_key(self, pem: str | bytes) -> None:
         """The tenant registers (replaces) its RSA public key with the vendor."""
@@ -293,50 +199,29 @@ class LworkSandbox(Sandbox):
         return f"LworkSandbox(tenant={self.tenant_id!r}, base_url={self.base_url!r})"
 
     def add_user(self, user_id: str | None = None, **base: Any) -> SandboxUser:
-        user = SandboxUser(user_id or str(uuid.uuid4()), base=dict(base))
-        self.users[user.user_id] = user
+        uid = user_id or str(uuid.uuid4())
+        user = self.users[uid] = SandboxUser(uid, base=dict(base))
         return user
 
-    def add_account(
-        self,
-        user_id: str,
-        *,
-        login: str | None = None,
-        vendor: str = "MT4",
-        server_id: str = "428",
-        name: str = "Demo",
-        currency: str = "USD",
-        balance: Decimal | str = "0.00",
-        credit: Decimal | str = "0.00",
-        group: str = "Default",
-        leverage: int = 100,
-        demo: bool = False,
-    ) -> SandboxAccount:
+    def add_account(self, user_id: str, *, login: str | None = None, balance: Decimal | str = "0",
+                    credit: Decimal | str = "0.00", **fields: Any) -> SandboxAccount:  # fmt: skip
+        """An account (``vendor`` MT4, ``server_id`` 428, ``name``, ``currency``, ``group``,
+        ``leverage``, ``demo``) of ``user_id`` (created when unknown)."""
         if user_id not in self.users:
             self.add_user(user_id)
+        fields = dict(vendor="MT4", server_id="428", name="Demo") | fields
         acct = SandboxAccount(
-            login=login or self._login(),
-            user_id=user_id,
-            vendor=vendor,
-            server_id=server_id,
-            name=name,
-            currency=currency,
-            group=group,
-            leverage=leverage,
-            balance=Decimal(str(balance)),
-            credit=Decimal(str(credit)),
-            registered=self.clock.now(),
-            demo=demo,
+            login or self._login(), user_id, **fields, registered=self.clock.now()
         )
+        acct.balance, acct.credit = Decimal(str(balance)), Decimal(str(credit))
         self.accounts[acct.login] = acct
         return acct
 
     def _login(self) -> str:
         while str(self._next_login) in self.accounts:
             self._next_login += 1
-        login = str(self._next_login)
         self._next_login += 1
-        return login
+        return str(self._next_login - 1)
 
     def _id(self) -> str:
         self._next_id += 1
@@ -346,729 +231,370 @@ class LworkSandbox(Sandbox):
         dt = datetime.fromtimestamp(at, tz=UTC).astimezone(self.tz)
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
 
-    def add_trade(
-        self,
-        login: str,
-        *,
-        symbol: str = "EURUSD",
-        type: str = "Sell",
-        volume: str = "1",
-        open_price: str = "1.07703",
-        close_price: str = "1.07709",
-        profit: str = "-6",
-        commission: str = "-13",
-        swap: str = "0",
-        at: float | None = None,
-    ) -> dict[str, Any]:
-        """A closed trade (3.8), closed at ``at`` (epoch seconds; default now)."""
+    def _report(self, into: list[_Report], login: str, at: float, fields: dict[str, Any]) -> Any:
         acct = self.accounts[login]
-        at = self.clock.now() if at is None else at
-        fields = {
-            "account": login,
-            "closePrice": Decimal(close_price),
-            "closeTime": self._iso(at),
-            "commission": Decimal(commission),
-            "id": self._id(),
-            "openPrice": Decimal(open_price),
-            "openTime": self._iso(at - 8),
-            "profit": Decimal(profit),
-            "serverId": acct.server_id,
-            "stopLoss": Decimal(0),
-            "swaps": Decimal(swap),
-            "symbol": symbol,
-            "takeProfit": Decimal(0),
-            "type": type,
-            "vendor": acct.vendor,
-            "volume": Decimal(volume),
-        }
-        self.history.append(_Report(login, at, fields))
-        return fields
+        fields = {k: Decimal(v) if k in _NUMBERS else v for k, v in fields.items()}
+        fields |= dict(account=login, id=self._id(), serverId=acct.server_id, vendor=acct.vendor)
+        into.append(_Report(login, at, dict(stopLoss=Decimal(0), takeProfit=Decimal(0)) | fields))
+        return into[-1].fields
 
-    def add_pending(
-        self,
-        login: str,
-        *,
-        symbol: str = "EURUSD",
-        type: str = "BuyLimit",
-        volume: str = "1",
-        price: str = "1.05984",
-        at: float | None = None,
-    ) -> dict[str, Any]:
+    def add_trade(self, login: str, *, at: float | None = None, **fields: str) -> Any:
+        """A closed trade (3.8) closed at ``at`` (epoch s; default now); ``fields`` by wire name."""
+        at = self.clock.now() if at is None else at
+        times = dict(closeTime=self._iso(at), openTime=self._iso(at - 8))
+        return self._report(self.history, login, at, TRADE | fields | times)
+
+    def add_pending(self, login: str, *, at: float | None = None, **fields: str) -> Any:
         """A pending order (3.9) placed at ``at``."""
-        acct = self.accounts[login]
         at = self.clock.now() if at is None else at
-        fields = {
-            "account": login,
-            "executionTime": self._iso(0),
-            "orderPrice": Decimal(price),
-            "orderTime": self._iso(at),
-            "id": self._id(),
-            "serverId": acct.server_id,
-            "stopLoss": Decimal(0),
-            "symbol": symbol,
-            "takeProfit": Decimal(0),
-            "type": type,
-            "vendor": acct.vendor,
-            "volume": Decimal(volume),
-        }
-        self.pending.append(_Report(login, at, fields))
-        return fields
+        times = dict(orderTime=self._iso(at), executionTime=self._iso(0))
+        return self._report(self.pending, login, at, PENDING | fields | times)
 
-    def add_position(
-        self,
-        login: str,
-        *,
-        symbol: str = "XAUUSD",
-        type: str = "Buy",
-        volume: str = "0.1",
-        open_price: str = "1255.28",
-        profit: str = "-0.1",
-        commission: str = "0",
-        at: float | None = None,
-    ) -> dict[str, Any]:
+    def add_position(self, login: str, *, at: float | None = None, **fields: str) -> Any:
         """An open position (3.10) opened at ``at``; its profit counts in floatProfit."""
-        acct = self.accounts[login]
         at = self.clock.now() if at is None else at
-        fields = {
-            "account": login,
-            "commission": Decimal(commission),
-            "id": self._id(),
-            "openPrice": Decimal(open_price),
-            "openTime": self._iso(at),
-            "profit": Decimal(profit),
-            "serverId": acct.server_id,
-            "stopLoss": Decimal(0),
-            "swap": Decimal(0),
-            "symbol": symbol,
-            "takeProfit": Decimal(0),
-            "tenantId": self.tenant_id,
-            "type": type,
-            "vendor": acct.vendor,
-            "volume": Decimal(volume),
-        }
-        self.positions.append(_Report(login, at, fields))
-        return fields
+        extra = dict(openTime=self._iso(at), tenantId=self.tenant_id)
+        return self._report(self.positions, login, at, POSITION | fields | extra)
 
-    def _seed_data(self) -> None:
+    def _seed(self) -> None:
         self.add_user(SEED_USER, accountName="demo")
-        a = self.add_account(
-            SEED_USER,
-            login="2090001252",
-            name="Demo",
-            balance="51092.55",
-            credit="277.78",
-            group="demoTB",
-            leverage=20,
-        )
+        a = self.add_account(SEED_USER, login="2090001252", balance="51092.55", credit="277.78",
+                             group="demoTB", leverage=20)  # fmt: skip
         self.add_account(SEED_USER, login="2090001253", name="Second", balance="1000.00")
-        self.add_account(
-            SEED_USER,
-            login="3004272",
-            vendor="MT5",
-            server_id="530",
-            name="Euro",
-            currency="EUR",
-            balance="0.00",
-            group="HFT",
-            leverage=300,
-        )
+        self.add_account(SEED_USER, login="3004272", vendor="MT5", server_id="530", name="Euro",
+                         currency="EUR", group="HFT", leverage=300)  # fmt: skip
         now = self.clock.now()
         self.add_trade(a.login, at=now - 3 * 86400)
-        self.add_trade(
-            a.login,
-            symbol="XAUUSD",
-            type="Buy",
-            volume="0.1",
-            open_price="1255.28",
-            close_price="1256.10",
-            profit="8.2",
-            commission="-0.1",
-            at=now - 86400,
-        )
+        trade = dict(openPrice="1255.28", closePrice="1256.10", profit="8.2", commission="-0.1")
+        self.add_trade(a.login, symbol="XAUUSD", type="Buy", volume="0.1", at=now - 86400, **trade)
         self.add_pending(a.login, at=now - 2 * 86400)
         self.add_position(a.login, at=now - 86400)
-        self.add_position(
-            a.login,
-            symbol="EURUSD",
-            volume="0.98",
-            open_price="1.05984",
-            profit="-7.84",
-            commission="-9.8",
-            at=now - 3600,
-        )
+        position = dict(volume="0.98", openPrice="1.05984", profit="-7.84", commission="-9.8")
+        self.add_position(a.login, symbol="EURUSD", at=now - 3600, **position)
 
     # ------------------------------------------------------------ wire
 
-    def _envelope(
-        self, mcode: str, *, data: Any = None, message: str | None = None
-    ) -> web.Response:
-        doc: dict[str, Any] = {}
-        if data is not None:
-            doc["data"] = data
-        doc["mcode"] = mcode
-        if mcode != SUCCESS:
-            doc["errorMessage"] = [message] if message else []
-        doc["result"] = mcode == SUCCESS
-        return json_response(doc)
-
-    def server_error(self, status: int) -> web.StreamResponse:
-        return json_response(
-            {"mcode": "-1", "errorMessage": ["服务异常,请稍后再试"], "result": False}, status=status
-        )
-
-    def rate_limited(self, endpoint: Endpoint) -> web.StreamResponse:
-        return self._envelope("BW_RATE_LIMITED", message="too many requests")
-
-    def rate_limit_key(self, request: web.Request, endpoint: Endpoint) -> str:
+    def rate_limit_key(self, request: R, endpoint: Endpoint) -> str:
         return request.headers.get("x-api-tenantId", "")
 
-    def authenticate(
-        self, request: web.Request, endpoint: Endpoint, body: bytes
-    ) -> web.StreamResponse | None:
-        tenant = request.headers.get("x-api-tenantId")
-        token = request.headers.get("x-api-token")
-        if not tenant or not token:
-            return self._envelope(
-                "BW_INVALID_TOKEN", message="x-api-tenantId and x-api-token are required"
-            )
-        if tenant != self.tenant_id or not secrets.compare_digest(
-            token.encode(), self._token.encode()
-        ):
-            return self._envelope("BW_INVALID_TOKEN", message="unknown tenant or token")
-        return None
+    def authenticate(self, request: R, endpoint: Endpoint, body: bytes) -> None:
+        tenant, token = request.headers.get("x-api-tenantId"), request.headers.get("x-api-token")
+        message = "x-api-tenantId and x-api-token are required"
+        Reject.when(not tenant or not token, "BW_INVALID_TOKEN", message=message)
+        known = tenant == self.tenant_id and verify_digest(self._token, token)
+        Reject.when(not known, "BW_INVALID_TOKEN", message="unknown tenant or token")
 
-    def _dispatch(self, name: str) -> Callable[[web.Request], Any]:
-        method = getattr(self, "_h_" + name.split(".", 1)[1])
-
-        async def handler(request: web.Request) -> web.StreamResponse:
-            try:
-                data = method(request)
-            except _Reject as rej:
-                if rej.rejected:
-                    self.mark_rejected(request, rej.rejected)
-                return self._envelope(rej.mcode, data=rej.data, message=rej.message)
-            return self._envelope(SUCCESS, data=data)
-
-        return handler
-
-    def _body(self, request: web.Request) -> dict[str, Any]:
-        body = self.json_of(request)
-        if not isinstance(body, dict):
-            raise _bad("the body must be a JSON object")
-        return body
-
-    def _verify(self, request: web.Request, message: str, signature: Any) -> None:
+    def _verify(self, request: R, p: Mapping[str, Any]) -> None:
+        """SHA1withRSA over the documented concatenation (amounts exactly as sent)."""
+        text = "".join(str(p.get(f) or "") for f in SIGNED[self.endpoint_of(request)])
+        signature = p.get("signature")
         ok = isinstance(signature, str) and rsa_sha1_verify(
-            self.public_key, message.encode("utf-8"), signature
+            self.public_key, text.encode(), signature
         )
-        if not ok:
-            raise _Reject(
-                "BW_INVALID_SIGNATURE", "signature verification failed", rejected="signature"
-            )
+        message = "signature verification failed"
+        Reject.when(not ok, "BW_INVALID_SIGNATURE", message=message, rejected="signature")
 
     def _owned(self, user_id: str, login: str, server_id: str | None = None) -> SandboxAccount:
         acct = self.accounts.get(login)
-        if (
-            acct is None
-            or acct.user_id != user_id
-            or (server_id is not None and acct.server_id != server_id)
-        ):
-            raise _Reject("BW_NOT_FOUND", f"account {login} not found for this user")
+        ok = acct is not None and acct.user_id == user_id and server_id in (None, acct.server_id)
+        if acct is None or not ok:
+            raise _missing(f"account {login} for this user")
         return acct
 
     def _user(self, user_id: str) -> SandboxUser:
-        user = self.users.get(user_id)
-        if user is None:
-            raise _Reject("BW_NOT_FOUND", "user not found")
-        return user
-
-    def _vendor_server(self, vendor: str, server_id: str) -> None:
-        if vendor not in ("MT4", "MT5"):
-            raise _bad("vendor must be MT4 or MT5")
-        if self.servers.get(server_id) != vendor:
-            raise _bad(f"no {vendor} server {server_id}")
+        if user_id not in self.users:
+            raise _missing("user")
+        return self.users[user_id]
 
     def _float(self, login: str) -> Decimal:
         return sum((r.fields["profit"] for r in self.positions if r.login == login), Decimal(0))
 
     # --------------------------------------------------------- accounts
 
-    def _h_info_by_user_ids(self, request: web.Request) -> Any:
-        ids = [u.strip() for u in request.query.get("userIds", "").split(",") if u.strip()]
-        if not ids:
-            raise _bad("userIds is required")
+    @handles("account.info_by_user_ids")
+    def _info_by_user_ids(self, request: R, p: P) -> Any:
+        ids = {u.strip() for u in str(p["userIds"]).split(",") if u.strip()}
         out = []
-        for acct in self.accounts.values():
-            if acct.user_id not in ids:
-                continue
-            reg = datetime.fromtimestamp(acct.registered, tz=UTC).astimezone(self.tz)
+        for a in (a for a in self.accounts.values() if a.user_id in ids):
+            reg = datetime.fromtimestamp(a.registered, tz=UTC).astimezone(self.tz)
+            row = dict(accountType="HEDGED", currency=a.currency, enable=a.enable, frenchRisk=False)
+            row |= dict(
+                group=a.group, leadSource="", leverage=a.leverage, login=a.login, maxLeverage=0
+            )
+            row |= dict(
+                readOnly=a.read_only, regdate=reg.strftime("%Y-%m-%d %H:%M:%S"), sendReports=0
+            )
             out.append(
-                {
-                    "accountType": "HEDGED",
-                    "currency": acct.currency,
-                    "enable": acct.enable,
-                    "frenchRisk": False,
-                    "group": acct.group,
-                    "leadSource": "",
-                    "leverage": acct.leverage,
-                    "login": acct.login,
-                    "maxLeverage": 0,
-                    "readOnly": acct.read_only,
-                    "regdate": reg.strftime("%Y-%m-%d %H:%M:%S"),
-                    "sendReports": 0,
-                    "swapFree": False,
-                    "totalMarginCalculationType": "MAX",
-                    "oweId": acct.user_id,
-                }
+                row | dict(swapFree=False, totalMarginCalculationType="MAX", oweId=a.user_id)
             )
         return out
 
-    def _h_info(self, request: web.Request) -> Any:
-        vendor = request.headers.get("x-api-vendor", "")
-        server = request.headers.get("x-api-serverid", "")
-        if not vendor or not server:
-            raise _bad("x-api-vendor and x-api-serverid are required")
-        if vendor not in ("MT4", "MT5"):
-            raise _bad("x-api-vendor must be MT4 or MT5")
-        acct = self.accounts.get(request.match_info["account"])
-        if acct is None or acct.vendor != vendor or acct.server_id != server:
-            raise _Reject("BW_NOT_FOUND", "account not found")
+    @handles("account.info")
+    def _info(self, request: R, p: P) -> Any:
+        acct = self.accounts.get(p["account"])
+        if (
+            acct is None
+            or acct.vendor != p["x-api-vendor"]
+            or acct.server_id != p["x-api-serverid"]
+        ):
+            raise _missing("account")
         floating = self._float(acct.login)
-        return {
-            "accountId": acct.login,
-            "accountName": acct.name,
-            "balance": acct.balance,
-            "credit": acct.credit,
-            "currency": acct.currency,
-            "floatProfit": floating,
-            "group": acct.group,
-            "leverage": acct.leverage,
-            "marginFree": acct.balance + acct.credit + floating,
-        }
+        out = dict(accountId=acct.login, accountName=acct.name, balance=acct.balance)
+        out |= dict(credit=acct.credit, currency=acct.currency, floatProfit=floating)
+        margin = acct.balance + acct.credit + floating
+        return out | dict(group=acct.group, leverage=acct.leverage, marginFree=margin)
 
-    def _opened(self, acct: SandboxAccount) -> dict[str, Any]:
-        return {
-            "address": "",
-            "city": "",
-            "country": "",
-            "currency": acct.currency,
-            "email": acct.email,
-            "enable": acct.enable,
-            "enableChangePass": 1,
-            "group": acct.group,
-            "leverage": acct.leverage,
-            "login": int(acct.login),
-            "name": acct.name,
-            "phone": acct.phone,
-            "state": "",
-        }
+    @staticmethod
+    def _opened(a: SandboxAccount) -> dict[str, Any]:
+        out: P = dict(address="", city="", country="", currency=a.currency, email=a.email)
+        out |= dict(enable=a.enable, enableChangePass=1, group=a.group, leverage=a.leverage)
+        return out | dict(login=int(a.login), name=a.name, phone=a.phone, state="")
 
     @staticmethod
     def _phone(value: Any) -> str:
-        if isinstance(value, dict):
-            cc, num = value.get("countryCode"), value.get("phone")
-            if not cc or not num:
-                raise _bad("phone needs countryCode and phone")
-            return f"{cc} {num}"
-        raise _bad("phone must be an object {countryCode, phone}")
+        if not isinstance(value, dict):
+            raise _bad("phone must be an object {countryCode, phone}")
+        Reject.when(not value.get("countryCode") or not value.get("phone"), "BW_INVALID_PARAM",
+                    message="phone needs countryCode and phone")  # fmt: skip
+        return f"{value['countryCode']} {value['phone']}"
 
-    @staticmethod
-    def _leverage(value: Any) -> int:
-        try:
-            lev = int(str(value))
-        except ValueError:
-            raise _bad("leverage must be an integer") from None
-        if lev < 1:
-            raise _bad("leverage must be positive")
-        return lev
+    def _server(self, vendor: str, server_id: str) -> None:
+        if self.servers.get(server_id) != vendor:
+            raise _bad(f"no {vendor} server {server_id}")
 
-    def _h_open(self, request: web.Request) -> Any:
-        user = self._user(request.match_info["userId"])
-        body = self._body(request)
-        vendor, server = _text(body, "vendor"), _text(body, "serverId")
-        self._vendor_server(vendor, server)
-        group, name, email = _text(body, "group"), _text(body, "accountName"), _text(body, "email")
-        leverage = self._leverage(body.get("leverage"))
-        phone = self._phone(body.get("phone"))
+    @handles("account.open")
+    def _open(self, request: R, p: P) -> Any:
+        user, phone = self._user(p["userId"]), self._phone(p["phone"])
+        self._server(p["vendor"], p["serverId"])
+        kw = dict(vendor=p["vendor"], server_id=p["serverId"], name=str(p["accountName"]))
         acct = self.add_account(
-            user.user_id, vendor=vendor, server_id=server, name=name, group=group, leverage=leverage
+            user.user_id, group=str(p["group"]), leverage=int(p["leverage"]), **kw
         )
-        acct.email, acct.phone = email, phone
-        self.mark_effect(request)
-        return self._opened(acct)
+        acct.email, acct.phone = str(p["email"]), phone
+        return self.effect(request, self._opened(acct))
 
-    def _h_open_demo_sms(self, request: web.Request) -> Any:
-        user = self._user(request.match_info["pubUserId"])
-        body = self._body(request)
-        kind = self.demo_types.get(_text(body, "demoAccountType"))
+    @handles("account.open_demo_sms")
+    def _open_demo_sms(self, request: R, p: P) -> Any:
+        user, kind = self._user(p["pubUserId"]), self.demo_types.get(p["demoAccountType"])
         if kind is None:
             raise _bad("unknown demoAccountType")
-        vendor = _text(body, "vendor")
-        if vendor != kind["vendor"]:
+        if p["vendor"] != kind["vendor"]:
             raise _bad("vendor does not match the demo account type")
-        name, phone = _text(body, "accountName"), _text(body, "phone")
-        acct = self.add_account(
-            user.user_id,
-            vendor=vendor,
-            server_id=kind["serverId"],
-            name=name,
-            currency=kind["currency"],
-            group=kind["group"],
-            leverage=kind["leverage"],
-            balance=kind["balance"],
-            demo=True,
-        )
-        acct.phone = phone
-        self.mark_effect(request)
-        return None  # the example answers {mcode, result} only; the login goes by SMS
+        kw: P = {k: kind[k] for k in ("currency", "group", "leverage", "balance")}
+        acct = self.add_account(user.user_id, vendor=p["vendor"], server_id=kind["serverId"],
+                                name=str(p["accountName"]), demo=True, **kw)  # fmt: skip
+        acct.phone = str(p["phone"])
+        return self.effect(request, None)  # the example answers {mcode, result}; login by SMS
 
-    def _sc(self, request: web.Request) -> tuple[SandboxUser, dict[str, Any]]:
-        user = self._user(request.match_info["userId"])
-        body = self._body(request)
-        vendor, server = _text(body, "vendor"), _text(body, "serverId")
-        self._vendor_server(vendor, server)
-        info = body.get("accountInfo")
-        if not isinstance(info, dict):
-            raise _bad("accountInfo is required")
-        for part in ("baseInfo", "financialInfo", "certificatesInfo"):
-            if not isinstance(body.get(part), dict):
+    def _sc(self, p: Mapping[str, Any]) -> tuple[SandboxUser, dict[str, Any]]:
+        user, info = self._user(p["userId"]), p["accountInfo"]
+        self._server(p["vendor"], p["serverId"])
+        for part in ("accountInfo", "baseInfo", "financialInfo", "certificatesInfo"):
+            if not isinstance(p[part], dict):
                 raise _bad(f"{part} is required")
         for key in ("group", "leverage", "enable", "readOnly", "email", "phone"):
             if info.get(key) in (None, ""):
                 raise _bad(f"accountInfo.{key} is required")
-        return user, body
+        return user, info
 
-    def _h_open_sc(self, request: web.Request) -> Any:
-        user, body = self._sc(request)
-        info = body["accountInfo"]
-        user.base.update(body["baseInfo"])
-        user.finance.update(body["financialInfo"])
-        user.certificate.update(body["certificatesInfo"])
+    @handles("account.open_sc")
+    def _open_sc(self, request: R, p: P) -> Any:
+        user, info = self._sc(p)
+        for section, part in (("base", "baseInfo"), ("finance", "financialInfo")):
+            getattr(user, section).update(p[part])
+        user.certificate.update(p["certificatesInfo"])
         login = str(info["login"]) if info.get("login") not in (None, "") else None
-        if login is not None and login in self.accounts:
-            raise _Reject("BW_DUPLICATE", f"login {login} exists")
+        Reject.when(login in self.accounts, "BW_DUPLICATE", message=f"login {login} exists")
+        name = str(p["baseInfo"].get("accountName") or info.get("comment") or "account")
+        if int(str(info["leverage"])) < 1:
+            raise _bad("leverage must be positive")
+        kw: P = dict(name=name, group=str(info["group"]), leverage=int(str(info["leverage"])))
+        acct = self.add_account(user.user_id, login=login, vendor=p["vendor"],
+                                server_id=p["serverId"], **kw)  # fmt: skip
+        acct.enable, acct.read_only = int(str(info["enable"])), int(str(info["readOnly"]))
         phone = info["phone"]
-        acct = self.add_account(
-            user.user_id,
-            login=login,
-            vendor=body["vendor"],
-            server_id=body["serverId"],
-            name=str(body["baseInfo"].get("accountName") or info.get("comment") or "account"),
-            group=str(info["group"]),
-            leverage=self._leverage(info["leverage"]),
+        acct.email, acct.phone = (
+            str(info["email"]),
+            self._phone(phone) if isinstance(phone, dict) else str(phone),
         )
-        acct.enable = int(str(info["enable"]))
-        acct.read_only = int(str(info["readOnly"]))
-        acct.email = str(info["email"])
-        acct.phone = self._phone(phone) if isinstance(phone, dict) else str(phone)
-        self.mark_effect(request)
-        return self._opened(acct)
+        return self.effect(request, self._opened(acct))
 
-    def _h_open_task(self, request: web.Request) -> Any:
-        user, body = self._sc(request)
-        task_id = str(uuid.uuid4())
+    @handles("account.open_task")
+    def _open_task(self, request: R, p: P) -> Any:
+        user, _ = self._sc(p)
+        task_id = str(uuid.UUID(self.token_hex(16)))
+        body = {k: v for k, v in p.items() if k != "userId"}
         self.tasks[task_id] = {"userId": user.user_id, "state": "Submited", "request": body}
-        self.mark_effect(request)
-        return {"taskId": task_id, "state": "Submited"}
+        return self.effect(request, {"taskId": task_id, "state": "Submited"})
 
-    def _update(self, request: web.Request, section: str) -> Any:
-        user = self._user(request.match_info["pubUserId"])
-        body = self._body(request)
-        if not body:
+    @handles("account.update_base", "account.update_finance", "account.update_certificate")
+    def _update(self, request: R, p: P) -> Any:
+        user = self._user(p.pop("pubUserId"))
+        if not p:
             raise _bad("nothing to update")
-        getattr(user, section).update(body)
-        self.mark_effect(request)
-        return None
-
-    def _h_update_base(self, request: web.Request) -> Any:
-        return self._update(request, "base")
-
-    def _h_update_finance(self, request: web.Request) -> Any:
-        return self._update(request, "finance")
-
-    def _h_update_certificate(self, request: web.Request) -> Any:
-        return self._update(request, "certificate")
+        getattr(user, self.endpoint_of(request).rsplit("_", 1)[1]).update(p)
+        return self.effect(request, None)
 
     # ----------------------------------------------------------- money
 
     def _rate(self, currency: str, pay_currency: str) -> Decimal:
-        if currency == pay_currency:
-            return Decimal(1)
-        rate = self.rates.get(f"{currency}/{pay_currency}".upper())
+        rate = (
+            Decimal(1)
+            if currency == pay_currency
+            else self.rates.get(f"{currency}/{pay_currency}".upper())
+        )
         if rate is None:
             raise _bad(f"payCurrency {pay_currency} is not configured for {currency}")
         return rate
 
-    def _h_deposit(self, request: web.Request) -> Any:
-        mi = request.match_info
-        user_id, server, login = mi["userId"], mi["serverId"], mi["login"]
-        body = self._body(request)
-        amount, amount_text = _money2(body.get("depositAmount"), "depositAmount")
-        pay_currency = _text(body, "payCurrency")
-        # 签名: userId+login+payCurrency+depositAmount (two decimals)
-        self._verify(request, user_id + login + pay_currency + amount_text, body.get("signature"))
-        acct = self._owned(user_id, login, server)
-        pay_amount = (amount * self._rate(acct.currency, pay_currency)).quantize(
-            CENT, rounding=ROUND_HALF_UP
+    @handles("account.deposit")
+    def _deposit(self, request: R, p: P) -> Any:
+        self._verify(request, p)
+        acct, amount = (
+            self._owned(p["userId"], p["login"], p["serverId"]),
+            Decimal(p["depositAmount"]),
         )
-        job = _Deposit(
-            job_id=str(uuid.uuid4()),
-            login=login,
-            amount=amount,
-            currency=acct.currency,
-            pay_amount=pay_amount,
-            pay_currency=pay_currency,
-            comment=_text(body, "comment", required=False),
-            created_ms=self.clock.now_ms(),
+        pay = (amount * self._rate(acct.currency, p["payCurrency"])).quantize(CENT, ROUND_HALF_UP)
+        job, now = str(uuid.UUID(self.token_hex(16))), self.clock.now_ms()
+        row = dict(accountId=acct.login, comment=str(p.get("comment") or ""), createTime=now)
+        row |= dict(depositAmount=amount, depositCurrency=acct.currency, id=job, payAmount=pay)
+        row |= dict(
+            payCurrency=p["payCurrency"], payStatus="Pending", state="Submited", orderId=None
         )
-        self.deposits[job.job_id] = job
-        self.mark_effect(request)
-        return {"payAmount": pay_amount, "jobId": job.job_id, "accountId": login}
+        self.deposits[job] = _Deposit(row)  # "Submited": sic, the document's spelling
+        return self.effect(request, {"payAmount": pay, "jobId": job, "accountId": acct.login})
 
-    def _h_deposit_callback(self, request: web.Request) -> Any:
-        body = self._body(request)
-        job_id, order_id = _text(body, "jobId"), _text(body, "orderId")
-        status, pay_currency = _text(body, "status"), _text(body, "payCurrency")
-        _text(body, "platform")
-        pay_amount, pay_text = _money2(body.get("payAmount"), "payAmount")
-        # 签名: jobId+orderId+status+payCurrency+payAmount (two decimals)
-        self._verify(
-            request, job_id + order_id + status + pay_currency + pay_text, body.get("signature")
-        )
-        job = self.deposits.get(job_id)
+    @handles("account.deposit_callback")
+    def _deposit_callback(self, request: R, p: P) -> Any:
+        self._verify(request, p)
+        job = self.deposits.get(p["jobId"])
         if job is None:
-            raise _Reject("BW_NOT_FOUND", "deposit job not found")
-        if status != "1":
-            # 支付成功才会更新,否则返回失败
-            raise _Reject("m0000001", "payment status is not 1 (paid): nothing updated", data="0")
-        if pay_currency != job.pay_currency or pay_amount != job.pay_amount:
+            raise _missing("deposit job")
+        message = "payment status is not 1 (paid): nothing updated"  # 支付成功才会更新
+        Reject.when(p["status"] != "1", "m0000001", message=message, data="0")
+        if p["payCurrency"] != job["payCurrency"] or Decimal(p["payAmount"]) != job["payAmount"]:
             raise _bad("payAmount / payCurrency do not match the deposit application")
-        if job.pay_status == "Paid":
-            if job.order_id == order_id:
-                return "1"  # the same callback again: already applied, no second credit
-            raise _Reject("BW_DUPLICATE", "deposit job already paid by another order")
-        job.pay_status, job.state, job.order_id = "Paid", "Approved", order_id
-        self.accounts[job.login].balance += job.amount
-        self.mark_effect(request)
-        return "1"
+        if job["payStatus"] == "Paid":
+            done = job["orderId"] == p["orderId"]  # the same callback again: no second credit
+            Reject.when(
+                not done, "BW_DUPLICATE", message="deposit job already paid by another order"
+            )
+            return "1"
+        job.update(payStatus="Paid", state="Approved", orderId=p["orderId"])
+        self.accounts[job["accountId"]].balance += job["depositAmount"]
+        return self.effect(request, "1")
 
-    def _h_withdraw(self, request: web.Request) -> Any:
-        mi = request.match_info
-        acct = self._owned(mi["userId"], mi["login"], mi["serverId"])
-        body = self._body(request)
-        currency = _text(body, "currency")
-        amount, _ = _money2(body.get("withdrawAmount"), "withdrawAmount")
-        bank = {k: _text(body, k) for k in ("bankAccountName", "bankAccountNumber", "bankName")}
-        for k in ("bankBranchName", "SWIFT"):
-            bank[k] = _text(body, k, required=False)
-        if currency != acct.currency:
+    @handles("account.withdraw")
+    def _withdraw(self, request: R, p: P) -> Any:
+        acct, amount = (
+            self._owned(p["userId"], p["login"], p["serverId"]),
+            Decimal(p["withdrawAmount"]),
+        )
+        if p["currency"] != acct.currency:
             raise _bad("currency is not the account currency")
-        if acct.balance < amount:
-            raise _Reject("BW_INSUFFICIENT_BALANCE", "insufficient balance")
+        Reject.when(
+            acct.balance < amount, "BW_INSUFFICIENT_BALANCE", message="insufficient balance"
+        )
         acct.balance -= amount
-        self.withdrawals.append(
-            _Withdrawal(
-                id=str(uuid.uuid4()),
-                login=acct.login,
-                amount=amount,
-                currency=currency,
-                pay_currency=_text(body, "payCurrency", required=False) or None,
-                bank=bank,
-                created_ms=self.clock.now_ms(),
-            )
-        )
-        self.mark_effect(request)
-        return None
+        bank = ("bankAccountName", "bankAccountNumber", "bankName", "bankBranchName", "SWIFT")
+        row: P = {k: str(p.get(k) or "") for k in bank} | dict(accountId=acct.login)
+        row["state"] = "Submited"
+        row |= dict(createTime=self.clock.now_ms(), currency=p["currency"], id=str(uuid.uuid4()))
+        self.withdrawals.append(row | dict(payCurrency=p.get("payCurrency"), withdrawAmount=amount))
+        return self.effect(request, None)
 
-    def _h_transfer(self, request: web.Request) -> Any:
-        mi = request.match_info
-        user_id, account_id = mi["pubUserId"], mi["accountId"]
-        body = self._body(request)
-        receipt = _text(body, "receiptAccount")
-        receipt_name = _text(body, "receiptAccountName")
-        receipt_server = _text(body, "receiptServerId")
-        receipt_user = _text(body, "receiptUserId")
-        receipt_vendor = _text(body, "receiptVendor")
-        currency = _text(body, "currency")
-        amount, amount_text = _money2(body.get("transferAmount"), "transferAmount")
-        # 签名: accountId + currency + pubUserId + receiptAccount + receiptAccountName
-        #       + receiptServerId + receiptVendor + transferAmount
-        self._verify(
-            request,
-            account_id
-            + currency
-            + user_id
-            + receipt
-            + receipt_name
-            + receipt_server
-            + receipt_vendor
-            + amount_text,
-            body.get("signature"),
+    @handles("account.transfer")
+    def _transfer(self, request: R, p: P) -> Any:
+        self._verify(request, p)
+        src, dst = (
+            self._owned(p["pubUserId"], p["accountId"]),
+            self.accounts.get(p["receiptAccount"]),
         )
-        src = self._owned(user_id, account_id)
-        dst = self.accounts.get(receipt)
-        if dst is None or dst.user_id != receipt_user or dst.server_id != receipt_server:
-            raise _Reject("BW_NOT_FOUND", "receipt account not found")
-        if receipt_user != user_id:
-            raise _bad("transfers are between accounts of the same user")
-        if dst.vendor != receipt_vendor or src.vendor != dst.vendor:
-            raise _bad("transfers are between accounts of the same platform")
-        if dst.name != receipt_name:
-            raise _bad("receiptAccountName does not match the receipt account")
-        if currency != src.currency or dst.currency != src.currency:
-            raise _bad("currency must be the currency of both accounts")
-        if src.login == dst.login:
-            raise _bad("cannot transfer to the same account")
-        if src.balance < amount:
-            raise _Reject("BW_INSUFFICIENT_BALANCE", "insufficient balance")
-        src.balance -= amount
-        dst.balance += amount
-        self.transfers.append(
-            _Transfer(
-                id=str(uuid.uuid4()),
-                login=src.login,
-                receipt=dst.login,
-                amount=amount,
-                currency=currency,
-                comment=_text(body, "comment", required=False),
-                created_ms=self.clock.now_ms(),
-            )
-        )
-        self.mark_effect(request)
-        return None
+        if (
+            dst is None
+            or dst.user_id != p["receiptUserId"]
+            or dst.server_id != p["receiptServerId"]
+        ):
+            raise _missing("receipt account")
+        amount = Decimal(p["transferAmount"])
+        for wrong, why in (
+            (p["receiptUserId"] != p["pubUserId"], "transfers stay between one user's accounts"),
+            (dst.vendor != p["receiptVendor"] or src.vendor != dst.vendor,
+             "transfers are between accounts of the same platform"),
+            (dst.name != p["receiptAccountName"], "receiptAccountName is not that account's"),
+            (p["currency"] != src.currency or dst.currency != src.currency,
+             "currency must be the currency of both accounts"),
+            (src.login == dst.login, "cannot transfer to the same account"),
+        ):  # fmt: skip
+            Reject.when(wrong, "BW_INVALID_PARAM", message=why)
+        Reject.when(src.balance < amount, "BW_INSUFFICIENT_BALANCE", message="insufficient balance")
+        src.balance, dst.balance = src.balance - amount, dst.balance + amount
+        row = dict(accountId=src.login, comment=str(p.get("comment") or ""), currency=p["currency"])
+        row |= dict(createTime=self.clock.now_ms(), id=str(uuid.uuid4()), receiptAccount=dst.login)
+        self.transfers.append(row | dict(state="Completed", transferAmount=amount))
+        return self.effect(request, None)
 
     # --------------------------------------------------------- reports
 
-    def _window(self, request: web.Request) -> tuple[SandboxAccount, float, float, int, int]:
-        mi, q = request.match_info, request.query
-        acct = self._owned(mi["userId"], mi["login"])
-        start = _date(q.get("from"), "from")
-        end = _date(q.get("to"), "to")
-        page = _positive_int(q.get("page"), "page")
-        size = _positive_int(q.get("size"), "size")
-        lo = datetime(start.year, start.month, start.day, tzinfo=self.tz).timestamp()
-        hi = (
-            datetime(end.year, end.month, end.day, tzinfo=self.tz) + timedelta(days=1)
-        ).timestamp()
-        return acct, lo, hi, page, size
+    def _window(self, p: Mapping[str, Any]) -> tuple[SandboxAccount, float, float]:
+        acct = self._owned(p["userId"], p["login"])
+        lo, hi = (datetime.fromisoformat(p[k]).replace(tzinfo=self.tz) for k in ("from", "to"))
+        return acct, lo.timestamp(), (hi + timedelta(days=1)).timestamp()
 
     @staticmethod
-    def _paged(rows: list[Any], page: int, size: int) -> dict[str, Any]:
-        total = len(rows)
-        pages = (total + size - 1) // size
-        offset = (page - 1) * size
-        return {
-            "list": rows[offset : offset + size],
-            "offset": offset,
-            "pager": page,
-            "pages": pages,
-            "size": size,
-            "total": total,
-        }
+    def _paged(rows: list[Any], p: Mapping[str, Any]) -> dict[str, Any]:
+        page, size = int(p["page"]), int(p["size"])
+        out = dict(list=rows[(page - 1) * size : page * size], offset=(page - 1) * size, pager=page)
+        return out | dict(pages=(len(rows) + size - 1) // size, size=size, total=len(rows))
 
-    def _report(self, request: web.Request, reports: list[_Report]) -> Any:
-        acct, lo, hi, page, size = self._window(request)
-        rows = [
-            dict(r.fields)
-            for r in sorted(reports, key=lambda r: r.at)
-            if r.login == acct.login and lo <= r.at < hi
+    @handles("account.history", "account.pending", "account.position")
+    def _reports(self, request: R, p: P) -> Any:
+        acct, lo, hi = self._window(p)
+        kind = self.endpoint_of(request).split(".")[1]
+        reports = {"history": self.history, "pending": self.pending, "position": self.positions}[
+            kind
         ]
-        return self._paged(rows, page, size)
+        in_window = (r for r in sorted(reports, key=lambda r: r.at) if r.login == acct.login)
+        return self._paged([dict(r.fields) for r in in_window if lo <= r.at < hi], p)
 
-    def _h_history(self, request: web.Request) -> Any:
-        return self._report(request, self.history)
-
-    def _h_pending(self, request: web.Request) -> Any:
-        return self._report(request, self.pending)
-
-    def _h_position(self, request: web.Request) -> Any:
-        return self._report(request, self.positions)
-
-    def _h_cashflow(self, request: web.Request) -> Any:
-        acct, lo, hi, page, size = self._window(request)
-        kind = request.query.get("type", "")
-        if kind not in ("Deposit", "Withdraw", "Transfer"):
-            raise _bad("type must be Deposit, Withdraw or Transfer")
-        rows: list[tuple[int, dict[str, Any]]] = []
-        if kind == "Deposit":
-            for d in self.deposits.values():
-                if d.login == acct.login:
-                    rows.append(
-                        (
-                            d.created_ms,
-                            {
-                                "depositTransaction": {
-                                    "accountId": d.login,
-                                    "comment": d.comment,
-                                    "createTime": d.created_ms,
-                                    "depositAmount": d.amount,
-                                    "depositCurrency": d.currency,
-                                    "id": d.job_id,
-                                    "payAmount": d.pay_amount,
-                                    "payCurrency": d.pay_currency,
-                                    "payStatus": d.pay_status,
-                                    "state": d.state,
-                                    "orderId": d.order_id,
-                                },
-                                "transactionType": "Deposit",
-                            },
-                        )
-                    )
-        elif kind == "Withdraw":
-            for w in self.withdrawals:
-                if w.login == acct.login:
-                    rows.append(
-                        (
-                            w.created_ms,
-                            {
-                                "withdrawTransaction": {
-                                    "accountId": w.login,
-                                    "createTime": w.created_ms,
-                                    "currency": w.currency,
-                                    "id": w.id,
-                                    "payCurrency": w.pay_currency,
-                                    "state": w.state,
-                                    "withdrawAmount": w.amount,
-                                    **w.bank,
-                                },
-                                "transactionType": "Withdraw",
-                            },
-                        )
-                    )
-        else:
-            for t in self.transfers:
-                if acct.login in (t.login, t.receipt):
-                    rows.append(
-                        (
-                            t.created_ms,
-                            {
-                                "transferTransaction": {
-                                    "accountId": t.login,
-                                    "comment": t.comment,
-                                    "createTime": t.created_ms,
-                                    "currency": t.currency,
-                                    "id": t.id,
-                                    "receiptAccount": t.receipt,
-                                    "state": t.state,
-                                    "transferAmount": t.amount,
-                                },
-                                "transactionType": "Transfer",
-                            },
-                        )
-                    )
-        rows = [r for r in sorted(rows, key=lambda r: r[0]) if lo * 1000 <= r[0] < hi * 1000]
-        return self._paged([r[1] for r in rows], page, size)
+    @handles("account.cashflow")
+    def _cashflow(self, request: R, p: P) -> Any:
+        acct, lo, hi = self._window(p)
+        kind = p["type"]
+        source = {
+            "Deposit": self.deposits.values(),
+            "Withdraw": self.withdrawals,
+            "Transfer": self.transfers,
+        }
+        mine = [r for r in source[kind] if acct.login in (r["accountId"], r.get("receiptAccount"))]
+        mine = [
+            r
+            for r in sorted(mine, key=lambda r: r["createTime"])
+            if lo * 1000 <= r["createTime"] < hi * 1000
+        ]
+        key = f"{kind[0].lower()}{kind[1:]}Transaction"
+        return self._paged([{key: dict(r), "transactionType": kind} for r in mine], p)
 
 
-def create_sandbox(**options: Any) -> LworkSandbox:
-    """Entry point (``brokerport.sandboxes``: ``lwork``)."""
-    return LworkSandbox(**options)
+_NUMBERS = {
+    "closePrice",
+    "commission",
+    "openPrice",
+    "orderPrice",
+    "profit",
+    "swap",
+    "swaps",
+    "volume",
+}
+
+#: Entry point (``brokerport.sandboxes``: ``lwork``).
+create_sandbox = LworkSandbox.factory
 
 
-# the public key is handed to nobody but kept exportable for tests
 def public_key_pem(sandbox: LworkSandbox) -> str:
-    from cryptography.hazmat.primitives import serialization
+    """The public key the tenant registered (kept exportable for tests)."""
+    from cryptography.hazmat.primitives import serialization as ser
 
     return sandbox.public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo
     ).decode()

@@ -21,17 +21,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
-from brokerport.errors import (
-    AuthenticationError,
-    BrokerportError,
-    DecodeError,
-    InvalidRequest,
-    RateLimited,
-)
+from brokerport.errors import AuthenticationError, InvalidRequest, RateLimited
 from brokerport.signing import Signer, TokenPair
 from brokerport.types import Secret
 
-from .errors import CODES, error_class
+from .errors import ENVELOPE, ERRORS
 
 # signing (asyncio) and hooks (pluggy) load when a client opens, not when plugins
 # are listed: see bench/startup.py
@@ -42,18 +36,9 @@ if TYPE_CHECKING:
 
     from .signing import OkxOAuthSigner
 
-__all__ = ["OkxAdapter", "OkxErrorMap"]
+__all__ = ["OkxAdapter"]
 
 _TRUE = {"1", "true", "yes", "on"}
-
-
-class OkxErrorMap(ErrorMap):
-    """Exact codes from :data:`brokerport_okx.errors.CODES`, then OKX's code families."""
-
-    def classify(self, code: str | None, http_status: int | None) -> type[BrokerportError]:
-        if code is not None and code not in self.codes and code[:2] in ("51", "53", "58"):
-            return error_class(code)
-        return super().classify(code, http_status)
 
 
 class OkxAdapter(Adapter):
@@ -81,6 +66,7 @@ class OkxAdapter(Adapter):
             "funding.list_deposit_addresses",
             "funding.deposit_history",
             "funding.withdrawal_history",
+            "funding.request_withdrawal",
             "trading.place_order",
             "trading.amend_order",
             "trading.cancel_order",
@@ -95,15 +81,27 @@ class OkxAdapter(Adapter):
         "trading": "brokerport_okx.ports:OkxTrading",
     }
     extensions: ClassVar[Mapping[str, str]] = {
-        "okx.rebates": "brokerport_okx.ports:OkxRebates",
-        "okx.oauth": "brokerport_okx.ports:OkxOAuth",
+        "okx.rebates": "brokerport_okx.extensions:OkxRebates",
+        "okx.oauth": "brokerport_okx.extensions:OkxOAuth",
+        "okx.trading": "brokerport_okx.extensions:OkxTradingExtras",
     }
-    error_map: ClassVar[ErrorMap] = OkxErrorMap(
-        {code: entry[0] for code, entry in CODES.items()},
-        by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest},
+    #: exact codes, then OKX's code families (errors.toml), then the HTTP status
+    error_map: ClassVar[ErrorMap] = ERRORS.error_map(
+        by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest}
     )
     sandbox = "okx"
     samples = "brokerport_okx:samples.toml"
+    #: lookups that settle an UnknownOutcome (client.reconcile); by name: imported on use
+    reconcilers: ClassVar[Mapping[str, str]] = {
+        "trade.place_order": "brokerport_okx.reconcile:order",
+        "broker.dma.create_subaccount": "brokerport_okx.reconcile:subaccount",
+        "broker.dma.delete_subaccount": "brokerport_okx.reconcile:subaccount_deleted",
+        "broker.dma.create_apikey": "brokerport_okx.reconcile:api_key",
+        "broker.dma.delete_apikey": "brokerport_okx.reconcile:api_key_deleted",
+    }
+    #: OKX refuses a clOrdId already in use by a live order with 51016: an order
+    #: whose answer was lost is looked up, then re-sent with the same clOrdId
+    deduplicates: ClassVar[Mapping[str, str]] = {"trade.place_order": "51016"}
 
     @classmethod
     def build_catalog(cls) -> Catalog:
@@ -192,7 +190,7 @@ class OkxAdapter(Adapter):
             return []
         from .hooks import BrokerCodeTagger
 
-        return [BrokerCodeTagger(code)]
+        return [BrokerCodeTagger(code, self.catalog())]
 
     def endpoint(self, name: str) -> Endpoint:
         """The endpoint as this profile uses it: the ``oauth_token_path`` option, and a
@@ -224,32 +222,23 @@ class OkxAdapter(Adapter):
     # ---------------------------------------------------------- requests
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
-        """``{code, msg, data}``: data on "0"; VendorFault otherwise, and for any
-        ``data[]`` item whose ``sCode`` is not "0" (the per-item error wins)."""
+        """``{code, msg, data}`` (:data:`~brokerport_okx.errors.ENVELOPE`, which the
+        sandbox writes): data on "0"; VendorFault otherwise, and for any ``data[]``
+        item whose ``sCode`` is not "0" (the per-item error wins). A batch endpoint
+        (tag ``batch``) answers every item, failed or not, unless the whole call
+        failed without items."""
         payload = parse_json(response, vendor=self.name)
         status = response.status
-        if isinstance(payload, Mapping) and "code" in payload:
-            code = str(payload.get("code"))
-            msg = str(payload.get("msg") or "")
-            data = payload.get("data")
-            item_fault = _item_fault(data)
-            if code != "0" or item_fault is not None:
-                if item_fault is not None:
-                    code, msg = item_fault
-                raise VendorFault(code, msg, http_status=status, data=data)
-            if status >= 400:
-                raise VendorFault(None, f"HTTP {status}", http_status=status, data=data)
-            return data
-        if endpoint.name == "oauth.token" and isinstance(payload, Mapping) and status < 400:
+        oauth = endpoint.name == "oauth.token" and isinstance(payload, Mapping)
+        if oauth and status < 400 and "code" not in payload:
             return payload
-        if status >= 400:
-            raise VendorFault(None, f"HTTP {status}", http_status=status)
-        raise DecodeError(
-            "OKX answered without the {code, msg, data} envelope",
-            vendor=self.name,
-            http_status=status,
-            endpoint=endpoint.name,
-        )
+        data = payload.get("data") if isinstance(payload, Mapping) else None
+        item_fault = _item_fault(data)
+        if item_fault is not None:
+            if "batch" in endpoint.tags and str(payload.get("code")) in ("0", "1", "2"):
+                return data  # per-item outcomes: the caller reads each sCode
+            raise VendorFault(*item_fault, http_status=status, data=data)
+        return ENVELOPE.unwrap(payload, http_status=status, vendor=self.name)
 
 
 def _item_fault(data: Any) -> tuple[str, str] | None:

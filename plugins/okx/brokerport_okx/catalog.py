@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
-from brokerport.catalog import Catalog
+from brokerport.catalog import Catalog, money
+from brokerport.types import parse_money
 
 __all__ = [
     "ENDPOINT_PERMISSION",
     "OAUTH_TOKEN_PATH",
     "build_catalog",
     "check_passphrase",
-    "check_subaccount_name",
 ]
 
 #: ASSUMPTION: the document names the OAuth token exchange but not its path;
@@ -48,15 +48,15 @@ def build_catalog(oauth_token_path: str = OAUTH_TOKEN_PATH) -> Catalog:
 
 
 class _Permissions(Mapping[str, str]):
-    """Endpoint name -> the permission it needs ("read" or "trade"), as the document
-    says (the endpoint's tag). Read from the catalog on first use, not at import."""
+    """Endpoint name -> the permission it needs ("read", "trade" or "withdraw"), as the
+    document says (the endpoint's tag). Read from the catalog on first use, not at import."""
 
     _cache: dict[str, str] | None = None
 
     def _table(self) -> Mapping[str, str]:
         if self._cache is None:
             self._cache = {
-                ep.name: ("trade" if "trade" in ep.tags else "read" if "read" in ep.tags else "")
+                ep.name: next((p for p in ("withdraw", "trade", "read") if p in ep.tags), "")
                 for ep in build_catalog().values()
             }
         return self._cache
@@ -75,38 +75,28 @@ class _Permissions(Mapping[str, str]):
 ENDPOINT_PERMISSION: Final[Mapping[str, str]] = _Permissions()
 
 # ------------------------------------------------------------------ rules
-
-_NAME = re.compile(r"[A-Za-z0-9]{6,20}")
-_ALNUM = re.compile(r"[A-Za-z0-9]+")
-_DATE = re.compile(r"\d{8}")
-_MS = re.compile(r"\d{1,16}")
+#
+# Most parameter rules are data (the overlay's [rules]); these need code.
 
 PERMISSIONS: Final = ("read_only", "trade", "withdraw")
+#: the overlay's AMOUNT rule, for the rules below that build on it
+_AMOUNT: Final = money(16, max_value="1000000000000000")
+#: now data rules (the overlay's SUB_ACCT): still importable by their old names
+_DATA_RULES: Final = {"check_subaccount_name": ("broker.dma.create_subaccount", "subAcct")}
 
 
-def check_subaccount_name(value: Any) -> str | None:
-    """6–20 letters (case-sensitive) or digits; all letters is fine, all digits is not."""
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
-        return "must be 6-20 letters or digits"
-    if value.isdigit():
-        return "must not be all digits"
-    return None
-
-
-def check_label(value: Any) -> str | None:
-    """At most 50 letters (case-sensitive) or digits."""
-    if not isinstance(value, str) or not _ALNUM.fullmatch(value):
-        return "must be letters or digits only"
-    if len(value) > 50:
-        return "at most 50 characters"
-    return None
+def __getattr__(name: str) -> Any:
+    if name in _DATA_RULES:
+        endpoint, param = _DATA_RULES[name]
+        found = build_catalog()[endpoint].param(param)
+        return found.rules[0] if found else None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_passphrase(value: Any) -> str | None:
-    """8–32 characters with at least one digit, upper-case, lower-case and special character.
-
-    The value may be a :class:`brokerport.Secret`; it is never echoed back.
-    """
+    """Code: each failed requirement says which, and the value (maybe a
+    :class:`brokerport.Secret`) is never echoed. 8-32 characters, no spaces, at
+    least one digit, upper-case, lower-case and special character."""
     text = value.reveal() if hasattr(value, "reveal") else value
     if not isinstance(text, str):
         return "must be a string"
@@ -114,15 +104,18 @@ def check_passphrase(value: Any) -> str | None:
         return "must be 8-32 characters"
     if any(c.isspace() for c in text):
         return "must not contain spaces"
-    if not re.search(r"[0-9]", text):
-        return "needs at least one digit"
-    if not re.search(r"[A-Z]", text):
-        return "needs at least one upper-case letter"
-    if not re.search(r"[a-z]", text):
-        return "needs at least one lower-case letter"
-    if not re.search(r"[^A-Za-z0-9]", text):
-        return "needs at least one special character"
+    for needed, what in _PASSPHRASE_NEEDS.items():
+        if not re.search(needed, text):
+            return f"needs at least one {what}"
     return None
+
+
+_PASSPHRASE_NEEDS: Final = {
+    "[0-9]": "digit",
+    "[A-Z]": "upper-case letter",
+    "[a-z]": "lower-case letter",
+    "[^A-Za-z0-9]": "special character",
+}
 
 
 def _split(value: Any) -> list[str]:
@@ -132,21 +125,18 @@ def _split(value: Any) -> list[str]:
 
 
 def check_ips(value: Any) -> str | None:
-    """Comma-separated IP addresses, at most 20."""
+    """Code (IP addresses): comma-separated, at most 20, no repeats."""
     ips = _split(value)
     if len(ips) > 20:
         return "at most 20 IP addresses"
-    for ip in ips:
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            return f"not an IP address: {ip!r}"
-    if len(set(ips)) != len(ips):
-        return "duplicate IP address"
-    return None
+    bad = next((ip for ip in ips if check_ip(ip)), None)
+    if bad is not None:
+        return f"not an IP address: {bad!r}"
+    return "duplicate IP address" if len(set(ips)) != len(ips) else None
 
 
 def check_ip(value: Any) -> str | None:
+    """Code: an IPv4 or IPv6 address (the ipaddress module reads it)."""
     try:
         ipaddress.ip_address(str(value))
     except ValueError:
@@ -155,19 +145,17 @@ def check_ip(value: Any) -> str | None:
 
 
 def check_perm(value: Any) -> str | None:
-    """Comma-separated subset of read_only, trade, withdraw."""
+    """Code (a set): a comma-separated subset of read_only, trade, withdraw, no repeats."""
     perms = _split(value)
-    for p in perms:
-        if p not in PERMISSIONS:
-            return f"unknown permission {p!r}; allowed: {', '.join(PERMISSIONS)}"
-    if len(set(perms)) != len(perms):
-        return "duplicate permission"
-    return None
+    unknown = next((p for p in perms if p not in PERMISSIONS), None)
+    if unknown is not None:
+        return f"unknown permission {unknown!r}; allowed: {', '.join(PERMISSIONS)}"
+    return "duplicate permission" if len(set(perms)) != len(perms) else None
 
 
 def check_date(value: Any) -> str | None:
-    """A calendar date written YYYYMMdd."""
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
+    """Code (the calendar): a date written YYYYMMdd that exists."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{8}", value):
         return "must be a date written YYYYMMdd"
     try:
         datetime.strptime(value, "%Y%m%d")
@@ -176,35 +164,40 @@ def check_date(value: Any) -> str | None:
     return None
 
 
-def check_decimal(value: Any) -> str | None:
-    """A positive decimal amount (str or Decimal, never float)."""
-    if isinstance(value, (bool, float)):
-        return "must be a Decimal or str"
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return "not a decimal number"
-    if not d.is_finite() or d <= 0:
-        return "must be greater than zero"
-    return None
+def check_price(value: Any) -> str | None:
+    """Code (two rules in one): ``-1`` (market, where OKX allows it) or an AMOUNT."""
+    return None if str(value) == "-1" else _AMOUNT(value)
 
 
-def check_ms(value: Any) -> str | None:
-    """A Unix timestamp in milliseconds."""
-    return None if _MS.fullmatch(str(value)) else "must be a Unix timestamp in milliseconds"
+def check_fee(value: Any) -> str | None:
+    """Code: an amount of zero or more (``money`` is either positive or signed)."""
+    problem = _SIGNED_AMOUNT(value)
+    if problem is None and parse_money(value, max_value=None) < 0:
+        return "must not be negative"
+    return problem
 
 
-def check_positive_int(value: Any) -> str | None:
-    text = str(value)
-    return None if text.isdigit() and int(text) >= 1 else "must be a positive integer"
+_SIGNED_AMOUNT: Final = money(16, positive=False, max_value="1000000000000000")
 
 
 # ------------------------------------------------------------ whole-request checks
+
+Check = Callable[[Mapping[str, Any]], "str | None"]
 
 
 def _present(params: Mapping[str, Any], name: str) -> bool:
     v = params.get(name)
     return v is not None and v != ""
+
+
+def _any_of(*names: str, why: str = "") -> Check:
+    """At least one of ``names`` is given."""
+    problem = f"{' or '.join(names)} is required{why}"
+    return lambda params: None if any(_present(params, n) for n in names) else problem
+
+
+def _every(*checks: Check) -> Check:
+    return lambda params: next(filter(None, (c(params) for c in checks)), None)
 
 
 def check_deposit_address(params: Mapping[str, Any]) -> str | None:
@@ -213,52 +206,136 @@ def check_deposit_address(params: Mapping[str, Any]) -> str | None:
     return None
 
 
-def check_rebate_get(params: Mapping[str, Any]) -> str | None:
-    kind = str(params.get("type", ""))
-    if kind == "false":
-        for name in ("begin", "end"):
-            if not _present(params, name):
-                return f"{name} is required when type is false"
-    return check_date_range(params)
-
-
 def check_date_range(params: Mapping[str, Any]) -> str | None:
-    begin, end = params.get("begin"), params.get("end")
-    if _present(params, "begin") and _present(params, "end") and str(begin) > str(end):
-        return "begin must not be after end"
-    return None
+    both = _present(params, "begin") and _present(params, "end")
+    return (
+        "begin must not be after end"
+        if both and str(params["begin"]) > str(params["end"])
+        else None
+    )
 
 
-def check_order_ref(params: Mapping[str, Any]) -> str | None:
-    if not (_present(params, "ordId") or _present(params, "clOrdId")):
-        return "ordId or clOrdId is required"
-    return None
+def check_rebate_get(params: Mapping[str, Any]) -> str | None:
+    if str(params.get("type", "")) == "false":
+        missing = next((n for n in ("begin", "end") if not _present(params, n)), None)
+        if missing:
+            return f"{missing} is required when type is false"
+    return check_date_range(params)
 
 
 _PRICED = frozenset({"limit", "post_only", "fok", "ioc", "mmp", "mmp_and_post_only"})
 
 
 def check_place_order(params: Mapping[str, Any]) -> str | None:
-    if params.get("ordType") in _PRICED and not (
-        _present(params, "px") or _present(params, "pxUsd") or _present(params, "pxVol")
-    ):
+    if params.get("ordType") in _PRICED and _any_of("px", "pxUsd", "pxVol")(params):
         return f"px is required for ordType {params.get('ordType')}"
     return None
 
 
-def check_amend(params: Mapping[str, Any]) -> str | None:
-    problem = check_order_ref(params)
-    if problem:
-        return problem
-    if not (_present(params, "newSz") or _present(params, "newPx")):
-        return "newSz or newPx is required"
-    return None
+check_order_ref = _any_of("ordId", "clOrdId")
+check_amend = _every(check_order_ref, _any_of("newSz", "newPx"))
+check_algo_ref = _any_of("algoId", "algoClOrdId")
 
 
 def check_oauth(params: Mapping[str, Any]) -> str | None:
-    grant = params.get("grant_type")
-    if grant == "authorization_code" and not _present(params, "code"):
-        return "code is required for grant_type authorization_code"
-    if grant == "refresh_token" and not _present(params, "refresh_token"):
-        return "refresh_token is required for grant_type refresh_token"
+    grant = str(params.get("grant_type"))
+    needs = {"authorization_code": "code", "refresh_token": "refresh_token"}.get(grant)
+    if needs and not _present(params, needs):
+        return f"{needs} is required for grant_type {grant}"
+    return None
+
+
+_ATTACHED = ("attachAlgoClOrdId", "tpTriggerPx", "tpOrdPx", "tpOrdKind", "slTriggerPx", "slOrdPx",
+             "tpTriggerPxType", "slTriggerPxType", "sz", "amendPxOnTriggerType", "attachAlgoId",
+             "newTpTriggerPx", "newTpOrdPx", "newSlTriggerPx", "newSlOrdPx", "newTpTriggerPxType",
+             "newSlTriggerPxType")  # fmt: skip
+
+
+def check_attached_algos(value: Any) -> str | None:
+    """Code (nested objects): ``attachAlgoOrds``, a list of take-profit / stop-loss
+    objects with OKX's fields."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, Mapping) for v in value):
+        return "must be a list of objects"
+    for item in value:
+        unknown = sorted(set(item) - set(_ATTACHED))
+        if unknown:
+            return f"unknown field {unknown[0]!r}"
+        for name in ("tpTriggerPx", "tpOrdPx", "slTriggerPx", "slOrdPx"):
+            if _present(item, name) and check_price(item[name]):
+                return f"{name} must be a price or -1"
+    return None
+
+
+#: batch endpoint -> the endpoint each of its items is a request of
+BATCH_ITEMS: Final = {
+    "trade.batch_orders": "trade.place_order",
+    "trade.cancel_batch_orders": "trade.cancel_order",
+    "trade.amend_batch_orders": "trade.amend_order",
+}
+
+
+def _batch(endpoint: str, most: int = 20) -> Check:
+    """Each item of an array body (at most ``most``) checked like the single-item endpoint."""
+
+    def check(params: Mapping[str, Any]) -> str | None:
+        items = params.get("orders")
+        if not isinstance(items, (list, tuple)) or not items:
+            return "orders must be a non-empty list"
+        if len(items) > most:
+            return f"at most {most} orders per request"
+        single = build_catalog()[endpoint]
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                return f"orders[{i}] must be an object"
+            try:
+                single.validate(item)
+            except Exception as exc:  # InvalidRequest: say which item
+                return f"orders[{i}]: {getattr(exc, 'message', exc)}"
+        return None
+
+    return check
+
+
+check_batch_place = _batch("trade.place_order")
+check_batch_cancel = _batch("trade.cancel_order")
+check_batch_amend = _batch("trade.amend_order")
+
+
+def check_cancel_algos(params: Mapping[str, Any]) -> str | None:
+    items = params.get("orders")
+    if not isinstance(items, (list, tuple)) or not 1 <= len(items) <= 10:
+        return "orders must be a list of 1-10 algo orders"
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping) or not _present(item, "instId") or check_algo_ref(item):
+            return f"orders[{i}]: instId and algoId or algoClOrdId are required"
+    return None
+
+
+#: ordType -> the parameters it needs (one of each tuple)
+_ALGO_NEEDS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    "conditional": (("tpTriggerPx", "slTriggerPx"),),
+    "oco": (("tpTriggerPx",), ("slTriggerPx",)),
+    "trigger": (("triggerPx",), ("orderPx",)),
+    "move_order_stop": (("callbackRatio", "callbackSpread"),),
+    "twap": (("pxVar", "pxSpread"), ("szLimit",), ("pxLimit",), ("timeInterval",)),
+}
+
+
+def check_algo_order(params: Mapping[str, Any]) -> str | None:
+    """What each algo ``ordType`` needs; ``sz`` unless ``closeFraction`` closes a position."""
+    kind = str(params.get("ordType", ""))
+    needs = [_any_of(*n, why=f" for ordType {kind}") for n in _ALGO_NEEDS.get(kind, ())]
+    problem = _every(*needs, _any_of("sz", "closeFraction"))(params)
+    if problem is None and _present(params, "callbackRatio") and _present(params, "callbackSpread"):
+        return "give callbackRatio or callbackSpread, not both"
+    return problem
+
+
+def check_withdrawal(params: Mapping[str, Any]) -> str | None:
+    """On chain (dest 4) a chain-qualified address; internal (dest 3) no fee."""
+    if str(params.get("dest")) == "3" and _present(params, "fee") and Decimal(str(params["fee"])):
+        return "fee must be 0 for an internal transfer (dest 3)"
+    chain, ccy = params.get("chain"), params.get("ccy")
+    if chain and ccy and not str(chain).startswith(f"{ccy}-"):
+        return f"chain {chain} is not a chain of {ccy}"
     return None

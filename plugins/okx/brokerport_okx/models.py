@@ -1,7 +1,7 @@
-"""Answer models of the ``okx.rebates`` extension (no core model fits them).
+"""Answer models of the ``okx.rebates`` and ``okx.trading`` extensions (no core model fits).
 
-Structured by the OKX converter through the field maps of :mod:`brokerport_okx.ports`;
-``raw`` keeps the vendor's item.
+Structured by the OKX converter through the field maps of :mod:`brokerport_okx.extensions`
+(:meth:`ItemResult.from_okx` reads a batch item); ``raw`` keeps the vendor's item.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["RebateEligibility", "RebateLink", "RebateRequest"]
+__all__ = ["AlgoOrder", "ItemResult", "RebateEligibility", "RebateLink", "RebateRequest"]
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -54,3 +54,45 @@ class RebateEligibility:
     @property
     def eligible(self) -> bool:
         return self.reason == "0"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ItemResult:
+    """One item of a batch answer (orders, amends, cancels, algo cancels, an algo
+    order): ``ok`` when its ``sCode`` is "0"; otherwise ``code`` / ``message`` say why."""
+
+    ok: bool
+    code: str
+    message: str = ""
+    order_id: str | None = None
+    client_order_id: str | None = None
+    algo_id: str | None = None
+    algo_client_order_id: str | None = None
+    tag: str | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_okx(cls, item: Mapping[str, Any]) -> ItemResult:
+        """One ``data[]`` item with its own ``sCode`` / ``sMsg``."""
+        text = {k: str(v) for k, v in item.items() if v not in (None, "")}
+        code = text.get("sCode", "0")
+        ids = {f: text.get(k) for f, k in _ITEM_IDS.items()}
+        return cls(ok=code == "0", code=code, message=text.get("sMsg", ""), raw=item, **ids)
+
+
+_ITEM_IDS = {"order_id": "ordId", "client_order_id": "clOrdId", "algo_id": "algoId",
+             "algo_client_order_id": "algoClOrdId", "tag": "tag"}  # fmt: skip
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AlgoOrder:
+    algo_id: str
+    algo_client_order_id: str | None = None
+    instrument: str | None = None
+    order_type: str | None = None
+    side: str | None = None
+    state: str | None = None
+    size: Decimal | None = None
+    tag: str | None = None
+    created_at: datetime | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)

@@ -1,4 +1,4 @@
-"""OKX implementations of the core ports and the ``okx.rebates`` / ``okx.oauth`` extensions.
+"""OKX implementations of the core ports (the extensions are :mod:`.extensions`).
 
 Each operation is a :func:`brokerport.binding.bind` declaration: the catalog
 endpoint, where each wire parameter comes from, where the payload sits (OKX
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import attrs
 from brokerport import models as m
@@ -27,26 +27,25 @@ from brokerport.binding import (
     epoch_ms,
     first,
     from_request,
-    invoke_binding,
     joined_as,
     mapped,
     pick,
+    refuse,
     split,
 )
-from brokerport.errors import Conflict, InvalidRequest, NotFound, NotSupported
+from brokerport.errors import Conflict, InvalidRequest, NotFound
 from brokerport.paging import PageNumber, TimeCursor
-from brokerport.ports import Extension, FundingPort, KeyMgmtPort, SubAccountPort, TradingPort
+from brokerport.ports import FundingPort, KeyMgmtPort, SubAccountPort, TradingPort
 from brokerport.signing import TokenPair
 
-from .models import RebateEligibility, RebateLink, RebateRequest
-from .signing import OkxOAuthSigner
+from .models import RebateEligibility  # re-exported: hosts and tests import it from here
 
-__all__ = ["OkxFunding", "OkxKeys", "OkxOAuth", "OkxRebates", "OkxSubAccounts", "OkxTrading"]
+__all__ = ["OkxFunding", "OkxKeys", "OkxSubAccounts", "OkxTrading", "RebateEligibility", "reads"]
 
 Params = Mapping[str, Source]
 
 
-def _reads(into: type, **fields: FieldSource) -> dict[str, Any]:
+def reads(into: type, **fields: FieldSource) -> dict[str, Any]:
     """A binding's model and its field map (model field = wire name or source)."""
     return {"into": into, "fields": fields}
 
@@ -74,36 +73,29 @@ _PERM_TO_OKX = dict(read="read_only", read_only="read_only", trade="trade", with
 _PERM_FROM_OKX = dict(read_only="read", read="read", trade="trade", withdraw="withdraw")
 _ENABLED = {"true": "enabled", True: "enabled"}
 
-SUBACCOUNT = _reads(m.SubAccount, name="subAcct", label="label", account_id="uid", level="acctLv",
+SUBACCOUNT = reads(m.SubAccount, name="subAcct", label="label", account_id="uid", level="acctLv",
                     status=mapped("enable", _ENABLED, default="frozen"), created_at="ts")
-APIKEY = _reads(m.ApiKey, api_key="apiKey", label="label", created_at="ts", secret_key="secretKey",
+APIKEY = reads(m.ApiKey, api_key="apiKey", label="label", created_at="ts", secret_key="secretKey",
                 owner=first("subAcct", from_request("owner")),
                 permissions=split("perm", table=_PERM_FROM_OKX), ips=split("ip"))
-DEPOSIT_ADDRESS = _reads(m.DepositAddress, address="addr", currency="ccy", chain="chain",
+DEPOSIT_ADDRESS = reads(m.DepositAddress, address="addr", currency="ccy", chain="chain",
                          destination="to", tag=pick("tag", "memo", "pmtId", "comment"),
                          account_id=first("subAcct", from_request("account_id")))
 _RECORD: Mapping[str, FieldSource] = dict(amount="amt", currency="ccy", status="state",
                                           account_id="subAcct", created_at="ts", tx_id="txId")
-DEPOSIT = _reads(m.FundingRecord, **_RECORD, record_id="depId", kind=const("deposit"))
-WITHDRAWAL = _reads(m.FundingRecord, **_RECORD, record_id="wdId", kind=const("withdrawal"))
-ORDER = _reads(m.Order, order_id="ordId", client_order_id="clOrdId", tag="tag", status="state",
+DEPOSIT = reads(m.FundingRecord, **_RECORD, record_id="depId", kind=const("deposit"))
+WITHDRAWAL = reads(m.FundingRecord, **_RECORD, record_id="wdId", kind=const("withdrawal"))
+ORDER = reads(m.Order, order_id="ordId", client_order_id="clOrdId", tag="tag", status="state",
                instrument="instId", side="side", order_type="ordType", quantity="sz", price="px",
                filled_quantity="accFillSz", average_price="avgPx",
                created_at="cTime", updated_at="uTime")
-ACCEPTED = _reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId", tag="tag",
+ACCEPTED = reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId", tag="tag",
                   status=const("accepted"))
-CANCELLED = _reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId",
+CANCELLED = reads(m.OrderAck, order_id="ordId", client_order_id="clOrdId",
                    status=const("cancelled"))
 #: the document's table says "maker", its example "marker"
-FEE_RATE = _reads(m.FeeRate, name="subAcct", instrument_type="type",
+FEE_RATE = reads(m.FeeRate, name="subAcct", instrument_type="type",
                   maker=pick("maker", "marker"), taker="taker")
-REBATE_REQUEST = _reads(RebateRequest, received_at="ts",
-                        exists=lambda i, _c: str(i.get("result")).lower() == "true")
-REBATE_LINK = _reads(RebateLink, state="state", file_href="fileHref", begin="beginTime",
-                     end="endTime", first_requested_at="cTime", generated_at="ts")
-REBATE_ELIGIBILITY = _reads(RebateEligibility, reason="type", broker_code="brokerCode",
-                            affiliated="affiliated", client_rebate_ratio="clientRebateRatio",
-                            last_rebate="lastRebate")
 
 _NAME: Params = {"subAcct": "name"}
 _KEY_REF: Params = {"subAcct": "owner", "apiKey": "api_key"}
@@ -118,9 +110,6 @@ _ADDRESS: Params = {**_NAME_CCY, "chain": "chain", "to": "destination"}
 _HISTORY: Params = {**_NAME_CCY, "state": "status", "after": epoch_ms("end"),
                     "before": epoch_ms("start")}
 _REF: Params = {"instId": "instrument", "ordId": "order_id", "clOrdId": "client_order_id"}
-_BROKER_TYPE: Params = {"brokerType": "broker_type"}
-_REBATE_RANGE: Params = {**_BROKER_TYPE, "begin": "begin", "end": "end"}
-_LINK_QUERY: Params = {**_REBATE_RANGE, "type": lambda r, _c: str(r.all_history).lower()}
 _NAME_LABEL: Params = {**_NAME, "label": "label"}
 _LEVEL: Params = {**_NAME, "acctLv": lambda r, _c: str(r.level)}
 _LOGIN_IP: Params = {**_NAME, "clientIP": "ip"}
@@ -129,12 +118,18 @@ _AMEND: Params = {**_REF, "newSz": "new_quantity", "newPx": "new_price"}
 _ORDER: Params = {"instId": "instrument", "side": "side", "ordType": _ord_type, "sz": "quantity",
                   "px": "price", "clOrdId": "client_order_id"}
 _TD_MODE: Params = {"tdMode": lambda _r, ctx: ctx.option("default_td_mode") or "cash"}
+_WITHDRAW: Params = {"ccy": "currency", "amt": "amount",
+                     "toAddr": lambda r, _c: r.payee.account_number if r.payee else None,
+                     "_": refuse("pay_currency", "user_id", "server_id", "comment")}
+WITHDRAWN = reads(m.WithdrawalTicket, withdrawal_id="wdId", amount="amt", currency="ccy",
+                   account_id=from_request("account_id"), status=const("submitted"))
 # answers of writes that echo one field: an Ack with that reference
-ACK_NAME, ACK_LEVEL, ACK_TS = (_reads(m.Ack, reference=k) for k in ("subAcct", "acctLv", "ts"))
-ACK_API_KEY = _reads(m.Ack, reference=from_request("api_key"))
+ACK_NAME, ACK_LEVEL, ACK_TS = (reads(m.Ack, reference=k) for k in ("subAcct", "acctLv", "ts"))
+ACK_API_KEY = reads(m.Ack, reference=from_request("api_key"))
 # fmt: on
-_SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details")
-_HISTORY_PAGES = TimeCursor(param="after", key="ts")
+#: the pagers of the bindings, which the sandbox answers listings with too
+SUB_PAGES = PageNumber(total_pages="totalPage", current="page", items="details", default_size=100)
+HISTORY_PAGES = TimeCursor(param="after", key="ts")
 _FEE = Binding(endpoint="broker.dma.subaccount_trade_fee", **FEE_RATE)
 
 
@@ -148,7 +143,7 @@ def _fee_rates(data: Any, ctx: Ctx) -> m.Page[m.FeeRate]:
         for fee in sub["feeRates"]
         if wanted in ("all", "*") or str(fee["type"]) == wanted
     ]
-    return m.Page(items=tuple(rates), next_cursor=_SUB_PAGES.next_cursor(block, subs, ctx.request))
+    return m.Page(items=tuple(rates), next_cursor=SUB_PAGES.next_cursor(block, subs, ctx.request))
 
 
 # --------------------------------------------------------------------- ports
@@ -160,10 +155,10 @@ class OkxSubAccounts(SubAccountPort):
 
     create = bind("broker.dma.create_subaccount", params=_NAME_LABEL, at="0", **SUBACCOUNT)
     delete = bind("broker.dma.delete_subaccount", params=_NAME, at="0", **ACK_NAME)
-    list = bind("broker.dma.subaccount_info", params=_NAME, at="0", page=_SUB_PAGES, **SUBACCOUNT)
+    list = bind("broker.dma.subaccount_info", params=_NAME, at="0", page=SUB_PAGES, **SUBACCOUNT)
     set_level = bind("broker.dma.set_subaccount_level", params=_LEVEL, at="0", **ACK_LEVEL)
     fee_rates = bind(
-        "broker.dma.subaccount_trade_fee", params=_NAME, page=_SUB_PAGES, result=_fee_rates
+        "broker.dma.subaccount_trade_fee", params=_NAME, page=SUB_PAGES, result=_fee_rates
     )
     report_ip = bind("broker.dma.report_subaccount_ip", params=_LOGIN_IP, at="0", **ACK_TS)
 
@@ -211,10 +206,22 @@ class OkxFunding(FundingPort):
         "broker.dma.get_deposit_address", params=_NAME_CCY, many=True, **DEPOSIT_ADDRESS
     )
     deposit_history = bind(
-        "broker.dma.deposit_history", params=_HISTORY, page=_HISTORY_PAGES, **DEPOSIT
+        "broker.dma.deposit_history", params=_HISTORY, page=HISTORY_PAGES, **DEPOSIT
     )
     withdrawal_history = bind(
-        "broker.dma.withdrawal_history", params=_HISTORY, page=_HISTORY_PAGES, **WITHDRAWAL
+        "broker.dma.withdrawal_history", params=_HISTORY, page=HISTORY_PAGES, **WITHDRAWAL
+    )
+    request_withdrawal = bind(
+        "asset.withdrawal",
+        params=_WITHDRAW,
+        defaults={"dest": const("4")},
+        at="0",
+        doc="Run with the sub-account's own API key (withdraw permission): OKX withdraws "
+        "from the key's funding account. ``payee.account_number`` is the address "
+        "(dest 4, ``address:tag`` where the currency needs one) or, with "
+        "``extra={'dest': '3'}``, the OKX account; ``extra`` takes ``chain``, ``fee``, "
+        "``clientId``, ``areaCode``, ``rcvrInfo``.",
+        **WITHDRAWN,
     )
 
 
@@ -252,76 +259,3 @@ class OkxTrading(TradingPort):
                 raise
             ids = {"order_id": order.order_id, "client_order_id": order.client_order_id}
             return m.OrderAck(**ids, tag=order.tag, status="cancelled", raw=order.raw)
-
-
-# --------------------------------------------------------------- extensions
-
-_GENERATE = Binding(
-    endpoint="broker.fd.generate_rebate_link", params=_REBATE_RANGE, at="0", **REBATE_REQUEST
-)
-_LINKS = Binding(endpoint="broker.fd.get_rebate_link", params=_LINK_QUERY, many=True, **REBATE_LINK)
-_ELIGIBILITY = Binding(
-    endpoint="broker.fd.if_rebate",
-    params={**_BROKER_TYPE, "apiKey": "api_key"},
-    at="0",
-    **REBATE_ELIGIBILITY,
-)
-
-
-class OkxRebates(Extension):
-    """FD broker rebates: ``client.ext("okx.rebates")``. Each method runs a binding with
-    its keyword arguments as the request (the extension takes no request model)."""
-
-    port_name = "okx.rebates"
-
-    async def generate(self, begin: str, end: str, broker_type: str | None = None) -> RebateRequest:
-        """Ask for the rebate details of ``begin``..``end`` (YYYYMMdd, end inclusive)."""
-        args = dict(begin=begin, end=end, broker_type=broker_type)
-        return cast(RebateRequest, await invoke_binding(self, _GENERATE, **args))
-
-    async def links(
-        self,
-        *,
-        begin: str | None = None,
-        end: str | None = None,
-        all_history: bool = False,
-        broker_type: str | None = None,
-    ) -> tuple[RebateLink, ...]:
-        """Download links: every generated one (``all_history``) or those of a range."""
-        args = dict(begin=begin, end=end, all_history=all_history, broker_type=broker_type)
-        return cast(tuple[RebateLink, ...], await invoke_binding(self, _LINKS, **args))
-
-    async def eligibility(self, api_key: str, broker_type: str | None = None) -> RebateEligibility:
-        """Whether ``api_key``'s trades earn the broker a rebate."""
-        args = dict(api_key=api_key, broker_type=broker_type)
-        return cast(RebateEligibility, await invoke_binding(self, _ELIGIBILITY, **args))
-
-
-class OkxOAuth(Extension):
-    """OAuth broker helpers: ``client.ext("okx.oauth")`` (OAuth mode only). The flow
-    itself (code exchange, single-flight rotation) is the OAuth signer's."""
-
-    port_name = "okx.oauth"
-
-    def _signer(self) -> OkxOAuthSigner:
-        signer = self.client.signer
-        if not isinstance(signer, OkxOAuthSigner):
-            raise NotSupported("this OKX client is in API-key mode, not OAuth", vendor="okx")
-        return signer
-
-    async def exchange_code(
-        self, code: str, *, code_verifier: str | None = None, redirect_uri: str | None = None
-    ) -> TokenPair:
-        """Authorization code (or PKCE with ``code_verifier``) -> token pair, now in use."""
-        return await self._signer().exchange_code(
-            code, code_verifier=code_verifier, redirect_uri=redirect_uri
-        )
-
-    async def refresh(self) -> TokenPair:
-        """Rotate the token pair now (single flight); returns the new TokenPair."""
-        return await self._signer().rotate()
-
-    @property
-    def tokens(self) -> TokenPair:
-        """The current TokenPair (Secrets; persist them to survive a restart)."""
-        return self._signer().token.tokens

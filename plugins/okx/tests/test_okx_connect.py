@@ -17,7 +17,7 @@ def test_entry_points_and_catalog() -> None:
     sandbox = create_sandbox()
     assert isinstance(sandbox, OkxSandbox)
     assert sandbox.unrouted() == []  # every catalog endpoint is served
-    assert len(OkxAdapter.catalog()) == 25
+    assert len(OkxAdapter.catalog()) == 36
 
 
 async def test_embedded_demo_sandbox() -> None:

@@ -19,6 +19,8 @@ from brokerport.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    Timeout,
+    UnknownOutcome,
     VendorUnavailable,
 )
 from brokerport.pipeline import RetryPolicy
@@ -139,6 +141,8 @@ async def test_every_code_maps_with_vendor_code_kept(
     with pytest.raises(BrokerportError) as info:
         await client.call("broker.dma.subaccount_info")
     err = info.value
+    if cls is UnknownOutcome:
+        cls = Timeout  # 50004 ("may or may not have succeeded") of a read: a retryable timeout
     assert type(err) is cls, (code, type(err).__name__)
     assert err.vendor == "okx" and err.vendor_code == code
     assert err.http_status == status and err.endpoint == "broker.dma.subaccount_info"

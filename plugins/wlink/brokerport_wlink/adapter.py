@@ -28,41 +28,15 @@ from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import InvalidRequest
 
+from .errors import WlinkEnvelope, error_map
+
 if TYPE_CHECKING:
     import cattrs
     from brokerport.profile import Profile
     from brokerport.signing import Signer
     from brokerport.transport import RawResponse
 
-__all__ = ["CODES", "WlinkAdapter", "vendor_timezone"]
-
-#: Error reasons (the ``reason`` of the error body) -> brokerport errors. The spec
-#: documents no error body; see "Assumptions" in the README.
-CODES: dict[str, type[e.BrokerportError]] = {
-    **dict.fromkeys(
-        "UNAUTHORIZED TOKEN_INVALID TOKEN_EXPIRED API_KEY_INVALID SIGNATURE_INVALID"  # noqa: SIM905
-        " TIMESTAMP_EXPIRED NONCE_REUSED LOGIN_FAILED CAPTCHA_REQUIRED".split(),
-        e.AuthenticationError,
-    ),
-    **dict.fromkeys(("INVALID_ARGUMENT", "EMAIL_CODE_INVALID"), e.InvalidRequest),
-    **dict.fromkeys(("QUOTE_CHANGED", "CONFLICT", "ALREADY_EXISTS"), e.Conflict),
-    "PERMISSION_DENIED": e.PermissionDenied,
-    "NOT_FOUND": e.NotFound,
-    "INSUFFICIENT_BALANCE": e.InsufficientFunds,
-    "TOO_MANY_REQUESTS": e.RateLimited,
-}
-
-
-def error_map(extra: str | None = None) -> ErrorMap:
-    """The map, with profile option ``error_codes`` (``REASON=ClassName,...``) on top."""
-    codes = dict(CODES)
-    for part in filter(None, (extra or "").split(",")):
-        code, _, name = part.partition("=")
-        cls = getattr(e, name.strip(), None)
-        if not (isinstance(cls, type) and issubclass(cls, e.BrokerportError)):
-            raise InvalidRequest(f"wlink option error_codes: unknown error class {name!r}")
-        codes[code.strip()] = cls
-    return ErrorMap(codes, by_status={409: e.Conflict, 422: e.InvalidRequest})
+__all__ = ["WlinkAdapter", "vendor_timezone"]
 
 
 _OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{1,2}):?(\d{2})?$")
@@ -121,7 +95,7 @@ class WlinkAdapter(Adapter):
     }
     error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "wlink"
-    samples = "brokerport_wlink.testing:WlinkSamples"
+    samples = "brokerport_wlink:samples.toml"
 
     @classmethod
     def build_catalog(cls) -> Catalog:
@@ -132,8 +106,10 @@ class WlinkAdapter(Adapter):
         extra = profile.option("error_codes")
         if extra:
             vars(self)["error_map"] = error_map(extra)  # shadows the class map per client
-        self.code_field = profile.option("error_code_field") or "reason"
-        self.message_field = profile.option("error_message_field") or "message"
+        self.envelope = WlinkEnvelope(
+            profile.option("error_code_field") or "reason",
+            profile.option("error_message_field") or "message",
+        )
         self.tz = vendor_timezone(profile.option("timezone"))
         mode = profile.option("auth_mode") or (
             "signed" if "api_key" in profile.credentials else "portal"
@@ -184,24 +160,18 @@ class WlinkAdapter(Adapter):
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         """Success: the bare object of the spec. Failure (HTTP >= 400): the error body
-        ``{"code", "reason", "message", "metadata"}`` (an assumption, see the README)."""
-        status = response.status
-        if status < 400:
-            data = parse_json(response, vendor=self.name)
-            if not isinstance(data, Mapping):
-                raise ValueError("wlink answers are JSON objects")
-            return data
+        (``brokerport_wlink.errors``, an assumption: see the README)."""
         try:
             doc = parse_json(response, vendor=self.name)
         except e.DecodeError:
-            doc = None
-        doc = doc if isinstance(doc, Mapping) else {}
-        code = doc.get(self.code_field) or doc.get("code")
-        retry = response.headers.get("Retry-After")
-        raise VendorFault(
-            None if code is None else str(code),
-            str(doc.get(self.message_field) or f"HTTP {status}"),
-            http_status=status,
-            data=doc.get("metadata"),
-            retry_after=float(retry) if retry and retry.replace(".", "", 1).isdigit() else None,
-        )
+            if response.status < 400:
+                raise
+            doc = None  # an error without a JSON body: the HTTP status decides
+        try:
+            return self.envelope.unwrap(doc, http_status=response.status, vendor=self.name)
+        except VendorFault as fault:
+            retry = response.headers.get("Retry-After")
+            fault.retry_after = (
+                float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
+            )
+            raise

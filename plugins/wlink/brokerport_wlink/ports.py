@@ -34,8 +34,11 @@ if TYPE_CHECKING:
 __all__ = ["WlinkAccounts", "WlinkFunding", "WlinkKeys", "WlinkTrading"]
 
 PAGE_SIZE = 20
-#: ``list``/``total`` pages; ``page`` and ``size`` are required by every paged endpoint
-PAGED = PageNumber(page="page", size="size", items="list", total="total", default_size=PAGE_SIZE)
+#: ``list``/``total`` pages; ``page`` and ``size`` (integers) are required by every paged
+#: endpoint. The sandbox answers listings with this very pager.
+PAGED = PageNumber(
+    page="page", size="size", items="list", total="total", default_size=PAGE_SIZE, as_text=False
+)
 PAGING = {"page": const(1), "size": const(PAGE_SIZE)}
 
 

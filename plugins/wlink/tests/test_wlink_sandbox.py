@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -125,3 +127,110 @@ async def test_email_codes_are_single_use_and_money_moves(box: WlinkSandbox) -> 
         first = (await messages.list(portal="ib"))["list"][0]["id"]
         await messages.mark_read(id=first, portal="ib")
         assert await messages.unread_count("ib") == 2
+
+
+async def test_each_portal_serves_only_its_own_endpoints_as_unknown_paths(
+    box: WlinkSandbox,
+) -> None:
+    assert box.unrouted() == []  # all 112 endpoints: handlers or the spec's fixtures
+    async with spec_client(box) as c:
+        for server, path in (("client", "/v1/ib/user/get"), ("ib", "/v1/trading/account/list")):
+            status, body = await c.call(server, "GET", path, query=[("page", 1), ("size", 2)])
+            assert (status, body["code"], body["reason"]) == (404, 404, "NOT_FOUND")
+            entry = box.journal.last()
+            assert entry is not None and entry.endpoint is None and not entry.rejected
+        status, body = await c.call("client", "POST", "/v1/trading/account/list")
+        assert (status, body["reason"]) == (405, "METHOD_NOT_ALLOWED")
+
+
+async def test_parameters_are_typed_as_the_spec_declares(box: WlinkSandbox) -> None:
+    async with spec_client(box) as c:
+        path = "/v1/trading/account/list"
+        for query, why in (
+            ([("page", "x"), ("size", 2)], "page must be an integer"),
+            ([("page", 1), ("size", 2), ("is_demo", "yes")], "is_demo must be a boolean"),
+            ([("size", 2)], "page is required"),
+            ([("page", 1), ("size", 2), ("colour", "red")], "unknown parameter"),
+        ):
+            status, body = await c.call("client", "GET", path, query=query, auth="signed")
+            assert (status, body["reason"]) == (400, "INVALID_ARGUMENT") and why in body["message"]
+        status, body = await c.call(
+            "client",
+            "GET",
+            path,
+            query=[("page", 1), ("size", 5), ("is_demo", "true")],
+            auth="signed",
+        )
+        assert status == 200 and [a["is_demo"] for a in body["list"]] == [True]
+        status, body = await c.call(
+            "client",
+            "POST",
+            "/v1/client/trading/deposit/draft/create",
+            body={"trading_account_id": "100", "deposit_amount": "1.00", "remittance_id": 1},
+            auth="signed",
+        )
+        assert status == 400 and body["message"] == "trading_account_id must be an integer"
+
+
+async def test_portal_sessions_end_with_logout_and_expire(box: WlinkSandbox) -> None:
+    async with spec_client(box) as c:
+        path = "/v1/trading/withdrawal/check-pending"
+        assert (await c.call("client", "GET", path, auth="bearer"))[0] == 200
+        assert (await c.call("client", "POST", "/v1/auth/account/logout", auth="bearer"))[0] == 200
+        status, body = await c.call("client", "GET", path, auth="bearer")
+        assert (status, body["reason"]) == (401, "TOKEN_INVALID")
+        c.token = None
+        assert (await c.call("client", "GET", path, auth="bearer"))[0] == 200
+        box.clock.advance(3601)
+        status, body = await c.call("client", "GET", path, auth="bearer")
+        assert (status, body["reason"]) == (401, "TOKEN_EXPIRED")
+        status, body = await c.call("client", "POST", "/v1/auth/account/logout")
+        assert (status, body["reason"]) == (401, "UNAUTHORIZED")  # bearer only, never signed
+    assert len(box.journal.rejections("auth")) == 3
+
+
+def test_the_error_body_is_one_object_for_the_sandbox_and_the_decoder() -> None:
+    from brokerport.adapter import VendorFault
+    from brokerport.wire import ErrorTable
+    from brokerport_wlink.errors import ENVELOPE, ERRORS
+
+    assert isinstance(ERRORS, ErrorTable)
+    client = WlinkAdapter.error_map
+    for code, entry in ERRORS.items():
+        doc = ENVELOPE.fail(code, ERRORS.message(code, "x", "y"))
+        assert doc["code"] == entry.status and doc["metadata"] == {}
+        with pytest.raises(VendorFault) as info:
+            ENVELOPE.unwrap(doc, http_status=entry.status, vendor="wlink")
+        assert info.value.code == code and info.value.message == doc["message"]
+        assert client.classify(code, entry.status) is entry.error
+
+
+async def test_the_spec_client_works_from_what_brokerport_sandbox_prints() -> None:
+    """`brokerport sandbox wlink --json` in a subprocess: both base URLs and the
+    credentials of both auth modes are all a client written to the spec needs."""
+    cmd = [sys.executable, "-m", "brokerport", "sandbox", "wlink", "--json", "--seconds", "60"]
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        info = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
+        urls = {"client": info["base_url"], "ib": info["profile_options"]["ib_base_url"]}
+        assert urls["client"] != urls["ib"] and info["identifiers"]["ib_base_url"] == urls["ib"]
+        assert set(info["credential_sets"]) == {"signed", "portal"}
+        assert info["credentials"] == info["credential_sets"]["signed"]
+        assert len(info["endpoints"]) == 112
+        page = [("page", 1), ("size", 20)]
+        async with SpecClient(urls, info["credential_sets"]["signed"]) as c:
+            status, accounts = await c.call(
+                "client", "GET", "/v1/trading/account/list", query=page, auth="signed"
+            )
+            assert status == 200 and accounts["total"] == 2
+        async with SpecClient(urls, info["credential_sets"]["portal"]) as c:
+            status, ib = await c.call(
+                "ib", "GET", "/v1/ib/client/user/list", query=page, auth="bearer"
+            )
+            assert status == 200 and ib["total"] == 3
+            status, body = await c.call("client", "GET", "/v1/ib/client/user/list", query=page)
+            assert (status, body["reason"]) == (404, "NOT_FOUND")
+    finally:
+        proc.terminate()
+        await proc.wait()
