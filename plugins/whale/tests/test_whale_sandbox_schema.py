@@ -346,3 +346,44 @@ async def test_error_answers_follow_the_documented_error_schemas(sandbox: WhaleS
                 _schema(spec, name, "400") if "400" in documented else {"type": "object"}
             )
             jsonschema.validate(body, schema)
+
+
+async def test_a_client_given_only_what_the_cli_prints_works_unchanged() -> None:
+    """``brokerport sandbox whale --json`` in another process: its base URL and
+    credentials are all the vendor-style client needs (sign, place, read back)."""
+    import asyncio
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "brokerport", "sandbox", "whale", "--json",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        info = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
+        base, creds = info["base_url"], info["credentials"]
+        acct = info["profile_options"]["account_no"]
+
+        async def send(method: str, path: str, query: str = "", body: Any = None) -> Any:
+            data = None if body is None else json.dumps(body).encode()
+            headers = faithful_headers(method, path, query, data, creds["app_key"],
+                                       creds["app_secret"], creds["access_token"],
+                                       int(time.time()))  # fmt: skip
+            url = aiohttp.client.URL(base + path + (f"?{query}" if query else ""), encoded=True)
+            async with session.request(method, url, data=data, headers=headers) as resp:
+                return resp.status, json.loads(await resp.read())
+
+        async with aiohttp.ClientSession() as session:
+            status, placed = await send("POST", "/v1/whaleapi/trade/order", body={
+                "symbol": "700.HK", "side": "Buy", "order_type": "LO", "submitted_price": "320",
+                "submitted_quantity": "100", "time_in_force": "Day", "account_no": acct,
+            })  # fmt: skip
+            assert status == 200 and placed["code"] == 0
+            order_id = placed["data"]["order_id"]
+            status, got = await send(
+                "GET", "/v1/whaleapi/trade/order", f"order_id={order_id}&account_no={acct}"
+            )
+            assert status == 200 and got["data"]["status"] == "NewStatus"
+    finally:
+        proc.terminate()
+        await proc.wait()

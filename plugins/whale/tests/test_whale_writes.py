@@ -100,7 +100,8 @@ async def test_ledger_request_id_minted_once_before_any_attempt(
         )
     ids = {_body(r)["request_id"] for r in transport.requests}
     assert len(transport.requests) == 3 and len(ids) == 1
-    assert _body(transport.requests[0])["amount"] == "10.50"  # a decimal string, never a float
+    amount = _body(transport.requests[0])["amount"]
+    assert isinstance(amount, str) and Decimal(amount) == Decimal("10.50")  # text, not a float
 
 
 def _permissions(*pairs: str) -> Any:

@@ -8,12 +8,9 @@ default: none), ``require_token`` (default true), ``token_invalid_status``
 
 from __future__ import annotations
 
-from typing import Any
-
 from .state import SEED_ACCOUNT, SEED_MEMBER, WhaleSandbox
 
 __all__ = ["SEED_ACCOUNT", "SEED_MEMBER", "WhaleSandbox", "create_sandbox"]
 
-
-def create_sandbox(**options: Any) -> WhaleSandbox:
-    return WhaleSandbox(**options)
+#: Entry point of ``brokerport.sandboxes``: ``whale`` (options typed from the keywords).
+create_sandbox = WhaleSandbox.factory

@@ -1,7 +1,8 @@
 """The WhaleAPI gateway, in process: signature checks, routing and answers from data.
 
-Built on ``brokerport.testing.sandbox`` (the catalog-driven ``brokerport.sandbox``
-toolkit was not merged when this was written). What is data, not code:
+Built on the ``brokerport.sandbox`` toolkit (written against its predecessor; it
+uses the toolkit's journal, clock, faults and factory, and routes and shapes answers
+itself from the data below). What is data, not code:
 
 * **routes**: every catalog endpoint at its path version (and the 12 operations
   the vendor moved to /v2 at both versions), from ``catalog.json``;
@@ -33,7 +34,7 @@ from aiohttp import web
 from brokerport.catalog import Endpoint
 from brokerport.errors import InvalidRequest
 from brokerport.ratelimit import SlidingWindow
-from brokerport.testing.sandbox import (
+from brokerport.sandbox import (
     JOURNAL_ENTRY,
     Sandbox,
     SandboxClock,
