@@ -272,7 +272,7 @@ class Endpoint:
 
 
 #: What a signing part names: every query parameter / body field, or one of them, or a header.
-_PART = re.compile(r"(query|body)(:[^\s:]+)?|header:[A-Za-z0-9-]+")
+_PART = re.compile(r"(query|body)(:[^\s:]+)?|(header|path):[A-Za-z0-9_-]+")
 
 
 def _parts(value: Any, where: str) -> tuple[str, ...]:
@@ -280,7 +280,8 @@ def _parts(value: Any, where: str) -> tuple[str, ...]:
         isinstance(v, str) and _PART.fullmatch(v) for v in value
     ):
         raise PluginError(
-            f"{where}: a list of parts: 'query', 'body', 'query:NAME', 'body:NAME', 'header:NAME'"
+            f"{where}: a list of parts: 'query', 'body', 'query:NAME', 'body:NAME', "
+            "'header:NAME', 'path:NAME'"
         )
     return tuple(value)
 
@@ -299,7 +300,8 @@ class Signing:
     it (docs/catalog-format.md, "Signing"); the conformance kit proves each item.
 
     A *part* is ``"query"`` / ``"body"`` (every query parameter / top-level body
-    field), ``"query:NAME"`` / ``"body:NAME"`` (one of them) or ``"header:NAME"``.
+    field), ``"query:NAME"`` / ``"body:NAME"`` (one of them), ``"header:NAME"`` or
+    ``"path:NAME"`` (a path parameter).
     """
 
     #: profile credentials (``Sandbox.credentials()`` names) whose wrong value is refused
@@ -312,9 +314,7 @@ class Signing:
     timestamp: str | None = None
     window: float | None = None
     #: endpoint name -> the parts signed on that endpoint (replacing ``signed``)
-    endpoints: Mapping[str, tuple[str, ...]] = attrs.field(
-        factory=dict, converter=_endpoint_parts
-    )
+    endpoints: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_endpoint_parts)
 
     def signed_for(self, endpoint: str) -> tuple[str, ...]:
         """The parts signed on ``endpoint``."""

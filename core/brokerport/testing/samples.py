@@ -118,6 +118,8 @@ class Samples:
 
     #: the trading contracts' vendor rules
     trading: TradingRules = TradingRules()
+    #: a completed deposit shows in the balance at once (False: the vendor credits it later)
+    deposit_moves_balance: bool = True
 
     #: Seconds the vendor accepts a request timestamp; None: no timestamp check.
     timestamp_window: float | None = None
@@ -242,7 +244,8 @@ _TOP = frozenset(
     """hooks timestamp_window vars profile_options prepare create_subaccount key_owner
     create_api_key funding_account deposit complete_deposit withdrawal history_query
     list_accounts place_order order_query position_query seed paged invalid errors
-    read_call write_call burst_call amend_order fill_order trading calls""".split()  # noqa: SIM905
+    read_call write_call burst_call amend_order fill_order trading calls
+    deposit_moves_balance""".split()  # noqa: SIM905
 )
 _REQUESTS: tuple[str, ...] = ("create_subaccount", "create_api_key", "deposit", "withdrawal")
 _REQUESTS += ("history_query", "list_accounts", "place_order", "order_query", "position_query")
@@ -389,6 +392,7 @@ class DataSamples(Samples):
     def __init__(self, client: Client, sandbox: Sandbox | None) -> None:
         super().__init__(client, sandbox)
         self.timestamp_window = self.data.get("timestamp_window", type(self).timestamp_window)
+        self.deposit_moves_balance = bool(self.data.get("deposit_moves_balance", True))
         rules = dict(self.data.get("trading", {}))
         if "cancelled" in rules:
             rules["cancelled"] = tuple(rules["cancelled"])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -180,10 +179,24 @@ def _flip_value(value: Any) -> Any:
     return None  # nested objects: not a field the kit changes
 
 
-def tamper_part(request: PreparedRequest, part: str) -> list[str]:
+def _path_index(route: str, name: str) -> int | None:
+    segments = route.split("/")
+    return segments.index(f"{{{name}}}") if f"{{{name}}}" in segments else None
+
+
+def tamper_part(request: PreparedRequest, part: str, route: str = "") -> list[str]:
     """Change one byte of ``part`` of ``request`` in place; the names of what changed
-    (``[]``: the request has no such part). ``query``/``body`` alone: the first field."""
+    (``[]``: the request has no such part). ``query``/``body`` alone: the first field.
+    ``path:NAME`` needs the endpoint's ``route`` (the path with placeholders)."""
     kind, _, name = part.partition(":")
+    if kind == "path":
+        at = _path_index(route, name)
+        segments = request.path.split("/")
+        if at is None or at >= len(segments) or not segments[at]:
+            return []
+        segments[at] = flip(segments[at])
+        request.path = "/".join(segments)
+        return [part]
     if kind == "header":
         for key in list(request.headers):
             if key.lower() == name.lower():
@@ -213,10 +226,16 @@ def tamper_part(request: PreparedRequest, part: str) -> list[str]:
     return []
 
 
-def expand_parts(request: PreparedRequest, parts: Iterable[str]) -> list[str]:
-    """``query`` / ``body`` expanded to every field the request carries."""
+def expand_parts(request: PreparedRequest, parts: Iterable[str], route: str = "") -> list[str]:
+    """``query`` / ``body`` expanded to every field the request carries; named parts
+    the request does not carry are left out."""
     out: list[str] = []
     for part in parts:
+        if ":" in part:
+            probe = _copy(request)
+            if tamper_part(probe, part, route):
+                out.append(part)
+            continue
         if part == "query":
             out += [f"query:{p.partition('=')[0]}" for p in request.query.split("&") if p]
         elif part == "body":
@@ -226,9 +245,21 @@ def expand_parts(request: PreparedRequest, parts: Iterable[str]) -> list[str]:
                 doc = None
             if isinstance(doc, dict):
                 out += [f"body:{k}" for k, v in doc.items() if _flip_value(v) not in (None, "")]
-        else:
-            out.append(part)
     return list(dict.fromkeys(out))
+
+
+def _copy(request: PreparedRequest) -> PreparedRequest:
+    from ..signing import PreparedRequest as Prepared
+
+    return Prepared(
+        request.method,
+        request.base_url,
+        request.path,
+        request.query,
+        dict(request.headers),
+        request.body,
+        request.endpoint,
+    )
 
 
 def remove_part(request: PreparedRequest, part: str) -> bool:
@@ -276,28 +307,10 @@ class TamperingTransport(Transport):
 
     async def send(self, request: PreparedRequest) -> RawResponse:
         if self.change is not None and request.endpoint == self.endpoint:
-            from ..signing import PreparedRequest as Prepared
-
-            copy = Prepared(
-                request.method,
-                request.base_url,
-                request.path,
-                request.query,
-                dict(request.headers),
-                request.body,
-                request.endpoint,
-            )
+            copy = _copy(request)
             self.changed.append(self.change(copy))
             request = copy
         return await self.inner.send(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-def credential_variants(value: str) -> str:
-    """A wrong value of the same shape: one character changed."""
-    return flip(value)
-
-
-_WORD = re.compile(r"[A-Za-z0-9]")

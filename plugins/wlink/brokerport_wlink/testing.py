@@ -21,6 +21,7 @@ _n = itertools.count(1)
 
 class WlinkSamples(Samples):
     timestamp_window = 30.0
+    deposit_moves_balance = False  # a submitted deposit waits for the back office's review
 
     @property
     def box(self) -> WlinkSandbox:
