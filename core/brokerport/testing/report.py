@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -85,8 +87,14 @@ def _collect(
         ]
         if keyword:
             args += ["-k", keyword]
-        args += ["-q"] if verbose else ["-p", "no:terminal"]
-        code = pytest.main([*args, *extra], plugins=[collector])
+        if extra:  # the terminal's own options (-vv): its output is kept, not printed
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = pytest.main([*args, *extra], plugins=[collector])
+            collector.failures["(terminal output)"] = out.getvalue()
+        else:
+            args += ["-q"] if verbose else ["-p", "no:terminal"]
+            code = pytest.main(args, plugins=[collector])
     return collector.rows, int(code), collector.failures
 
 

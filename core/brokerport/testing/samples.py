@@ -581,13 +581,20 @@ class DataSamples(Samples):
             label, invoke = self._case(spec, where)
             if "extension" in spec:
                 label = f"{spec['extension']}:{spec['method']}"
+            label = spec.get("proves", label)  # a hook step names what it proves
             expect = spec.get("expect", {})
             out.append(CallCase(label, invoke, functools.partial(self._expect, expect, where)))
         return out
 
     def _expect(self, expect: Mapping[str, Any], where: str, result: Any) -> str | None:
         """``expect``: attribute path (of the result, or of each item of a Page) -> value."""
-        items = result.items if isinstance(result, m.Page) else [result]
+        items = (
+            result.items
+            if isinstance(result, m.Page)
+            else list(result)
+            if isinstance(result, (tuple, list))
+            else [result]
+        )
         for path, want in expect.items():
             wanted = self._fill(want, f"{where}.expect.{path}")
             got = [_path(path, item) for item in items]
