@@ -154,7 +154,13 @@ class VirtualClock:
 
 def flip(text: str) -> str:
     """One character changed: the last digit bumped, else the last letter's case (or
-    next letter), else a character appended. The result keeps the value's shape."""
+    next letter), else a character appended. The result keeps the value's shape.
+    Padded base64 (``...=``) changes its first character instead: the last one may
+    hold only padding bits, and another spelling of the same bytes changes nothing."""
+    if text.endswith("=") and len(text) > 2 and text[0].isascii() and text[0].isalnum():
+        first = text[0]
+        swapped = str((int(first) + 1) % 10) if first.isdigit() else first.swapcase()
+        return swapped + text[1:]
     for i in range(len(text) - 1, -1, -1):
         c = text[i]
         if c.isdigit():
