@@ -26,6 +26,7 @@ __all__ = [
     "Param",
     "RateLimit",
     "Rule",
+    "Signing",
 ]
 
 Location = Literal["path", "query", "body", "header"]
@@ -270,18 +271,100 @@ class Endpoint:
         return _PLACEHOLDER.sub(lambda m: quote(str(params[m.group(1)]), safe=""), self.route)
 
 
+#: What a signing part names: every query parameter / body field, or one of them, or a header.
+_PART = re.compile(r"(query|body)(:[^\s:]+)?|(header|path):[A-Za-z0-9_-]+")
+
+
+def _parts(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, str) and _PART.fullmatch(v) for v in value
+    ):
+        raise PluginError(
+            f"{where}: a list of parts: 'query', 'body', 'query:NAME', 'body:NAME', "
+            "'header:NAME', 'path:NAME'"
+        )
+    return tuple(value)
+
+
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _endpoint_parts(value: Mapping[str, Iterable[str]]) -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType({k: tuple(v) for k, v in value.items()})
+
+
+@attrs.frozen(slots=True)
+class Signing:
+    """What the vendor checks on a request that is not public, as the catalog declares
+    it (docs/catalog-format.md, "Signing"); the conformance kit proves each item.
+
+    A *part* is ``"query"`` / ``"body"`` (every query parameter / top-level body
+    field), ``"query:NAME"`` / ``"body:NAME"`` (one of them), ``"header:NAME"`` or
+    ``"path:NAME"`` (a path parameter).
+    """
+
+    #: profile credentials (``Sandbox.credentials()`` names) whose wrong value is refused
+    credentials: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    #: parts carrying credentials or the signature: a request without one is refused
+    carriers: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    #: parts a signature covers, on every endpoint not in ``endpoints`` (``()``: signs nothing)
+    signed: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    #: the part holding the signed timestamp, and the seconds the vendor accepts it
+    timestamp: str | None = None
+    window: float | None = None
+    #: endpoint name -> the parts signed on that endpoint (replacing ``signed``)
+    endpoints: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_endpoint_parts)
+
+    def signed_for(self, endpoint: str) -> tuple[str, ...]:
+        """The parts signed on ``endpoint``."""
+        return self.endpoints.get(endpoint, self.signed)
+
+    @classmethod
+    def from_data(cls, data: object, where: str) -> Signing:
+        if not isinstance(data, Mapping):
+            raise PluginError(f"{where}: signing is an object")
+        _no_unknown(data, _SIGNING_KEYS, f"{where}: signing")
+        creds = data.get("credentials", [])
+        if not isinstance(creds, list) or not all(isinstance(c, str) for c in creds):
+            raise PluginError(f"{where}: signing.credentials is a list of credential names")
+        endpoints = data.get("endpoints", {})
+        if not isinstance(endpoints, Mapping):
+            raise PluginError(f"{where}: signing.endpoints maps an endpoint to parts")
+        timestamp, window = data.get("timestamp"), data.get("window")
+        if timestamp is not None:
+            _parts([timestamp], f"{where}: signing.timestamp")
+        if (timestamp is None) != (window is None) or not (
+            window is None or (isinstance(window, (int, float)) and window > 0)
+        ):
+            raise PluginError(f"{where}: signing.timestamp and a positive window go together")
+        return cls(
+            credentials=creds,
+            carriers=_parts(data.get("carriers", []), f"{where}: signing.carriers"),
+            signed=_parts(data.get("signed", []), f"{where}: signing.signed"),
+            timestamp=timestamp,
+            window=None if window is None else float(window),
+            endpoints={
+                k: _parts(v, f"{where}: signing.endpoints.{k}") for k, v in endpoints.items()
+            },
+        )
+
+
 class Catalog(Mapping[str, Endpoint]):
     """An immutable, name-keyed set of endpoints."""
 
-    __slots__ = ("_by_name", "services", "vendor")
+    __slots__ = ("_by_name", "services", "signing", "vendor")
 
     def __init__(
         self,
         vendor: str,
         endpoints: Iterable[Endpoint],
         services: Mapping[str, str] | None = None,
+        signing: Signing | None = None,
     ) -> None:
         self.vendor = vendor
+        #: what the vendor checks on requests that are not public (None: not declared)
+        self.signing = signing
         #: service name -> the profile option holding its base URL ("": ``base_url``)
         self.services: Mapping[str, str] = MappingProxyType(
             dict(services) if services is not None else {"default": ""}
@@ -299,6 +382,9 @@ class Catalog(Mapping[str, Endpoint]):
             routes.add(route)
             by_name[ep.name] = ep
         self._by_name = by_name
+        unknown = sorted(set(signing.endpoints) - by_name.keys()) if signing else []
+        if unknown:
+            raise PluginError(f"{vendor}: signing names unknown endpoint {unknown[0]!r}")
 
     @classmethod
     def load(
@@ -323,6 +409,7 @@ class Catalog(Mapping[str, Endpoint]):
                 for name, ep in self._by_name.items()
             ],
             services=self.services,
+            signing=self.signing,
         )
 
     def __getitem__(self, name: str) -> Endpoint:
@@ -464,8 +551,12 @@ _ENDPOINT_KEYS = frozenset(ENDPOINT_KEYS)
 _PARAM_KEYS = frozenset(PARAM_KEYS)
 _RATE_KEYS = frozenset({"count", "per", "group", "margin"})
 _DOCUMENT_KEYS = frozenset(
-    {"generated", "vendor", "rules_module", "services", "endpoints", "quirks", "source"}
+    {"generated", "vendor", "rules_module", "services", "signing", "endpoints", "quirks"}
+    | {"source"}
 )
+_SIGNING_KEYS = frozenset({"credentials", "carriers", "signed", "timestamp", "window"}) | {
+    "endpoints"
+}
 _LOCATIONS = frozenset({"path", "query", "body", "header"})
 PARAM_TYPES = frozenset({"string", "integer", "number", "boolean", "array", "object"})
 #: rule kind -> the number of arguments it takes (min, max); every kind but
@@ -536,7 +627,10 @@ def catalog_from_data(document: Mapping[str, Any], *, source: str = "<catalog>")
         isinstance(k, str) and isinstance(v, str) for k, v in services.items()
     ):
         raise PluginError(f"{source}: services maps a name to a profile option name")
-    return Catalog(vendor, built, services=services)
+    signing = document.get("signing")
+    if signing is not None:
+        signing = Signing.from_data(signing, source)
+    return Catalog(vendor, built, services=services, signing=signing)
 
 
 class _Resolver:

@@ -83,7 +83,7 @@ _PARAM_DEFAULTS: Mapping[str, Any] = {
 }
 _OVERLAY_KEYS = frozenset(
     {"vendor", "rules_module", "spec", "services", "defaults", "rules", "rate_limits"}
-    | {"param_sets", "endpoint"}
+    | {"param_sets", "endpoint", "signing"}
 )
 _SPEC_KEYS = frozenset(
     {"file", "naming", "skip_segments", "base_version", "signer_headers"}
@@ -245,6 +245,11 @@ class _Builder:
         if "spec" in overlay:
             doc["source"] = Path(self._spec_conf()["file"]).name
         doc["services"] = dict(sorted(services.items()))
+        if "signing" in overlay:  # what the vendor checks; validated like the loader does
+            from .catalog import Signing
+
+            Signing.from_data(overlay["signing"], self.where)
+            doc["signing"] = _sorted_keys(overlay["signing"])
         quirks = self.quirks.as_list()
         if quirks:
             doc["quirks"] = quirks
@@ -485,3 +490,10 @@ def _ordered(
             continue
         out[key] = value
     return out
+
+
+def _sorted_keys(value: Any) -> Any:
+    """Tables with sorted keys (lists keep their order)."""
+    if isinstance(value, Mapping):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    return value

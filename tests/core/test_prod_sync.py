@@ -34,7 +34,7 @@ def test_ports_models_errors_and_paging() -> None:
         with pytest.raises(brokerport.Conflict):
             client.subaccounts.create(m.CreateSubAccount(name="desk1"))
         with pytest.raises(brokerport.NotSupported):
-            client.trading.place_order(None)
+            client.trading.fills(None)
         with pytest.raises(brokerport.InvalidRequest):
             client.funding.request_deposit(
                 m.DepositRequest(account_id="desk1", amount=Decimal("1.001"), currency="USD")

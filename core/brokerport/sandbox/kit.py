@@ -109,8 +109,19 @@ class SandboxClock:
 # --------------------------------------------------------------- journal
 
 
+def _names_only(headers: Mapping[str, str]) -> str:
+    return "{" + ", ".join(sorted(headers)) + "}"
+
+
+def _size_only(body: bytes) -> str:
+    return f"<{len(body)} bytes>"
+
+
 @attrs.define(slots=True)
 class JournalEntry:
+    """One request as received. Its repr shows header *names* and the body's size only:
+    a failing assertion that prints an entry must never print a credential."""
+
     seq: int
     at: float
     method: str
@@ -118,8 +129,8 @@ class JournalEntry:
     path: str
     #: the query text exactly as received (never decoded and re-encoded)
     query: str
-    headers: Mapping[str, str]
-    body: bytes
+    headers: Mapping[str, str] = attrs.field(repr=_names_only)
+    body: bytes = attrs.field(repr=_size_only)
     endpoint: str | None
     status: int | None = None
     effect: bool = False

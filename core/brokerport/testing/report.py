@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["run_conformance"]
+__all__ = ["collect_conformance", "run_conformance"]
 
 
 class _Collector:
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, str, str, str]] = []
+        #: contract -> the whole failure text pytest would print (for leak checks)
+        self.failures: dict[str, str] = {}
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
@@ -29,6 +34,7 @@ class _Collector:
             else:
                 outcome = "FAILED" if report.when == "call" else "ERROR"
                 why = _first_line(report)
+                self.failures[name] = str(report.longrepr)
             self.rows.append((port, operation, name, outcome, why))
 
     def pytest_runtest_setup(self, item: Any) -> None:
@@ -44,7 +50,18 @@ def _first_line(report: Any) -> str:
     return line if len(line) <= 140 else line[:137] + "..."
 
 
-def run_conformance(name: str, *, verbose: bool = False, keyword: str | None = None) -> int:
+def collect_conformance(
+    name: str, *, keyword: str | None = None, verbose: bool = False
+) -> tuple[list[tuple[str, str, str, str, str]], int]:
+    """Run the kit on the installed plugin ``name`` in this process (pytest, in a scratch
+    root): the rows (port, operation, contract, result, why) and pytest's exit code."""
+    rows, code, _ = _collect(name, keyword=keyword, verbose=verbose)
+    return rows, code
+
+
+def _collect(
+    name: str, *, keyword: str | None = None, verbose: bool = False, extra: Sequence[str] = ()
+) -> tuple[list[tuple[str, str, str, str, str]], int, dict[str, str]]:
     import pytest
 
     from . import _run_conformance
@@ -70,9 +87,19 @@ def run_conformance(name: str, *, verbose: bool = False, keyword: str | None = N
         ]
         if keyword:
             args += ["-k", keyword]
-        args += ["-q"] if verbose else ["-p", "no:terminal"]
-        code = pytest.main(args, plugins=[collector])
-    rows = collector.rows
+        if extra:  # the terminal's own options (-vv): its output is kept, not printed
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = pytest.main([*args, *extra], plugins=[collector])
+            collector.failures["(terminal output)"] = out.getvalue()
+        else:
+            args += ["-q"] if verbose else ["-p", "no:terminal"]
+            code = pytest.main(args, plugins=[collector])
+    return collector.rows, int(code), collector.failures
+
+
+def run_conformance(name: str, *, verbose: bool = False, keyword: str | None = None) -> int:
+    rows, code = collect_conformance(name, keyword=keyword, verbose=verbose)
     if not rows:
         print(
             f"brokerport conformance {name}: no contract ran (pytest exit {int(code)})",

@@ -37,7 +37,16 @@ if TYPE_CHECKING:
     from ..errors import BrokerportError
     from ..sandbox import Sandbox
 
-__all__ = ["DataSamples", "ErrorCase", "InvalidCase", "PagedCase", "Samples", "load_samples"]
+__all__ = [
+    "CallCase",
+    "DataSamples",
+    "ErrorCase",
+    "InvalidCase",
+    "PagedCase",
+    "Samples",
+    "TradingRules",
+    "load_samples",
+]
 
 Invoke = Callable[["Client"], Awaitable[Any]]
 
@@ -73,8 +82,44 @@ class PagedCase:
     key: Callable[[Any], str]
 
 
+@attrs.frozen
+class CallCase:
+    """One successful call of a declared operation (or extension method) the kit runs
+    to prove it: ``operation`` is ``port.method`` or ``extension:method``; ``check``
+    gets the result and returns what is wrong with it (None: fine)."""
+
+    operation: str
+    invoke: Invoke
+    check: Callable[[Any], str | None] = lambda _result: None
+
+
+@attrs.frozen
+class TradingRules:
+    """How the vendor answers the trading contracts' edge cases (``[trading]``).
+
+    ``cancel_again`` / ``duplicate``: a brokerport error class name the host must see,
+    or ``"ok"`` (a second cancel succeeds) / ``"same"`` (a reused client order id
+    answers the first order, and places nothing). ``cancelled``: the statuses that
+    mean cancelled (default: any status starting with "cancel")."""
+
+    cancel_again: str = "Conflict"
+    duplicate: str = "Conflict"
+    cancelled: tuple[str, ...] = ()
+    #: fields of the Order read back that must equal what was placed
+    echoed: tuple[str, ...] = ("instrument", "side", "quantity", "price")
+
+    def is_cancelled(self, status: str | None) -> bool:
+        text = (status or "").lower()
+        return text in self.cancelled if self.cancelled else text.startswith("cancel")
+
+
 class Samples:
     """Override what your vendor supports. ``client`` is connected to ``sandbox``."""
+
+    #: the trading contracts' vendor rules
+    trading: TradingRules = TradingRules()
+    #: a completed deposit shows in the balance at once (False: the vendor credits it later)
+    deposit_moves_balance: bool = True
 
     #: Seconds the vendor accepts a request timestamp; None: no timestamp check.
     timestamp_window: float | None = None
@@ -125,11 +170,23 @@ class Samples:
     def place_order(self, n: int = 0) -> m.PlaceOrder:
         raise NotImplementedError
 
+    def amend_order(self, order: m.Order, n: int = 0) -> m.AmendOrder:
+        """An amendment of the open ``order`` (by its ``order_id``)."""
+        raise NotImplementedError
+
+    async def fill_order(self, order: m.Order) -> None:
+        """Have the vendor fill ``order`` (a sandbox helper): for the fills/positions contract."""
+        raise NotImplementedError
+
     def order_query(self) -> m.OrderQuery:
         return m.OrderQuery()
 
     def position_query(self) -> m.PositionQuery:
         raise NotImplementedError
+
+    def calls(self) -> list[CallCase]:
+        """A successful call of each declared operation no other contract proves."""
+        return []
 
     async def paged_cases(self) -> list[PagedCase]:
         """Seed listings larger than one page and say what they must return."""
@@ -187,11 +244,13 @@ _TOP = frozenset(
     """hooks timestamp_window vars profile_options prepare create_subaccount key_owner
     create_api_key funding_account deposit complete_deposit withdrawal history_query
     list_accounts place_order order_query position_query seed paged invalid errors
-    read_call write_call burst_call""".split()  # noqa: SIM905
+    read_call write_call burst_call amend_order fill_order trading calls
+    deposit_moves_balance""".split()  # noqa: SIM905
 )
 _REQUESTS: tuple[str, ...] = ("create_subaccount", "create_api_key", "deposit", "withdrawal")
 _REQUESTS += ("history_query", "list_accounts", "place_order", "order_query", "position_query")
-_CALLS = ("operation", "endpoint", "sandbox", "hook")
+_REQUESTS += ("amend_order",)
+_CALLS = ("operation", "endpoint", "sandbox", "hook", "extension")
 
 
 class _Seq:
@@ -333,6 +392,13 @@ class DataSamples(Samples):
     def __init__(self, client: Client, sandbox: Sandbox | None) -> None:
         super().__init__(client, sandbox)
         self.timestamp_window = self.data.get("timestamp_window", type(self).timestamp_window)
+        self.deposit_moves_balance = bool(self.data.get("deposit_moves_balance", True))
+        rules = dict(self.data.get("trading", {}))
+        if "cancelled" in rules:
+            rules["cancelled"] = tuple(rules["cancelled"])
+        if "echoed" in rules:
+            rules["echoed"] = tuple(rules["echoed"])
+        self.trading = TradingRules(**rules)
         #: template names: ``tag`` (fresh per object), ``[vars]``, named prepare/seed results
         self.values: dict[str, Any] = {"tag": secrets.token_hex(3)}
         for key, value in self.data.get("vars", {}).items():
@@ -378,6 +444,14 @@ class DataSamples(Samples):
                 port, _, method = spec["operation"].partition(".")
                 request = self._request(spec["request"], f"{where}.request", scope)
                 result = await getattr(getattr(client, port), method)(request)
+            elif "extension" in spec:
+                ext = client.ext(spec["extension"])
+                if "request" in spec:
+                    args = [self._request(spec["request"], f"{where}.request", scope)]
+                else:
+                    args = self._fill(spec.get("args", []), f"{where}.args", scope)
+                kwargs = self._fill(spec.get("kwargs", {}), f"{where}.kwargs", scope)
+                result = await getattr(ext, spec["method"])(*args, **kwargs)
             elif "endpoint" in spec:
                 params = self._fill(spec.get("params", {}), f"{where}.params", scope)
                 result = await client.call(spec["endpoint"], **params)
@@ -440,7 +514,7 @@ class DataSamples(Samples):
                     scope[before["name"]] = value
             return await self._step(spec, where, scope, client)
 
-        label = spec.get("operation") or f"raw {spec['endpoint']}"
+        label = spec.get("operation") or f"raw {spec.get('endpoint', spec.get('extension'))}"
         return label, invoke
 
     # -------------------------------------------------------------- samples
@@ -491,6 +565,42 @@ class DataSamples(Samples):
 
     def place_order(self, n: int = 0) -> m.PlaceOrder:
         return cast(m.PlaceOrder, self._table("place_order", n=n))
+
+    def amend_order(self, order: m.Order, n: int = 0) -> m.AmendOrder:
+        return cast(m.AmendOrder, self._table("amend_order", order=order, n=n))
+
+    async def fill_order(self, order: m.Order) -> None:
+        if "fill_order" not in self.data:
+            raise NotImplementedError("fill_order")
+        await self._steps("fill_order", {"order": order})
+
+    def calls(self) -> list[CallCase]:
+        out = []
+        for i, spec in enumerate(self.data.get("calls", ())):
+            where = f"calls[{i}]"
+            label, invoke = self._case(spec, where)
+            if "extension" in spec:
+                label = f"{spec['extension']}:{spec['method']}"
+            label = spec.get("proves", label)  # a hook step names what it proves
+            expect = spec.get("expect", {})
+            out.append(CallCase(label, invoke, functools.partial(self._expect, expect, where)))
+        return out
+
+    def _expect(self, expect: Mapping[str, Any], where: str, result: Any) -> str | None:
+        """``expect``: attribute path (of the result, or of each item of a Page) -> value."""
+        items = (
+            result.items
+            if isinstance(result, m.Page)
+            else list(result)
+            if isinstance(result, (tuple, list))
+            else [result]
+        )
+        for path, want in expect.items():
+            wanted = self._fill(want, f"{where}.expect.{path}")
+            got = [_path(path, item) for item in items]
+            if not any(str(g) == str(wanted) for g in got):
+                return f"{path}: expected {wanted!r}, got {got!r}"
+        return None
 
     def order_query(self) -> m.OrderQuery:
         if "order_query" not in self.data:
@@ -673,7 +783,7 @@ def _check(data: Mapping[str, Any], source: str) -> None:
         if key in data:
             need(table(data[key], key), key, "endpoint")
             step(data[key], key)
-    for key in ("prepare", "complete_deposit", "seed"):
+    for key in ("prepare", "complete_deposit", "seed", "fill_order"):
         for i, spec in enumerate(tables(data.get(key, []), key)):
             step(spec, f"{key}[{i}]")
     if "key_owner" in data:
@@ -698,3 +808,12 @@ def _check(data: Mapping[str, Any], source: str) -> None:
         step({k: v for k, v in spec.items() if k not in ("expect", "key")}, f"paged[{i}]")
     for key in ("vars", "profile_options"):
         table(data.get(key, {}), key)
+    for i, spec in enumerate(tables(data.get("calls", []), "calls")):
+        step(spec, f"calls[{i}]")
+        if "extension" in spec:
+            need(spec, f"calls[{i}]", "method")
+        table(spec.get("expect", {}), f"calls[{i}].expect")
+    rules = table(data.get("trading", {}), "trading")
+    unknown_rules = sorted(set(rules) - {a.name for a in attrs.fields(TradingRules)})
+    if unknown_rules:
+        raise bad(f"trading.{unknown_rules[0]}", "unknown key")

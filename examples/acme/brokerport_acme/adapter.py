@@ -1,4 +1,4 @@
-"""The Acme Prime adapter: signer, envelope decoder, error map and declarations.
+"""The Acme Prime adapter: signer, envelope, error map and declared operations.
 
 Only what is vendor-specific: sessions, retries, rate limits, hooks, validation,
 building requests and reading answers are the core's job.
@@ -20,15 +20,8 @@ from brokerport.wire import Envelope, ErrorTable
 if TYPE_CHECKING:
     from brokerport.transport import RawResponse
 
-__all__ = [
-    "ACME_ERRORS",
-    "ENVELOPE",
-    "ERRORS",
-    "AcmeAdapter",
-    "AcmeEnvelope",
-    "AcmeSigner",
-    "string_to_sign",
-]
+__all__ = ["ACME_ERRORS", "ENVELOPE", "ERRORS", "AcmeAdapter", "AcmeEnvelope", "AcmeSigner"]
+__all__ += ["string_to_sign"]
 
 
 def string_to_sign(timestamp: str, request: PreparedRequest) -> bytes:
@@ -81,8 +74,8 @@ class AcmeEnvelope(Envelope):
 
 
 ENVELOPE = AcmeEnvelope()
-# Vendor code -> (brokerport error, HTTP status, message): the README's table. The
-# adapter's error map and the sandbox's answers both come from it.
+# Vendor code -> (brokerport error, HTTP status, message): the README's table, read by
+# the adapter's error map and answered by the sandbox. Unlisted codes: by HTTP status.
 ERRORS = ErrorTable(
     {
         "ACME-1001": (e.InvalidRequest, 400, "bad parameter"),
@@ -97,16 +90,15 @@ ERRORS = ErrorTable(
         "ACME-5000": (e.VendorUnavailable, 500, "internal error"),  # 5xx: retryable
     }
 )
-# anything unlisted falls back on the HTTP status
 ACME_ERRORS = ERRORS.error_map()
 
 
 class AcmeAdapter(Adapter):
-    """Acme Prime: sub-accounts and their funding."""
+    """Acme Prime: sub-accounts, their funding, and orders."""
 
     name = "acme"  # the entry-point name: brokerport.connect("acme")
     version = "0.1.0"
-    description = "Acme Prime (example plugin): sub-accounts and funding"
+    description = "Acme Prime (example plugin): sub-accounts, funding, orders"
     # What the ports implement (names checked at import, classes when a client opens);
     # anything else is NotSupported before any I/O.
     operations = frozenset(
@@ -114,13 +106,15 @@ class AcmeAdapter(Adapter):
             *("subaccounts.create", "subaccounts.delete", "subaccounts.list"),
             *("funding.balances", "funding.request_deposit", "funding.request_withdrawal"),
             *("funding.deposit_history", "funding.withdrawal_history"),
+            *("trading.place_order", "trading.get_order", "trading.open_orders"),
+            *("trading.amend_order", "trading.cancel_order"),
         }
     )
-    # Named "module:Class": `brokerport plugins` lists the adapter without importing
-    # the ports (or the models they use); they load when a client opens.
+    # "module:Class": `brokerport plugins` lists the adapter without importing the ports
     ports: ClassVar[Mapping[str, str]] = {
         "subaccounts": "brokerport_acme.ports:AcmeSubAccounts",
         "funding": "brokerport_acme.ports:AcmeFunding",
+        "trading": "brokerport_acme.ports:AcmeTrading",
     }
     error_map = ACME_ERRORS
     sandbox = "acme"  # our entry in brokerport.sandboxes

@@ -1,10 +1,6 @@
-"""The Acme Prime catalog's named rules.
-
-The catalog itself is data: ``catalog/overlay.toml`` beside this package, built
-into ``catalog.json`` by ``brokerport catalog build acme`` and read once, lazily,
-by ``AcmeAdapter.catalog()``. This module is its ``rules_module``: the rules the
-core's ``pattern`` / ``one_of`` / ``max_len`` / ``int_range`` / ``money`` do not
-cover, as plain functions the overlay names (``["named", "amount_rule"]``).
+"""The Acme catalog's ``rules_module``: a rule the core lacks, as a plain function the
+overlay names (``["named", "amount_rule"]``). The catalog itself is data:
+``catalog/overlay.toml``, built into ``catalog.json`` by ``brokerport catalog build acme``.
 """
 
 from __future__ import annotations
@@ -16,7 +12,6 @@ from brokerport.types import decimal_places, parse_decimal
 __all__ = ["amount_rule"]
 
 
-# A rule takes the value and returns an error text, or None when it is fine.
 def amount_rule(value: Any) -> str | None:
     """A positive decimal amount with at most 2 decimal places (1.5 and 1.50 are fine)."""
     try:
@@ -25,6 +20,4 @@ def amount_rule(value: Any) -> str | None:
         return "must be a decimal amount (str or Decimal)"
     if amount <= 0:
         return "must be greater than zero"
-    if decimal_places(amount) > 2:
-        return "at most 2 decimal places"
-    return None
+    return "at most 2 decimal places" if decimal_places(amount) > 2 else None

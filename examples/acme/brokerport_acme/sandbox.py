@@ -48,6 +48,7 @@ class AcmeSandbox(Sandbox):
         self.subaccounts: dict[str, dict[str, Any]] = {}  # insertion order = listing order
         self.money: dict[tuple[str, str], Decimal] = {}  # (sub-account, currency) -> balance
         self.records: list[dict[str, Any]] = []  # deposits and withdrawals, oldest first
+        self.orders: dict[str, dict[str, Any]] = {}  # by id, oldest first
         self.ids = itertools.count(1)
 
     def authenticate(self, request: web.Request, endpoint: Endpoint, body: bytes) -> None:
@@ -143,6 +144,49 @@ class AcmeSandbox(Sandbox):
         ]
         rows = [dict(account=p["account"], currency=c, total=v, available=v) for c, v in mine]
         return [row for row in rows if p.get("currency") in (None, row["currency"])]
+
+    # ------------------------------------------------------- orders (README, "Orders")
+
+    def order(self, p: dict[str, Any]) -> dict[str, Any]:
+        found = [o for o in self.orders.values() if p.get("id") in (None, o["id"])]
+        found = [o for o in found if p.get("client_order_id") in (None, o["client_order_id"])]
+        Reject.when(not p.get("id") and not p.get("client_order_id"), "ACME-1001")
+        return Reject.absent(found[0] if found else None, "ACME-4040", message="no such order")
+
+    def open_order(self, p: dict[str, Any]) -> dict[str, Any]:
+        order = self.order(p)
+        Reject.when(order["status"] != "open", "ACME-4090", message=f"order is {order['status']}")
+        return order
+
+    @handles("order.place")
+    def place(self, request: web.Request, p: dict[str, Any]) -> Any:
+        reused = any(o["client_order_id"] == p["client_order_id"] for o in self.orders.values())
+        Reject.when(reused, "ACME-4090", message="client_order_id already used")
+        order = {k: p[k] for k in ("instrument", "side", "type", "client_order_id")}
+        order |= {k: format(Decimal(p[k]), "f") for k in ("quantity", "price")}
+        order |= {"id": f"ord-{next(self.ids):06d}", "status": "open", "filled": "0"}
+        self.orders[order["id"]] = order | {"created_at": self.clock.now_ms()}
+        return self.effect(request, self.orders[order["id"]])
+
+    @handles("order.get")
+    def get_order(self, request: web.Request, p: dict[str, Any]) -> Any:
+        return self.order(p)
+
+    @handles("order.open")
+    def open_orders(self, request: web.Request, p: dict[str, Any]) -> Any:
+        mine = [o for o in self.orders.values() if o["status"] == "open"]
+        return self.page([o for o in mine if p.get("instrument") in (None, o["instrument"])], p)
+
+    @handles("order.amend")
+    def amend(self, request: web.Request, p: dict[str, Any]) -> Any:
+        order = self.open_order(p)
+        order |= {k: format(Decimal(p[k]), "f") for k in ("quantity", "price") if k in p}
+        return self.effect(request, order)
+
+    @handles("order.cancel")
+    def cancel(self, request: web.Request, p: dict[str, Any]) -> Any:
+        self.open_order(p)["status"] = "cancelled"
+        return self.effect(request, self.orders[p["id"]])
 
 
 #: The ``brokerport.sandboxes`` entry point: options are AcmeSandbox's keywords.

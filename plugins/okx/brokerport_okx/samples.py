@@ -25,6 +25,31 @@ PASSPHRASE = "Kit-pass1!"
 
 
 class OkxSamples(DataSamples):
+    def _client(self, credentials: dict[str, str], **options: str) -> Client:
+        profile = self.client.profile
+        own = Profile(vendor="okx", name="kit-own", base_url=profile.base_url,
+                      credentials=credentials, options={**profile.options, **options})  # fmt: skip
+        return Client(self.client.adapter_cls, own)
+
+    async def oauth_calls(self, what: str) -> Any:
+        """``hook``: ``keys.renew_token`` or ``okx.oauth`` ``refresh`` with the sandbox OAuth
+        user's token pair (the kit's own client holds an API key, which has no OAuth)."""
+        sandbox: Any = self.sandbox
+        async with self._client(sandbox.oauth_credentials()) as client:
+            if what == "renew_token":
+                return await client.keys.renew_token(m.RenewToken())
+            return await client.ext("okx.oauth").refresh()
+
+    async def demo_assets(self) -> Any:
+        """``hook``: ``subaccounts.set_demo_assets`` exists in demo trading only."""
+        sandbox: Any = self.sandbox
+        async with self._client(sandbox.demo_credentials(), simulated="1") as client:
+            name = f"kitdemo{next(_labels):04d}"
+            await client.subaccounts.create(m.CreateSubAccount(name=name))
+            return await client.subaccounts.set_demo_assets(
+                m.SetDemoAssets(name=name, currencies=("ETH",))
+            )
+
     @contextlib.asynccontextmanager
     async def withdrawal_client(self, account_id: str) -> AsyncIterator[Client]:
         """Create the sub-account and a key with withdraw permission, fund it (sandbox
