@@ -108,7 +108,7 @@ class Backoff:
     cap: float = 30.0
 
     def delay(self, attempt: int, rand: Callable[[], float]) -> float:
-        return float(rand()) * min(self.cap, self.base * (2 ** min(attempt, 30)))
+        return rand() * min(self.cap, self.base * 2.0 ** min(attempt, 30))
 
 
 class Connection:
