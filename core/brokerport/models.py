@@ -1051,3 +1051,27 @@ class OrderEvent:
     @property
     def final(self) -> bool:
         return self.status in FINAL_ORDER_STATUSES
+
+
+@typing.runtime_checkable
+class OrderEvents(typing.Protocol):
+    """What ``client.streams.orders(...)`` returns (a
+    :class:`brokerport.streams.OrderStream`): ``async for event in stream``; ``await
+    stream.ready()`` waits until it is subscribed; ``async with`` / ``aclose()``."""
+
+    def __aiter__(self) -> OrderEvents: ...
+
+    async def __anext__(self) -> OrderEvent: ...
+
+    async def ready(self) -> OrderEvents: ...
+
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> OrderEvents: ...
+
+    async def __aexit__(
+        self,
+        et: type[BaseException] | None,
+        e: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None: ...

@@ -444,7 +444,7 @@ class StreamPort(Port):
         self._streams: set[OrderStream] = set()
 
     @stream_operation
-    def orders(self, query: m.OrderStreamQuery | None = None, **settings: Any) -> OrderStream:
+    def orders(self, query: m.OrderStreamQuery | None = None, **settings: Any) -> m.OrderEvents:
         """Order events (:class:`~brokerport.models.OrderEvent`) of the account."""
         raise NotSupported("streams.orders")
 
