@@ -163,7 +163,7 @@ class OkxSandbox(OrderPush, Sandbox):
 
     def __init__(self, *, demo: bool = False, broker_code: str = "6099c63a8d75SCDE",
                  broker_types: tuple[str, ...] = ("api",), rebate_delay: float = 7200.0,
-                 fill_steps: int = 0, fill_every: int = 1, **toolkit: Any) -> None:  # fmt: skip
+                 fill_steps: int = 2, fill_every: int = 0, **toolkit: Any) -> None:  # fmt: skip
         super().__init__(OkxAdapter.catalog(), **toolkit)  # clock, enforce_rate_limits, seed
         self.init_push(fill_steps, fill_every)
         self.demo, self.broker_code = demo, broker_code

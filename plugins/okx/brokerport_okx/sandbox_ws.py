@@ -15,11 +15,13 @@ Written from OKX's public V5 websocket document, not from the client's code:
   cancelled) is pushed to each socket of its owner subscribed to a matching
   ``instType`` / ``instId``: ``{"arg":{...,"uid":...},"data":[order]}``.
 
-Fill schedule (deterministic): with ``fill_steps`` = n > 0, every
-``fill_every``-th order write (place/amend/cancel request) is a tick, and each
-tick fills every resting order placed before it by 1/n of its size (rounded
-down to the lot size; the last step fills the rest) at its limit price.
-:meth:`tick` runs ticks by hand. Push faults: ``sandbox.push.faults``.
+Fill schedule (deterministic): each tick fills every resting order placed
+before it by 1/``fill_steps`` of its size (rounded down to the lot size; the
+last step fills the rest) at its limit price. :meth:`tick` runs ticks by hand
+(the demo does); with ``fill_every`` = k > 0 every k-th order write
+(place/amend/cancel request) is a tick too (default 0: by hand only; the
+default ``fill_steps`` 2, 0: resting orders never fill). Push faults:
+``sandbox.push.faults``.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class OrderPush:
     push: Any
 
     def init_push(self, fill_steps: int, fill_every: int) -> None:
-        self.fill_steps, self.fill_every = fill_steps, max(1, fill_every)
+        self.fill_steps, self.fill_every = fill_steps, fill_every
         self._writes = self._ticks = 0
         self.add_websocket(PRIVATE_PATH, self._private_socket)  # type: ignore[attr-defined]
 
@@ -102,7 +104,7 @@ class OrderPush:
     def order_written(self) -> None:
         """An order write was handled: maybe a tick of the fill schedule."""
         self._writes += 1
-        if self.fill_steps and self._writes % self.fill_every == 0:
+        if self.fill_steps and self.fill_every and self._writes % self.fill_every == 0:
             self.tick()
 
     def tick(self, n: int = 1) -> None:
@@ -116,6 +118,10 @@ class OrderPush:
                 if order["state"] in _OPEN and order.get("_tick", 0) < self._ticks:
                     self._fill_step(order)
 
+    @staticmethod
+    def _digits(amount: Decimal) -> str:
+        return format(amount.normalize(), "f")  # OKX's plain digits: "0.005", "1"
+
     def _fill_step(self, order: dict[str, Any]) -> None:
         from .sandbox import OkxSandbox
 
@@ -126,7 +132,7 @@ class OrderPush:
         last = step <= 0 or done + step * 2 > size
         qty = size - done if last else step
         px = order["px"] or "100"
-        order.update(accFillSz=format(done + qty, "f"), fillSz=format(qty, "f"), fillPx=px)
+        order.update(accFillSz=self._digits(done + qty), fillSz=self._digits(qty), fillPx=px)
         order.update(avgPx=px, fillTime=str(self.clock.now_ms()), tradeId=self._next_id())
         order["state"] = "filled" if last else "partially_filled"
         self.order_changed(order)
