@@ -19,6 +19,7 @@ from .ports import (
     FundingPort,
     KeyMgmtPort,
     Port,
+    StreamPort,
     SubAccountPort,
     TradingPort,
 )
@@ -120,8 +121,8 @@ class Client:
     """A connection to one vendor. Use ``async with await brokerport.connect(...)``
     or ``async with brokerport.connect(...)``.
 
-    Attributes ``accounts``, ``funding``, ``trading``, ``subaccounts`` and
-    ``keys`` are the ports; an undeclared operation raises NotSupported.
+    Attributes ``accounts``, ``funding``, ``trading``, ``subaccounts``, ``keys``
+    and ``streams`` are the ports; an undeclared operation raises NotSupported.
     """
 
     accounts: AccountPort
@@ -129,6 +130,8 @@ class Client:
     trading: TradingPort
     subaccounts: SubAccountPort
     keys: KeyMgmtPort
+    #: pushed events: ``async for event in client.streams.orders()``
+    streams: StreamPort
 
     def __init__(
         self,
@@ -232,6 +235,9 @@ class Client:
         pipeline, self._pipeline = self._pipeline, None
         self.__dict__.pop("invoke", None)
         try:
+            streams = self.__dict__.get("streams")
+            if isinstance(streams, StreamPort):
+                await streams.aclose()  # every stream ends cleanly, before the session goes
             # no request is sent from here on; calls in flight end with typed errors
             if pipeline is not None:
                 await pipeline.close()

@@ -143,6 +143,8 @@ class Walk:
                 await self.step(f"trading.{op}", functools.partial(listing, s.order_query()))
         if self.has("trading.positions"):
             await self.step("trading.positions", lambda: c.trading.positions(s.position_query()))
+        if self.has("streams.orders", "trading.place_order"):
+            await self.stream_walk()
         # bad input is refused before any I/O
         for case in s.invalid_cases()[:2]:
             try:
@@ -161,6 +163,47 @@ class Walk:
                 await getattr(getattr(c, port), method)(None)
             except NotSupported:
                 self.say(f"  ✓ {op}: NotSupported, no request sent")
+
+    def show(self, event: m.OrderEvent) -> None:
+        avg = "-" if event.average_price is None else format(event.average_price, "f")
+        qty = "?" if event.quantity is None else format(event.quantity, "f")
+        self.say(
+            f"    ↳ order {event.order_id} {event.status}: filled "
+            f"{format(event.filled_quantity, 'f')}/{qty} at avg {avg} "
+            f"({event.source}, {event.at:%H:%M:%S} UTC)"
+        )
+
+    async def stream_walk(self) -> None:
+        """A live order stream: place an order, let the sandbox fill it, see every push."""
+        c, s = self.client, self.samples
+
+        async def until(stream: Any, order_id: str, final: bool) -> m.OrderEvent:
+            while True:
+                event: m.OrderEvent = await asyncio.wait_for(anext(stream), 5)
+                self.show(event)
+                if event.order_id == order_id and (event.final or not final):
+                    return event
+
+        try:
+            async with c.streams.orders() as stream:
+                self.say("  ✓ streams.orders: logged in and subscribed")
+                ack = await c.trading.place_order(s.place_order(7))
+                last = await until(stream, ack.order_id or "", False)
+                if c.sandbox is not None:
+                    for _ in range(2):  # the sandbox's fill schedule, one step at a time
+                        if last.final:
+                            break
+                        c.sandbox.tick()
+                        last = await until(stream, last.order_id, False)
+                if not last.final and self.has("trading.cancel_order"):
+                    ref = m.OrderRef(instrument=s.place_order(7).instrument, order_id=last.order_id)
+                    await c.trading.cancel_order(ref)
+                    last = await until(stream, last.order_id, True)
+                self.done += 1
+                self.say(f"  ✓ streams.orders: order {last.order_id} ended {last.status}")
+        except (BrokerportError, TimeoutError, NotImplementedError) as exc:
+            self.failures += 1
+            self.say(f"  ✗ streams.orders: {type(exc).__name__}: {exc}")
 
 
 def _all_ops() -> frozenset[str]:

@@ -993,3 +993,85 @@ class SessionToken:
     )
     expires_at: datetime | None = attrs.field(default=None, validator=_aware)
     raw: Mapping[str, Any] = raw_field()
+
+
+# ----------------------------------------------------------------- streams
+
+#: The vendor-neutral order statuses an :class:`OrderEvent` carries.
+ORDER_STATUSES = (
+    "pending",
+    "live",
+    "partially_filled",
+    "filled",
+    "cancelled",
+    "rejected",
+    "expired",
+)
+#: Statuses after which an order never changes again.
+FINAL_ORDER_STATUSES = frozenset({"filled", "cancelled", "rejected", "expired"})
+
+
+@_request
+@attrs.frozen(kw_only=True, field_transformer=_guard)
+class OrderStreamQuery:
+    """Which orders ``client.streams.orders(...)`` follows: every order of the
+    account (the default), or one instrument type / instrument where the vendor
+    filters (OKX ``instType`` / ``instId``)."""
+
+    instrument_type: str | None = attrs.field(default=None, validator=_nonempty)
+    instrument: str | None = attrs.field(default=None, validator=_nonempty)
+    extra: Mapping[str, Any] = extra_field()
+
+
+@attrs.frozen(kw_only=True)
+class OrderEvent:
+    """An order's state as the vendor pushed it (or as a resync read it).
+
+    ``version`` orders the states of one order (the stream yields each
+    ``(order_id, version)`` once, never an older one after a newer);
+    ``source`` is ``"push"`` or ``"resync"`` (read over REST after a reconnect).
+    """
+
+    order_id: str
+    status: str = attrs.field(validator=attrs.validators.in_(ORDER_STATUSES))
+    at: datetime = attrs.field(validator=_aware)
+    client_order_id: str | None = None
+    filled_quantity: Decimal = attrs.field(default=Decimal(0), validator=_money)
+    remaining_quantity: Decimal | None = attrs.field(default=None, validator=_money)
+    average_price: Decimal | None = attrs.field(default=None, validator=_money)
+    instrument: str | None = None
+    side: str | None = None
+    quantity: Decimal | None = attrs.field(default=None, validator=_money)
+    price: Decimal | None = attrs.field(default=None, validator=_money)
+    version: tuple[Any, ...] = ()
+    source: str = "push"
+    vendor_status: str | None = None
+    raw: Mapping[str, Any] = raw_field()
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_ORDER_STATUSES
+
+
+@typing.runtime_checkable
+class OrderEvents(typing.Protocol):
+    """What ``client.streams.orders(...)`` returns (a
+    :class:`brokerport.streams.OrderStream`): ``async for event in stream``; ``await
+    stream.ready()`` waits until it is subscribed; ``async with`` / ``aclose()``."""
+
+    def __aiter__(self) -> OrderEvents: ...
+
+    async def __anext__(self) -> OrderEvent: ...
+
+    async def ready(self) -> OrderEvents: ...
+
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> OrderEvents: ...
+
+    async def __aexit__(
+        self,
+        et: type[BaseException] | None,
+        e: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None: ...

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     # plugins imports this module; the models load when a client opens)
     from . import models as m
     from .client import Client
+    from .streams import OrderStream
 
 __all__ = [
     "OPERATION_NAMES",
@@ -31,9 +32,11 @@ __all__ = [
     "FundingPort",
     "KeyMgmtPort",
     "Port",
+    "StreamPort",
     "SubAccountPort",
     "TradingPort",
     "all_operations",
+    "stream_operation",
 ]
 
 T = TypeVar("T")
@@ -106,6 +109,7 @@ OPERATION_NAMES: dict[str, tuple[str, ...]] = {
         "renew_token",
         "revoke_token",
     ),
+    "streams": ("orders",),
 }
 
 
@@ -142,6 +146,22 @@ class Port:
         return f"<{type(self).__name__} of {self.client.vendor}>"
 
 
+def stream_operation(fn: Callable[..., T]) -> Callable[..., T]:
+    """Marks a port method that returns a stream (an async iterator), not an awaitable:
+    undeclared, it raises NotSupported when called."""
+    fn.__brokerport_operation__ = True  # type: ignore[attr-defined]
+    fn.__brokerport_stream__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _stream_unsupported(op: str, vendor: str) -> Callable[..., Any]:
+    def not_supported(*args: Any, **kwargs: Any) -> Any:
+        raise NotSupported(f"{vendor} does not support {op}", vendor=vendor, endpoint=op)
+
+    not_supported.__name__ = op
+    return not_supported
+
+
 def _unsupported(op: str, vendor: str) -> Callable[..., Awaitable[Any]]:
     async def not_supported(*args: Any, **kwargs: Any) -> Any:
         raise NotSupported(f"{vendor} does not support {op}", vendor=vendor, endpoint=op)
@@ -154,7 +174,10 @@ def gate(port: Port, declared: frozenset[str], vendor: str) -> Port:
     """Replace every undeclared operation on ``port`` with a NotSupported raiser."""
     for op in type(port).operations():
         if op not in declared:
-            object.__setattr__(port, op.split(".", 1)[1], _unsupported(op, vendor))
+            method = op.split(".", 1)[1]
+            stream = getattr(getattr(type(port), method), "__brokerport_stream__", False)
+            raiser = (_stream_unsupported if stream else _unsupported)(op, vendor)
+            object.__setattr__(port, method, raiser)
     return port
 
 
@@ -406,6 +429,41 @@ class KeyMgmtPort(Port):
         raise NotSupported("keys.revoke_token")
 
 
+class StreamPort(Port):
+    """Events the vendor pushes: ``async for event in client.streams.orders(...)``.
+
+    A plugin subclasses this, overrides ``orders`` to return
+    :meth:`open_stream` with its :class:`~brokerport.streams.StreamProtocol`,
+    and declares ``"streams.orders"``. Closing the client ends every stream.
+    """
+
+    port_name = "streams"
+
+    def __init__(self, client: Client) -> None:
+        super().__init__(client)
+        self._streams: set[OrderStream] = set()
+
+    @stream_operation
+    def orders(self, query: m.OrderStreamQuery | None = None, **settings: Any) -> m.OrderEvents:
+        """Order events (:class:`~brokerport.models.OrderEvent`) of the account."""
+        raise NotSupported("streams.orders")
+
+    def open_stream(self, protocol: Any, **settings: Any) -> OrderStream:
+        """A stream run by the core websocket client (:mod:`brokerport.streams`) with the
+        vendor's ``protocol``; ``settings`` are :class:`~brokerport.streams.StreamSettings`
+        fields (``max_buffered``, ``backoff``, ``sleep``, ...)."""
+        from .streams import OrderStream
+
+        stream = OrderStream(self.client, protocol, on_close=self._streams.discard, **settings)
+        self._streams.add(stream)
+        return stream
+
+    async def aclose(self) -> None:
+        """End every open stream (the client calls this when it closes)."""
+        for stream in list(self._streams):
+            await stream.aclose()
+
+
 class Extension(Port):
     """A vendor-namespaced port for what fits no core port (``client.ext("okx.rebates")``).
 
@@ -415,7 +473,8 @@ class Extension(Port):
 
 
 PORTS: dict[str, type[Port]] = {
-    p.port_name: p for p in (AccountPort, FundingPort, TradingPort, SubAccountPort, KeyMgmtPort)
+    p.port_name: p
+    for p in (AccountPort, FundingPort, TradingPort, SubAccountPort, KeyMgmtPort, StreamPort)
 }
 
 

@@ -20,6 +20,7 @@ from .kit import (
     verify_digest,
 )
 from .oauth import Grant, OAuthRefusal, OAuthServer, Token
+from .push import PushFaults, PushHub, Subscriber
 from .server import BODY, JOURNAL_ENTRY, Fixture, Reject, Sandbox, coerce_options, handles
 
 __all__ = [
@@ -34,9 +35,12 @@ __all__ = [
     "JournalEntry",
     "OAuthRefusal",
     "OAuthServer",
+    "PushFaults",
+    "PushHub",
     "Reject",
     "Sandbox",
     "SandboxClock",
+    "Subscriber",
     "Token",
     "coerce_options",
     "dumps_json",

@@ -56,6 +56,7 @@ from .kit import (
     SandboxClock,
     json_response,
 )
+from .push import PushHub
 
 log = logging.getLogger("brokerport.sandbox")
 
@@ -177,6 +178,9 @@ class Sandbox:
         self._handlers: dict[Handler, Endpoint] = {}
         self._routed: set[str] = set()
         self._inflight: set[asyncio.Transport] = set()
+        self._sockets: dict[Handler, str] = {}
+        #: the subscribed websockets and their push faults (see brokerport.sandbox.push)
+        self.push = PushHub()
         self.app = web.Application(middlewares=[self._middleware], client_max_size=8 * 1024**2)
         self._runner: web.AppRunner | None = None
         self.base_url: str | None = None
@@ -206,6 +210,21 @@ class Sandbox:
         self._handlers[routed] = endpoint
         self._routed.add(endpoint_name)
         self.app.router.add_route(endpoint.method, endpoint.route, routed)
+
+    def add_websocket(self, path: str, handler: Handler) -> None:
+        """Serve the vendor's websocket at ``path`` (GET, on the REST port) with an
+        aiohttp ``handler``; journaled as endpoint ``"websocket:<path>"``, never
+        refused as an unknown route. The handler authenticates as the vendor does."""
+
+        async def socket(request: web.Request) -> web.StreamResponse:
+            return await handler(request)
+
+        self._sockets[socket] = path
+        self.app.router.add_get(path, socket)
+
+    def tick(self, n: int = 1) -> None:
+        """Let the vendor's own time pass ``n`` steps (resting orders fill, ...): the
+        sandbox's deterministic schedule. Default: nothing happens."""
 
     def serve(self, endpoint_name: str, fn: Callable[[web.Request, dict[str, Any]], Any]) -> None:
         """Serve ``endpoint_name`` with ``fn(request, params) -> data``: parameters parsed
@@ -425,6 +444,7 @@ class Sandbox:
         """Forget all state: subclasses clear theirs and call this."""
         self.journal.clear()
         self.faults.clear()
+        self.push.faults.clear()
         self._windows.clear()
 
     # ------------------------------------------------------ for handlers
@@ -509,6 +529,7 @@ class Sandbox:
         """Stop serving; connections with a request in flight are closed, not left open."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
+            self.push.close_all()
             for transport in list(self._inflight):
                 transport.abort()
             self._inflight.clear()
@@ -550,6 +571,9 @@ class Sandbox:
                 self._inflight.discard(transport)
 
     async def _journaled(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        socket_path = self._sockets.get(request.match_info.handler)
+        if socket_path is not None:
+            return await self._socket(request, handler, socket_path)
         body = await request.read()
         request[BODY] = body
         endpoint = self._handlers.get(request.match_info.handler)
@@ -576,6 +600,26 @@ class Sandbox:
         except web.HTTPException as exc:
             entry.status = exc.status
             raise
+        entry.status = response.status
+        return response
+
+    async def _socket(
+        self, request: web.Request, handler: Handler, path: str
+    ) -> web.StreamResponse:
+        entry = JournalEntry(
+            seq=len(self.journal.entries) + 1,
+            at=self.clock.now(),
+            method=request.method,
+            path=request.path,
+            query=request.rel_url.raw_query_string,
+            headers=dict(request.headers),
+            body=b"",
+            endpoint=f"websocket:{path}",
+            raw_path=request.rel_url.raw_path,
+        )
+        self.journal.entries.append(entry)
+        request[JOURNAL_ENTRY] = entry
+        response = await handler(request)
         entry.status = response.status
         return response
 

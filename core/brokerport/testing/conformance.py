@@ -1348,3 +1348,103 @@ def _returns_page(op: str) -> bool:
     hints = typing.get_type_hints(fn, globalns=vars(m) | {"m": m})
     origin = typing.get_origin(hints.get("return"))
     return origin is m.Page
+
+
+# ------------------------------------------------------------------ streams
+# Appended: the StreamPort contracts (client.streams.orders), written as a class
+# and copied onto ConformanceSuite below, so every plugin's kit class runs them.
+
+
+async def _instant(delay: float) -> None:
+    await asyncio.sleep(0)
+
+
+async def _next_for(stream: Any, order_id: str, *, final: bool = False) -> list[m.OrderEvent]:
+    """Events up to the first of ``order_id`` (its first final one with ``final``); a
+    10 s bound only so a broken plugin fails instead of hanging."""
+    got: list[m.OrderEvent] = []
+    while True:
+        event = await asyncio.wait_for(anext(stream), 10)
+        got.append(event)
+        if event.order_id == order_id and (event.final or not final):
+            return got
+
+
+class StreamContracts:
+    """Order streams: seen, once, across a dropped socket (``streams.orders``)."""
+
+    async def _placed(self, client: Client, samples: Samples, n: int) -> tuple[str, m.PlaceOrder]:
+        request = _needs(samples, "place_order")(n)
+        ack = await client.trading.place_order(request)
+        assert ack.order_id, "the vendor gave no order id to follow on the stream"
+        return ack.order_id, request
+
+    async def _cancel(self, client: Client, request: m.PlaceOrder, order_id: str) -> bool:
+        if "trading.cancel_order" not in client.capabilities:
+            return False
+        await client.trading.cancel_order(
+            m.OrderRef(instrument=request.instrument, order_id=order_id)
+        )
+        return True
+
+    @contract("streams", "orders: a placed order is seen", "streams.orders", "trading.place_order")
+    async def test_order_placed_through_trading_is_seen_on_the_stream(
+        self, brokerport_client: Client, samples: Samples
+    ) -> None:
+        async with brokerport_client.streams.orders() as stream:
+            order_id, request = await self._placed(brokerport_client, samples, 40)
+            first = (await _next_for(stream, order_id))[-1]
+            assert isinstance(first, m.OrderEvent) and first.at.tzinfo is not None
+            assert first.raw, "the event keeps the vendor's raw event"
+            for amount in (first.filled_quantity, first.remaining_quantity, first.average_price):
+                assert amount is None or isinstance(amount, type(first.filled_quantity))
+            if await self._cancel(brokerport_client, request, order_id):
+                last = (await _next_for(stream, order_id, final=True))[-1]
+                assert last.status in m.FINAL_ORDER_STATUSES
+
+    @contract("streams", "orders: every event once", "streams.orders", "trading.place_order")
+    async def test_every_order_event_is_yielded_once(
+        self, brokerport_client: Client, samples: Samples, brokerport_sandbox: Sandbox | None
+    ) -> None:
+        sandbox = ConformanceSuite.need_sandbox(brokerport_sandbox)
+        sandbox.push.faults.duplicate_every = 1  # every push is sent twice
+        try:
+            async with brokerport_client.streams.orders() as stream:
+                order_id, request = await self._placed(brokerport_client, samples, 41)
+                events = await _next_for(stream, order_id)
+                if await self._cancel(brokerport_client, request, order_id):
+                    events += await _next_for(stream, order_id, final=True)
+                mine = [e.version for e in events if e.order_id == order_id]
+                assert mine == sorted(mine) and len(set(mine)) == len(mine), mine
+                assert sandbox.push.faults.duplicated >= 1
+                assert stream.duplicates >= 1  # type: ignore[attr-defined]
+        finally:
+            sandbox.push.faults.clear()
+
+    @contract(
+        "streams", "orders: survives a dropped socket", "streams.orders", "trading.place_order"
+    )
+    async def test_stream_survives_a_dropped_connection(
+        self, brokerport_client: Client, samples: Samples, brokerport_sandbox: Sandbox | None
+    ) -> None:
+        sandbox = ConformanceSuite.need_sandbox(brokerport_sandbox)
+        faults = sandbox.push.faults
+        try:
+            async with brokerport_client.streams.orders(sleep=_instant) as stream:
+                faults.drop_every = faults.pushes + 1  # the next push drops its socket instead
+                order_id, request = await self._placed(brokerport_client, samples, 42)
+                seen = await _next_for(stream, order_id)  # read again after the reconnect
+                assert faults.dropped == 1
+                assert seen[-1].order_id == order_id
+                faults.drop_every = None
+                if await self._cancel(brokerport_client, request, order_id):
+                    last = (await _next_for(stream, order_id, final=True))[-1]
+                    assert last.status in m.FINAL_ORDER_STATUSES
+                assert stream.connections >= 2  # type: ignore[attr-defined]
+        finally:
+            faults.clear()
+
+
+for _name, _member in list(vars(StreamContracts).items()):
+    if callable(_member) and not _name.startswith("__"):
+        setattr(ConformanceSuite, _name, _member)  # every plugin's kit class runs them

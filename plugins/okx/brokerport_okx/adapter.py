@@ -71,6 +71,7 @@ class OkxAdapter(Adapter):
             "trading.amend_order",
             "trading.cancel_order",
             "trading.get_order",
+            "streams.orders",
         }
     )
     # by name: the ports module (and the models) load when a client opens
@@ -79,6 +80,7 @@ class OkxAdapter(Adapter):
         "keys": "brokerport_okx.ports:OkxKeys",
         "funding": "brokerport_okx.ports:OkxFunding",
         "trading": "brokerport_okx.ports:OkxTrading",
+        "streams": "brokerport_okx.streams:OkxStreams",
     }
     extensions: ClassVar[Mapping[str, str]] = {
         "okx.rebates": "brokerport_okx.extensions:OkxRebates",

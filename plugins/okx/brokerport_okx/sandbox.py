@@ -38,6 +38,7 @@ from .adapter import OkxAdapter
 from .catalog import ENDPOINT_PERMISSION
 from .errors import ENVELOPE, ERRORS
 from .ports import HISTORY_PAGES, SUB_PAGES  # the pagers the bindings read with
+from .sandbox_ws import OrderPush  # the private websocket, pushes and the fill schedule
 
 __all__ = ["OkxSandbox", "create_sandbox"]
 
@@ -139,9 +140,10 @@ def _items(items: list[dict[str, Any]]) -> Any:
     return web.json_response(ENVELOPE.fail(code, msg, items))
 
 
-class OkxSandbox(Sandbox):
+class OkxSandbox(OrderPush, Sandbox):
     """Options: ``demo`` (the default key is a demo-trading key), ``broker_code``,
-    ``broker_types`` (with two, ``brokerType`` is required), ``rebate_delay`` (OKX: ~2 h)."""
+    ``broker_types`` (with two, ``brokerType`` is required), ``rebate_delay`` (OKX: ~2 h),
+    ``fill_steps`` / ``fill_every`` (resting orders fill: see ``sandbox_ws``)."""
 
     vendor: ClassVar[str] = "okx"
     envelope, errors = ENVELOPE, ERRORS
@@ -161,8 +163,9 @@ class OkxSandbox(Sandbox):
 
     def __init__(self, *, demo: bool = False, broker_code: str = "6099c63a8d75SCDE",
                  broker_types: tuple[str, ...] = ("api",), rebate_delay: float = 7200.0,
-                 **toolkit: Any) -> None:  # fmt: skip
+                 fill_steps: int = 2, fill_every: int = 0, **toolkit: Any) -> None:  # fmt: skip
         super().__init__(OkxAdapter.catalog(), **toolkit)  # clock, enforce_rate_limits, seed
+        self.init_push(fill_steps, fill_every)
         self.demo, self.broker_code = demo, broker_code
         self.broker_types, self.rebate_delay = tuple(broker_types), rebate_delay
         self.master_uid, self.oauth_uid = "100000000000000001", "200000000000000001"
@@ -585,6 +588,8 @@ class OkxSandbox(Sandbox):
         order |= dict(avgPx=fill, fillPx=fill, posSide=str(p.get("posSide") or "net"))
         order["attachAlgoOrds"] = p.get("attachAlgoOrds")
         self.orders[order["ordId"]] = order
+        order.update(_tick=self._ticks, fillSz=order["accFillSz"])
+        self.order_changed(order)
         return self.effect(request, item | _done(order) | {"sMsg": "Order placed"})
 
     def _amend(self, request: R, p: Mapping[str, Any]) -> dict[str, Any]:
@@ -598,6 +603,7 @@ class OkxSandbox(Sandbox):
         except Reject as rej:
             return _failed(item, rej)
         order.update(sz=sz or order["sz"], px=px or order["px"], uTime=item["ts"])
+        self.order_changed(order)
         return self.effect(request, item | _done(order))
 
     def _cancel(self, request: R, p: Mapping[str, Any]) -> dict[str, Any]:
@@ -606,6 +612,7 @@ class OkxSandbox(Sandbox):
         if order is None or order["state"] not in _OPEN:
             return _failed(item, Reject("51400"))
         order["state"], order["uTime"] = "canceled", item["ts"]
+        self.order_changed(order)
         return self.effect(request, item | _done(order))
 
     @handles("trade.place_order", "trade.amend_order", "trade.cancel_order")
@@ -614,7 +621,9 @@ class OkxSandbox(Sandbox):
         """One order or a batch of up to 20, each answered with its own sCode."""
         name = self.endpoint_of(request)
         act = self._cancel if "cancel" in name else self._amend if "amend" in name else self._place
-        return _items([act(request, item) for item in p.get("orders") or [p]])
+        answer = _items([act(request, item) for item in p.get("orders") or [p]])
+        self.order_written()
+        return answer
 
     @handles("trade.place_algo_order")
     def _place_algo(self, request: R, p: P) -> Any:

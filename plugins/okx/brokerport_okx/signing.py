@@ -45,7 +45,11 @@ from .errors import TIMESTAMP_EXPIRED, TOKEN_REFRESHABLE
 if TYPE_CHECKING:
     from brokerport.client import Client
 
+#: what the websocket login signs in place of a request path
+WS_VERIFY_PATH = "/users/self/verify"
+
 __all__ = [
+    "WS_VERIFY_PATH",
     "OkxHmacSigner",
     "OkxOAuthSigner",
     "okx_timestamp",
@@ -128,6 +132,18 @@ class OkxHmacSigner(Signer):
         )
         request.headers["OK-ACCESS-TIMESTAMP"] = ts
         request.headers["OK-ACCESS-PASSPHRASE"] = self._passphrase.reveal()
+
+    def websocket_login(self, now: float) -> dict[str, str]:
+        """The private websocket's ``login`` argument (OKX's document): ``timestamp``
+        in Unix *seconds*, ``sign`` = base64(HMAC-SHA256(secret, timestamp + "GET" +
+        "/users/self/verify"))."""
+        ts = str(int(now))
+        return {
+            "apiKey": self._api_key.reveal(),
+            "passphrase": self._passphrase.reveal(),
+            "timestamp": ts,
+            "sign": sign(self._secret, ts, "GET", WS_VERIFY_PATH),
+        }
 
     async def on_auth_failure(self, request: PreparedRequest, error: BrokerportError) -> bool:
         if error.vendor_code != TIMESTAMP_EXPIRED or self.client is None:
