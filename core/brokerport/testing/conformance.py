@@ -1337,6 +1337,8 @@ _PROVEN: tuple[frozenset[str], ...] = tuple(
         ("trading.place_order", "trading.get_order", "trading.cancel_order"),
         ("trading.place_order", "trading.get_order", "trading.open_orders"),
         ("accounts.list", "accounts.get"),
+        # the stream contracts (appended below) place an order and read it on the stream
+        ("trading.place_order", "streams.orders"),
     )
 )
 
