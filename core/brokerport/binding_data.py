@@ -450,7 +450,7 @@ def _text(ld: _Loader, field: str, kw: dict[str, Any], where: str) -> Any:
 
 
 def _extra(ld: _Loader, key: str, kw: dict[str, Any], where: str) -> Any:
-    return lambda r, _c: r.extra[key]
+    return lambda r, _c: (getattr(r, "extra", None) or {}).get(key)
 
 
 def _const(ld: _Loader, value: Any, kw: dict[str, Any], where: str) -> Any:
