@@ -717,6 +717,81 @@ class _Resolver:
         except (TypeError, re.error) as exc:
             raise PluginError(f"{self.source}: {where}: bad rule {kind}: {exc}") from None
 
+    def check(self, spec: object, where: str) -> Callable[[Mapping[str, Any]], str | None]:
+        """A whole-request check: a function name, or a list of check kinds
+        (``[["any_of", "ordId", "clOrdId"], ...]``, the first problem wins)."""
+        if isinstance(spec, str):
+            return self.function(spec, where)
+        if not isinstance(spec, list) or not spec:
+            raise PluginError(f"{self.source}: {where}: a function name or a list of checks")
+        checks = [self._check(c, where) for c in spec]
+        return lambda params: next(filter(None, (c(params) for c in checks)), None)
+
+    def _check(self, spec: object, where: str) -> Callable[[Mapping[str, Any]], str | None]:
+        if not isinstance(spec, list) or not spec or spec[0] not in CHECK_KINDS:
+            kinds = ", ".join(CHECK_KINDS)
+            raise PluginError(f"{self.source}: {where}: a check is [KIND, NAME...] ({kinds})")
+        kind, *names = spec
+        opts: Mapping[str, Any] = names.pop() if names and isinstance(names[-1], Mapping) else {}
+        if kind == "named":
+            return self.function(names[0] if len(names) == 1 else None, where)
+        unknown = set(opts) - {"when", "why", "message"}
+        low, high = CHECK_KINDS[kind]
+        if unknown or not all(isinstance(n, str) for n in names) or not low <= len(names) <= high:
+            raise PluginError(f"{self.source}: {where}: bad check {spec!r}")
+        when = {
+            k: {str(x) for x in (v if isinstance(v, list) else [v])}
+            for k, v in opts.get("when", {}).items()
+        }
+        either = " or ".join(names)
+        default = {
+            "any_of": f"{either} is required{opts.get('why', '')}",
+            "one_of_required": f"{either} is required{opts.get('why', '')}",
+            "not_both": f"give {either}, not both",
+            "requires": f"{' and '.join(names[1:])} must be given with {names[0]}",
+            "ordered": f"{names[0]} must not be after {names[-1]}",
+        }[kind]
+        message = opts.get("message", default)
+
+        def check(params: Mapping[str, Any]) -> str | None:
+            if any(str(params.get(k)) not in v for k, v in when.items()):
+                return None
+            given = [n for n in names if params.get(n) is not None and params.get(n) != ""]
+            bad = {
+                "any_of": not given,
+                "one_of_required": len(given) != 1,
+                "not_both": len(given) > 1,
+                "requires": names[0] in given and len(given) < len(names),
+                "ordered": len(given) == 2 and str(params[names[0]]) > str(params[names[1]]),
+            }[kind]
+            if kind == "one_of_required" and given:
+                message_now = f"give {either}, not both"
+            else:
+                message_now = message
+            return message_now.format_map(_Params(params)) if bad else None
+
+        return check
+
+
+#: whole-request check kind -> how many parameter names it takes (docs/catalog-format.md)
+CHECK_KINDS: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {
+        "named": (1, 1),
+        "any_of": (1, 99),
+        "one_of_required": (2, 99),
+        "not_both": (2, 99),
+        "requires": (2, 99),
+        "ordered": (2, 2),
+    }
+)
+
+
+class _Params(dict[str, Any]):
+    """A check's message ``{name}``s: the request's values (absent: empty)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
 
 #: rule kind -> how many arguments come before an optional trailing MESSAGE
 _MESSAGE_AT = {"one_of": 1, "max_len": 1, "int_range": 2, "money": 3}
@@ -772,7 +847,7 @@ def _endpoint_from_data(data: object, resolver: _Resolver, source: str) -> Endpo
         _no_unknown(limit, _RATE_KEYS, f"{where}: rate_limit")
         kw["rate_limit"] = RateLimit(**limit)
     if "check" in kw:
-        kw["check"] = resolver.function(kw["check"], f"{where}: check")
+        kw["check"] = resolver.check(kw["check"], f"{where}: check")
     for key in ("tags", "sensitive_response"):
         if key in kw:
             kw[key] = frozenset(kw[key])

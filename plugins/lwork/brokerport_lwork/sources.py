@@ -1,12 +1,13 @@
-"""Where lwork's wire values come from, for the port bindings (:mod:`.ports`).
+"""What lwork's bindings (``ports.toml``) name with ``"@name"``: Python only
+where the data cannot say it.
 
 Request side: where user id, server id, platform, login and pay currency come
 from (the request, ``request.extra`` or a profile option), the default date
-window and page size. Answer side: the field maps (model field -> wire key,
-structured by lwork's converter) and the few fields the wire does not carry as
-a plain value (status from two flags, side from the order type, equity as a
-sum, the cash-flow item's nested ``<type>Transaction`` object). Paging: the
-report pager and the cash-flow pager (one transaction type at a time).
+window and page size, the payee. Answer side: the fields the wire does not
+carry as a plain value (status from two flags, side from the order type,
+equity as a sum, the cash-flow item's nested ``<type>Transaction`` object) and
+the answers that are not an object. Paging: the report pager and the cash-flow
+pager (one transaction type at a time).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from brokerport.binding import Ctx, const, counted, first, from_request, option, pick
+from brokerport.binding import Ctx, counted, option, pick
 from brokerport.errors import InvalidRequest
 from brokerport.paging import PageNumber
 
@@ -187,6 +188,16 @@ def kind(item: Mapping[str, Any], ctx: Ctx) -> str:
     return "transfer_out" if mine else "transfer_in"
 
 
+def receipt_user(request: Any, ctx: Ctx) -> str:
+    """3.11's receiving user: ``extra['receiptUserId']``, else the source's user."""
+    return str(request.extra.get("receiptUserId") or USER(request, ctx))
+
+
+def none_as_empty(payload: Any, _ctx: Ctx) -> Any:
+    """002 §1 answers null for "no accounts"."""
+    return [] if payload is None else payload
+
+
 def as_object(payload: Any, _ctx: Ctx) -> Mapping[str, Any]:
     """Writes that may answer no object (3.3, 3.4, 3.11): read as ``{"data": payload}``."""
     return payload if isinstance(payload, Mapping) else {"data": payload}
@@ -199,94 +210,6 @@ def application(payload: Any, _ctx: Ctx) -> Mapping[str, Any]:
     if isinstance(payload, Mapping):
         return payload
     return {} if payload is None or payload == "" else {"id": payload}
-
-
-# -------------------------------------------------------------- field maps
-#
-# Model field -> answer key (structured by lwork's converter) or source.
-
-
-ACCOUNT = {
-    "account_id": "login",
-    "user_id": first("oweId", single_user),
-    "name": pick("name", "accountName"),
-    "currency": "currency",
-    "group": "group",
-    "leverage": "leverage",
-    "status": status,
-    "platform": "vendor",
-    "server_id": "serverId",
-    "created_at": "regdate",
-}
-ACCOUNT_INFO = {
-    "account_id": first("accountId", from_request("account_id")),
-    "name": "accountName",
-    "currency": "currency",
-    "platform": from_request(PLATFORM),
-    "server_id": from_request(SERVER),
-    "group": "group",
-    "leverage": "leverage",
-    "balance": "balance",
-}
-BALANCE = {
-    "currency": "currency",
-    "total": "balance",
-    "available": "marginFree",
-    "credit": "credit",
-    "equity": equity,
-    "margin_free": "marginFree",
-    "floating_pnl": "floatProfit",
-    "account_id": first("accountId", from_request("account_id")),
-}
-APPLICATION = {
-    "application_id": pick("taskId", "jobId", "id"),
-    "account_id": pick("login", "accountId", "account"),
-    "status": first("state", "status", opened),
-}
-FUNDING_RECORD = {
-    "record_id": tx("id"),
-    "kind": kind,
-    "amount": amount,
-    "currency": tx("depositCurrency", "currency", "withdrawCurrency"),
-    "status": tx("state", "payStatus"),
-    "account_id": first(tx("accountId"), from_request(LOGIN)),
-    "created_at": tx("createTime"),
-    "tx_id": tx("orderId"),
-}
-_ORDER = {
-    "order_id": "id",
-    "instrument": "symbol",
-    "side": side,
-    "order_type": "type",
-    "quantity": "volume",
-    "account_id": "account",
-}
-CLOSED_ORDER = {
-    **_ORDER,
-    "price": "openPrice",
-    "filled_quantity": "volume",
-    "average_price": "closePrice",
-    "status": const("closed"),
-    "profit": "profit",
-    "created_at": "openTime",
-    "updated_at": "closeTime",
-}
-PENDING_ORDER = {
-    **_ORDER,
-    "price": "orderPrice",
-    "status": const("pending"),
-    "created_at": "orderTime",
-}
-POSITION = {
-    "instrument": "symbol",
-    "quantity": "volume",
-    "side": side,
-    "position_id": "id",
-    "account_id": "account",
-    "average_price": "openPrice",
-    "unrealized_pnl": "profit",
-    "opened_at": "openTime",
-}
 
 
 # ------------------------------------------------------------------ paging
@@ -339,7 +262,8 @@ class CashflowPages(PageNumber):
         i = kinds.index(kind)
         return f"{kinds[i + 1]}:1" if i + 1 < len(kinds) else None
 
-    def counted(self, page: Any, payload: Any, ctx: Ctx) -> Any:
-        """A reading step: the answer's total when one type is listed (the pages of
-        several types add up to no one total)."""
-        return counted()(page, payload, ctx) if len(self.kinds(ctx.request)) == 1 else page
+
+def ledger_counted(page: Any, payload: Any, ctx: Ctx) -> Any:
+    """The cash ledger's total when ``extra['type']`` lists one type (the pages of
+    several types add up to no one total)."""
+    return counted()(page, payload, ctx) if ctx.request.extra.get("type") is not None else page

@@ -83,9 +83,9 @@ class OkxAdapter(Adapter):
         "streams": "brokerport_okx.streams:OkxStreams",
     }
     extensions: ClassVar[Mapping[str, str]] = {
-        "okx.rebates": "brokerport_okx.extensions:OkxRebates",
-        "okx.oauth": "brokerport_okx.extensions:OkxOAuth",
-        "okx.trading": "brokerport_okx.extensions:OkxTradingExtras",
+        "okx.rebates": "brokerport_okx.ports:OkxRebates",
+        "okx.oauth": "brokerport_okx.ports:OkxOAuth",
+        "okx.trading": "brokerport_okx.ports:OkxTradingExtras",
     }
     #: exact codes, then OKX's code families (errors.toml), then the HTTP status
     error_map: ClassVar[ErrorMap] = ERRORS.error_map(

@@ -5,7 +5,9 @@ endpoint of the OKX broker document, vendor-docs/004, plus the order, public
 time and OAuth token endpoints), built into ``catalog.json`` by
 ``brokerport catalog build okx`` and read once, lazily, by
 ``OkxAdapter.catalog()``. This module is its ``rules_module``: the rules and
-checks the overlay names (``["named", "check_ip"]``, ``check = "check_amend"``).
+checks the overlay names (``["named", "check_ip"]``, ``check = "check_withdrawal"``);
+the "at least one of" / "not both" / "not after" checks are data there
+(``check = [["any_of", "ordId", "clOrdId"]]``).
 
 Where the document is silent the choice is marked ``ASSUMPTION`` and listed in
 the plugin README.
@@ -190,58 +192,9 @@ def _present(params: Mapping[str, Any], name: str) -> bool:
     return v is not None and v != ""
 
 
-def _any_of(*names: str, why: str = "") -> Check:
-    """At least one of ``names`` is given."""
-    problem = f"{' or '.join(names)} is required{why}"
-    return lambda params: None if any(_present(params, n) for n in names) else problem
-
-
-def _every(*checks: Check) -> Check:
-    return lambda params: next(filter(None, (c(params) for c in checks)), None)
-
-
 def check_deposit_address(params: Mapping[str, Any]) -> str | None:
     if str(params.get("addrType", "")) == "2" and params.get("ccy") not in ("BTC", "LTC"):
         return "addrType 2 (SegWit) applies to BTC and LTC only"
-    return None
-
-
-def check_date_range(params: Mapping[str, Any]) -> str | None:
-    both = _present(params, "begin") and _present(params, "end")
-    return (
-        "begin must not be after end"
-        if both and str(params["begin"]) > str(params["end"])
-        else None
-    )
-
-
-def check_rebate_get(params: Mapping[str, Any]) -> str | None:
-    if str(params.get("type", "")) == "false":
-        missing = next((n for n in ("begin", "end") if not _present(params, n)), None)
-        if missing:
-            return f"{missing} is required when type is false"
-    return check_date_range(params)
-
-
-_PRICED = frozenset({"limit", "post_only", "fok", "ioc", "mmp", "mmp_and_post_only"})
-
-
-def check_place_order(params: Mapping[str, Any]) -> str | None:
-    if params.get("ordType") in _PRICED and _any_of("px", "pxUsd", "pxVol")(params):
-        return f"px is required for ordType {params.get('ordType')}"
-    return None
-
-
-check_order_ref = _any_of("ordId", "clOrdId")
-check_amend = _every(check_order_ref, _any_of("newSz", "newPx"))
-check_algo_ref = _any_of("algoId", "algoClOrdId")
-
-
-def check_oauth(params: Mapping[str, Any]) -> str | None:
-    grant = str(params.get("grant_type"))
-    needs = {"authorization_code": "code", "refresh_token": "refresh_token"}.get(grant)
-    if needs and not _present(params, needs):
-        return f"{needs} is required for grant_type {grant}"
     return None
 
 
@@ -306,29 +259,10 @@ def check_cancel_algos(params: Mapping[str, Any]) -> str | None:
     if not isinstance(items, (list, tuple)) or not 1 <= len(items) <= 10:
         return "orders must be a list of 1-10 algo orders"
     for i, item in enumerate(items):
-        if not isinstance(item, Mapping) or not _present(item, "instId") or check_algo_ref(item):
+        ref = isinstance(item, Mapping) and _present(item, "instId")
+        if not (ref and (_present(item, "algoId") or _present(item, "algoClOrdId"))):
             return f"orders[{i}]: instId and algoId or algoClOrdId are required"
     return None
-
-
-#: ordType -> the parameters it needs (one of each tuple)
-_ALGO_NEEDS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
-    "conditional": (("tpTriggerPx", "slTriggerPx"),),
-    "oco": (("tpTriggerPx",), ("slTriggerPx",)),
-    "trigger": (("triggerPx",), ("orderPx",)),
-    "move_order_stop": (("callbackRatio", "callbackSpread"),),
-    "twap": (("pxVar", "pxSpread"), ("szLimit",), ("pxLimit",), ("timeInterval",)),
-}
-
-
-def check_algo_order(params: Mapping[str, Any]) -> str | None:
-    """What each algo ``ordType`` needs; ``sz`` unless ``closeFraction`` closes a position."""
-    kind = str(params.get("ordType", ""))
-    needs = [_any_of(*n, why=f" for ordType {kind}") for n in _ALGO_NEEDS.get(kind, ())]
-    problem = _every(*needs, _any_of("sz", "closeFraction"))(params)
-    if problem is None and _present(params, "callbackRatio") and _present(params, "callbackSpread"):
-        return "give callbackRatio or callbackSpread, not both"
-    return problem
 
 
 def check_withdrawal(params: Mapping[str, Any]) -> str | None:

@@ -1,6 +1,6 @@
 """Answer models of the ``okx.rebates`` and ``okx.trading`` extensions (no core model fits).
 
-Structured by the OKX converter through the field maps of :mod:`brokerport_okx.extensions`
+Structured by the OKX converter through the field maps of ``brokerport_okx/ports.toml``
 (:meth:`ItemResult.from_okx` reads a batch item); ``raw`` keeps the vendor's item.
 """
 
