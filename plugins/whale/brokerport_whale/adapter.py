@@ -26,7 +26,6 @@ from brokerport.errors import (
     AuthenticationError,
     BrokerportError,
     Conflict,
-    DecodeError,
     InvalidRequest,
     NotFound,
     PermissionDenied,
@@ -36,54 +35,18 @@ from brokerport.errors import (
 from brokerport.signing import PreparedRequest, Signer
 from brokerport.types import REDACTED, Secret
 
+from .wire import BARE, BARE_ENVELOPE, ENVELOPE, ERRORS, decode_envelope
+
 if TYPE_CHECKING:
     from brokerport.profile import Profile
     from brokerport.transport import RawResponse
 
 __all__ = ["CODES", "WhaleAdapter", "WhaleSigner", "decode_envelope", "string_to_sign"]
 
-# fmt: off
-#: vendor code -> (error class, meaning). Gateway codes: whale-endpoints.md §3;
-#: business codes: the spec (account close, trade password, PI status, invite
-#: code) and the account-opening guide. 402xxx / 404005 / 401045 are listed by
-#: the spec without meanings: InvalidRequest is an ASSUMPTION.
+#: vendor code -> (error class, meaning): ``errors.toml`` (shared with the sandbox)
 CODES: dict[str, tuple[type[BrokerportError], str]] = {
-    "403201": (AuthenticationError, "signature invalid"),
-    "403203": (AuthenticationError, "apikey illegal (unknown or disabled key)"),
-    "403305": (PermissionDenied, "source IP is not on the allow-list"),
-    "401003": (AuthenticationError, "access token expired"),
-    "401004": (AuthenticationError, "access token invalid (may arrive with HTTP 400)"),
-    "429002": (RateLimited, "api request is limited"),
-    "500000": (VendorUnavailable, "internal error"),
-    "400": (InvalidRequest, "invalid params"),
-    "500": (VendorUnavailable, "service error"),
-    "401011": (NotFound, "member does not exist or is cancelled"),
-    "401033": (PermissionDenied, "user frozen"),
-    "401040": (PermissionDenied, "user account closed"),
-    "401045": (InvalidRequest, "trade password refused"),
-    "401047": (PermissionDenied, "missing system config"),
-    "403047": (InvalidRequest, "pi_status not valid"),
-    "403048": (Conflict, "pi_status did not change"),
-    "404002": (Conflict, "identity already exists: use the original account"),
-    "404005": (InvalidRequest, "trade password refused"),
-    "404013": (Conflict, "duplicate submission"),
-    "404050": (Conflict, "cannot reopen within 3 months of closing"),
-    "404056": (Conflict, "account opening failed"),
-    "404062": (NotFound, "account unavailable (not found or closed)"),
-    "404102": (Conflict, "the application's state forbids changes"),
-    "404103": (NotFound, "application not found"),
-    **{c: (Conflict, "close preconditions not met") for c in
-       ("404088", "404089", "404092", "404093", "404094", "404099")},
-    **{c: (InvalidRequest, "trade password refused") for c in
-       ("402004", "402005", "402007", "402008", "402009", "402010")},
-    "400801": (NotFound, "invite code not found"),
-    **{c: (InvalidRequest, "invite code refused") for c in ("400803", "400804", "400805")},
-    **{c: (Conflict, "stage already bound") for c in ("400806", "400807")},
-    "1901500": (VendorUnavailable, "invite service internal error"),
-    **{c: (Conflict, "invalid invitation relationship") for c in
-       ("1901601", "1901602", "1901603", "1901604")},
+    code: (e.error, e.doc or e.message) for code, e in ERRORS.items()
 }
-# fmt: on
 _CLASSES: dict[str, type[BrokerportError]] = {
     c.__name__: c
     for c in (
@@ -97,39 +60,19 @@ _CLASSES: dict[str, type[BrokerportError]] = {
         VendorUnavailable,
     )
 }  # fmt: skip
-#: operations the spec documents without any envelope (the payload is the body)
-BARE = frozenset({"portfolio.withdraw_card_detail", "portfolio.withdraw_pre", "upload_url.index"})
 
 
 def error_map(extra: str | None = None) -> ErrorMap:
-    codes = {code: cls for code, (cls, _) in CODES.items()}
-    for part in (extra or "").split(","):
+    """The table's codes, plus a profile's ``error_codes`` ("CODE=Class,...")."""
+    base = ERRORS.error_map(by_status={408: VendorUnavailable})
+    if not extra:
+        return base
+    codes = {code: e.error for code, e in ERRORS.items()}
+    for part in extra.split(","):
         code, _, name = part.partition("=")
         if code.strip() and name.strip() in _CLASSES:
             codes[code.strip()] = _CLASSES[name.strip()]
     return ErrorMap(codes, by_status={408: VendorUnavailable})
-
-
-def decode_envelope(body: Any, status: int, *, bare: bool = False) -> Any:
-    """The payload of a WhaleAPI answer, or raise VendorFault.
-
-    ``{code, message, data}`` with the spec's variants: ``msg`` for ``message``,
-    ``datas`` for ``data``, the code as an integer or a string, a lone ``data``
-    wrapper, and (``bare``) operations documented with no envelope at all.
-    Success is code 0 with HTTP 200.
-    """
-    if not isinstance(body, dict) or "code" not in body:
-        if status == 200 and isinstance(body, dict) and set(body) == {"data"}:
-            return body["data"]  # two risk-limit reads document only the data wrapper
-        if bare and status == 200 and isinstance(body, dict):
-            return body
-        raise DecodeError(f"not a WhaleAPI envelope (HTTP {status})", http_status=status)
-    code = str(body["code"]).strip()
-    message = body.get("message", body.get("msg"))
-    data = body["data"] if "data" in body else body.get("datas")
-    if code == "0" and status == 200:
-        return {} if data is None else data
-    raise VendorFault(code, str(message or ""), http_status=status, data=data)
 
 
 def string_to_sign(
@@ -277,7 +220,8 @@ class WhaleAdapter(Adapter):
         if b' ":' in response.body:  # a key with a trailing space (two in the spec)
             _alias_spaced_keys(doc)
         try:
-            return decode_envelope(doc, response.status, bare=endpoint.name in BARE)
+            envelope = BARE_ENVELOPE if endpoint.name in BARE else ENVELOPE
+            return envelope.unwrap(doc, http_status=response.status, vendor=self.name)
         except VendorFault as fault:
             err = self.error_map.error(fault, vendor=self.name, endpoint=endpoint.name)
             err.http_status = response.status

@@ -32,7 +32,7 @@ from brokerport.binding import (
     refine,
     refuse,
 )
-from brokerport.errors import BrokerportError, InvalidRequest, NotFound
+from brokerport.errors import BrokerportError, Conflict, InvalidRequest, NotFound
 from brokerport.paging import Cursor, PageNumber
 from brokerport.ports import AccountPort, FundingPort, KeyMgmtPort, TradingPort
 from brokerport.types import Secret
@@ -452,6 +452,12 @@ class WhaleTrading(TradingPort):
             "account_no": ACCOUNT_NO(request, Ctx(self.client, request)), "remark": remark,
             **request.extra,
         }  # fmt: skip
+        if request.client_order_id:  # the vendor does not de-duplicate remarks: we do
+            self.client.catalog["trade.order"].validate(params, vendor="whale")  # before I/O
+            used = await self._by_remark(request.account_id, None, remark)
+            if used is not None:
+                raise Conflict(f"client_order_id {remark!r} is order {used} of today",
+                               vendor="whale")  # fmt: skip
         ack: m.OrderAck = await self.client.invoke(
             "trade.order",
             params,
@@ -468,14 +474,24 @@ class WhaleTrading(TradingPort):
         """The vendor's id, or the order whose remark is the client order id (today's)."""
         if request.order_id:
             return str(request.order_id)
-        query = m.OrderQuery(account_id=getattr(request, "account_id", None),
-                             instrument=request.instrument)  # fmt: skip
+        remark = request.client_order_id
+        found = await self._by_remark(
+            getattr(request, "account_id", None), request.instrument, remark
+        )
+        if found is None:
+            raise NotFound(f"no order today with remark {remark!r}", vendor="whale")
+        return found
+
+    async def _by_remark(
+        self, account: str | None, instrument: str | None, remark: Any
+    ) -> str | None:
         from brokerport.client import paginate
 
+        query = m.OrderQuery(account_id=account, instrument=instrument)
         async for order in paginate(self._today, query):
-            if order.client_order_id == request.client_order_id:
+            if order.client_order_id == remark:
                 return str(order.order_id)
-        raise NotFound(f"no order today with remark {request.client_order_id!r}", vendor="whale")
+        return None
 
     async def get_order(self, request: m.OrderRef) -> m.Order:
         """Order Details; by ``client_order_id`` through today's orders (the remark)."""
@@ -488,9 +504,21 @@ class WhaleTrading(TradingPort):
                                             "status": const("cancel_requested")})  # fmt: skip
 
     async def cancel_order(self, request: m.OrderRef) -> m.OrderAck:
-        """Withdraw Order (DELETE, query); by ``client_order_id`` through today's orders."""
-        order_id = await self._order_id(request)
-        ack: m.OrderAck = await self._cancel(attrs.evolve(request, order_id=order_id))
+        """Withdraw Order (DELETE, query); by ``client_order_id`` through today's orders.
+        A refused cancel of an order already cancelled is success (a repeated cancel); of
+        one otherwise final (filled, rejected, expired) it is ``Conflict``."""
+        ref = attrs.evolve(request, order_id=await self._order_id(request))
+        try:
+            ack: m.OrderAck = await self._cancel(ref)
+        except InvalidRequest:
+            order = await self.get_order(ref)
+            if order.status in ("CanceledStatus", "PartialWithdrawal"):
+                return m.OrderAck(order_id=order.order_id, status=order.status, raw=order.raw)
+            if order.status in FINAL:
+                raise Conflict(
+                    f"order {order.order_id} is {order.status}", vendor="whale"
+                ) from None
+            raise
         return ack
 
     async def amend_order(self, request: m.AmendOrder) -> m.OrderAck:

@@ -31,3 +31,13 @@ class WhaleSamples(DataSamples):
         """``hook``: the symbols the account holds."""
         stock = getattr(self.sandbox, "stock", {})
         return [s for (a, s), q in stock.items() if a == account_no and q]
+
+    async def revoke_spare_token(self) -> Any:
+        """``hook`` proving ``keys.revoke_token``: the sandbox issues a second token of the
+        key the client signs with; revoking it leaves the client's own token working."""
+        from brokerport import models as m
+
+        sb: Any = self.sandbox
+        spare = sb._token(sb.app_key, sb.clock.now())
+        sb.keys[sb.app_key]["tokens"].append(spare)
+        return await self.client.keys.revoke_token(m.RenewToken(refresh_token=spare["token"]))

@@ -113,3 +113,22 @@ async def test_numbers_are_decimal_and_trailing_space_keys_are_readable(
     item = data["list"][0]
     assert item["rate"] == Decimal("7.8312")
     assert item["min_withdrawal_amount"] == item["min_withdrawal_amount "] == "100.10"
+
+
+async def test_sandbox_unknown_routes_answer_in_the_vendor_envelope() -> None:
+    """Unknown paths and methods: the shared envelope and error table, read back by the
+    decoder's own envelope as the codes the table lists."""
+    from aiohttp.test_utils import TestClient, TestServer
+    from brokerport.adapter import VendorFault
+    from brokerport_whale.sandbox import create_sandbox
+    from brokerport_whale.wire import ENVELOPE, ERRORS
+
+    sandbox = create_sandbox()
+    async with TestClient(TestServer(sandbox.app)) as http:
+        for call, code in ((http.get("/v1/whaleapi/nope"), "404"),
+                           (http.put("/v1/whaleapi/asset/cash_info"), "405")):  # fmt: skip
+            response = await call
+            assert response.status == ERRORS.status(code)
+            with pytest.raises(VendorFault) as info:
+                ENVELOPE.unwrap(await response.json(), http_status=response.status, vendor="whale")
+            assert info.value.code == code

@@ -22,7 +22,12 @@ def _body(req: PreparedRequest) -> Any:
 async def test_place_order_carries_a_reconciliation_key_in_remark(
     mock_client: Callable[..., Any],
 ) -> None:
-    client, transport = mock_client(lambda r: ok({"order_id": "701"}))
+    def answer(r: PreparedRequest) -> Any:
+        if "/order/today" in r.url:  # the host's client order id is looked up first
+            return ok({"has_more": False, "orders": []})
+        return ok({"order_id": "701"})
+
+    client, transport = mock_client(answer)
     order = m.PlaceOrder(
         instrument="700.HK",
         side="buy",
@@ -37,7 +42,8 @@ async def test_place_order_carries_a_reconciliation_key_in_remark(
     assert sent["remark"] == ack.client_order_id and len(sent["remark"]) == 36
     assert sent["submitted_quantity"] == "100" and sent["submitted_price"] == "320.2"
     assert (sent["side"], sent["order_type"], sent["time_in_force"]) == ("Buy", "LO", "Day")
-    assert mine.client_order_id == "host-ref-1" == _body(transport.requests[1])["remark"]
+    assert "/order/today" in transport.requests[1].url
+    assert mine.client_order_id == "host-ref-1" == _body(transport.requests[2])["remark"]
 
 
 def attrs_evolve(obj: Any, **kw: Any) -> Any:

@@ -43,6 +43,7 @@ from brokerport.sandbox import (
 )
 
 from ..catalog import MOVED_TO_V2
+from ..wire import ENVELOPE, ERRORS
 from . import spec
 
 __all__ = ["Call", "Fail", "GatewayCore", "example", "fill"]
@@ -54,11 +55,15 @@ WINDOW = 60.0
 
 
 class Fail(Exception):
-    """A vendor refusal: ``{code, message, data}`` with an HTTP status."""
+    """A vendor refusal: ``{code, message, data}`` with an HTTP status (by default the
+    one ``errors.toml`` lists for the code, shared with the client's decoder)."""
 
-    def __init__(self, code: int, message: str, status: int = 400, data: Any = None) -> None:
+    def __init__(
+        self, code: int, message: str, status: int | None = None, data: Any = None
+    ) -> None:
         super().__init__(message)
-        self.code, self.message, self.status, self.data = code, message, status, data
+        self.code, self.message, self.data = code, message, data
+        self.status = status if status is not None else ERRORS.status(str(code))
 
 
 class Call:
@@ -173,6 +178,12 @@ class GatewayCore(Sandbox):
     """Routing, authentication, envelopes. :class:`~.state.WhaleSandbox` adds the state."""
 
     vendor = "whale"
+    envelope = ENVELOPE
+    errors = ERRORS
+    #: the toolkit's own answers (unknown path or method, rate limit, faults) as codes
+    codes: ClassVar[Mapping[str, str]] = {
+        "not_found": "404", "method": "405", "rate_limited": "429002", "server_error": "500000",
+    }  # fmt: skip
     #: endpoint name -> method name of the state handler
     HANDLERS: ClassVar[dict[str, str]] = {}
 
@@ -265,15 +276,10 @@ class GatewayCore(Sandbox):
     # ---------------------------------------------------------- answers
 
     def error(
-        self, code: int | str, message: str, status: int, data: Any = None
+        self, code: int | str, message: str, status: int | None = None, data: Any = None
     ) -> web.StreamResponse:
-        return json_response({"code": code, "message": message, "data": data or {}}, status)
-
-    def rate_limited(self, endpoint: Endpoint) -> web.StreamResponse:
-        return self.error(429002, "api request is limited", 429)
-
-    def server_error(self, status: int) -> web.StreamResponse:
-        return self.error(500000, "internal error", status)
+        """The gateway's refusal: the envelope and error table the decoder reads."""
+        return self.fail(str(code), message=message, status=status, data=data)
 
     # ---------------------------------------------------------- auth
 
@@ -295,12 +301,12 @@ class GatewayCore(Sandbox):
         h = request.headers
         key = self.key_record(h.get("X-Api-Key", ""))
         if key is None or key["disable"]:
-            return self.error(403203, "apikey illegal", 403)
+            return self.error(403203, "apikey illegal")
         sig = h.get("X-Api-Signature", "")
         names, _, given = sig.removeprefix("HMAC-SHA256 SignedHeaders=").partition(", Signature=")
         signed = names.split(";")
         if not sig.startswith("HMAC-SHA256 ") or not {"x-api-key", "x-timestamp"} <= set(signed):
-            return self.error(403201, "signature invalid", 403)
+            return self.error(403201, "signature invalid")
         path, _, query = request.raw_path.partition("?")
         values = "".join(f"{n}:{h.get(n, '')}\n" for n in signed)
         canonical = f"{request.method}|{path}|{query}|{values}|{names}|"
@@ -309,13 +315,13 @@ class GatewayCore(Sandbox):
         to_sign = "HMAC-SHA256|" + hashlib.sha1(canonical.encode()).hexdigest()
         expected = hmac.new(key["secret"].encode(), to_sign.encode(), hashlib.sha256).hexdigest()
         if not verify_digest(expected, given):
-            return self.error(403201, "signature invalid", 403)
+            return self.error(403201, "signature invalid")
         try:
             ts = float(h.get("X-Timestamp", ""))
         except ValueError:
             ts = 0.0
         if abs(self.clock.now() - ts) > WINDOW:
-            return self.error(403201, "signature invalid: timestamp expired", 403)
+            return self.error(403201, "signature invalid: timestamp expired")
         token = h.get("Authorization") if "authorization" in signed else None
         if token is not None or self.require_token:
             refusal = self.check_token(key, token or "")
@@ -323,7 +329,7 @@ class GatewayCore(Sandbox):
                 return refusal
         nets = key.get("ip_whitelist") or []
         if nets and not _ip_allowed(request.remote or "", nets):
-            return self.error(403305, "ip is not allowed", 403)
+            return self.error(403305, "ip is not allowed")
         request[KEY_ID] = key["access_key_id"]
         return None
 
@@ -332,7 +338,7 @@ class GatewayCore(Sandbox):
         if record is None or record["disable"]:
             return self.error(401004, "token invalid", self.token_invalid_status)
         if record["expires"] <= self.clock.now():
-            return self.error(401003, "token expired", 401)
+            return self.error(401003, "token expired")
         return None
 
     def _take(self, key: str) -> bool:

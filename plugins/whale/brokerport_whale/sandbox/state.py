@@ -832,6 +832,18 @@ class WhaleSandbox(GatewayCore):
         view.pop("status  ")
         return {**view, "last_funding": 0, "bank_sec_support_currencies": []}
 
+    #: the published average rates (ASSUMPTION: sandbox figures); bid/offer 0.01 apart
+    RATES: ClassVar[dict[tuple[str, str], Decimal]] = {
+        ("USD", "HKD"): Decimal("7.82"), ("USD", "CNH"): Decimal("7.12"),
+    }  # fmt: skip
+
+    @on("portfolio.forex_getexchangerates")
+    def exchange_rates(self, call: Call) -> Any:
+        rows = [{"base_currency": b, "other_currency": q, "bid_rate": r - Decimal("0.01"),
+                 "offer_rate": r + Decimal("0.01"), "average_rate": r}
+                for (b, q), r in self.RATES.items()]  # fmt: skip
+        return {"universal_exchanges": {"pspl_sg": {"spec_exchanges": {"am": {"exchanges": rows}}}}}
+
     # ------------------------------------------------------------ orders
 
     @on("trade.order")
