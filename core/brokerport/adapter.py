@@ -55,9 +55,16 @@ __all__ = [
     "PreparedRequest",
     "RawResponse",
     "VendorFault",
+    "declare",
     "encode_value",
     "parse_json",
 ]
+
+
+def declare(**ports: str) -> frozenset[str]:
+    """Declared operations, port by port: ``declare(keys="create list")`` is
+    ``frozenset({"keys.create", "keys.list"})`` (an adapter's ``operations``)."""
+    return frozenset(f"{port}.{op}" for port, ops in ports.items() for op in ops.split())
 
 
 class VendorFault(Exception):

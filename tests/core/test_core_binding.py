@@ -538,3 +538,11 @@ def test_bindings_count_as_implemented_operations() -> None:
     request = m.CreateApiKey(owner="o", label="l", ips=("1.1.1.1", "2.2.2.2"))
     assert joined("ips")(request, None) == "1.1.1.1,2.2.2.2"  # type: ignore[arg-type]
     assert joined("ips")(m.CreateApiKey(owner="o", label="l"), None) is None  # type: ignore[arg-type]
+
+
+def test_declare_lists_operations_port_by_port() -> None:
+    from brokerport.adapter import declare
+
+    ops = declare(keys="create  list", trading="place_order")
+    assert ops == frozenset({"keys.create", "keys.list", "trading.place_order"})
+    assert declare() == frozenset()

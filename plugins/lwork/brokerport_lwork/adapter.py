@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from brokerport.adapter import Adapter, ErrorMap, encode_value, parse_json
+from brokerport.adapter import Adapter, ErrorMap, declare, encode_value, parse_json
 from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import AuthenticationError, Conflict
 from brokerport.signing import PreparedRequest, Signer
@@ -44,25 +44,11 @@ class LworkAdapter(Adapter):
     name = "lwork"
     version = "0.1.0"
     description = "lwork (twapi) MT4/MT5 CRM API"
-    operations = frozenset(
-        {
-            "accounts.list",
-            "accounts.get",
-            "accounts.open_live",
-            "accounts.open_demo",
-            "accounts.update_profile",
-            "funding.balances",
-            "funding.request_deposit",
-            "funding.confirm_deposit",
-            "funding.request_withdrawal",
-            "funding.transfer",
-            "funding.deposit_history",
-            "funding.withdrawal_history",
-            "funding.cash_ledger",
-            "trading.order_history",
-            "trading.open_orders",
-            "trading.positions",
-        }
+    operations = declare(
+        accounts="list get open_live open_demo update_profile",
+        funding="balances request_deposit confirm_deposit request_withdrawal transfer"
+        " deposit_history withdrawal_history cash_ledger",
+        trading="order_history open_orders positions",
     )
     # by name: the ports module (and the models) load when a client opens
     ports: ClassVar[Mapping[str, str]] = {

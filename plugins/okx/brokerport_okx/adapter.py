@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
-from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
+from brokerport.adapter import Adapter, ErrorMap, VendorFault, declare, parse_json
 from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import AuthenticationError, InvalidRequest, RateLimited
 from brokerport.signing import Signer, TokenPair
@@ -47,32 +47,13 @@ class OkxAdapter(Adapter):
     name = "okx"
     version = "0.1.0"
     description = "OKX V5 broker program (DMA, FD, OAuth) with broker-code tagging"
-    operations = frozenset(
-        {
-            "subaccounts.create",
-            "subaccounts.delete",
-            "subaccounts.list",
-            "subaccounts.set_level",
-            "subaccounts.fee_rates",
-            "subaccounts.report_ip",
-            "subaccounts.set_demo_assets",
-            "keys.create",
-            "keys.list",
-            "keys.update",
-            "keys.delete",
-            "keys.renew_token",
-            "funding.create_deposit_address",
-            "funding.update_deposit_address",
-            "funding.list_deposit_addresses",
-            "funding.deposit_history",
-            "funding.withdrawal_history",
-            "funding.request_withdrawal",
-            "trading.place_order",
-            "trading.amend_order",
-            "trading.cancel_order",
-            "trading.get_order",
-            "streams.orders",
-        }
+    operations = declare(
+        subaccounts="create delete list set_level fee_rates report_ip set_demo_assets",
+        keys="create list update delete renew_token",
+        funding="create_deposit_address update_deposit_address list_deposit_addresses"
+        " deposit_history withdrawal_history request_withdrawal",
+        trading="place_order amend_order cancel_order get_order",
+        streams="orders",
     )
     # by name: the ports module (and the models) load when a client opens
     ports: ClassVar[Mapping[str, str]] = {
