@@ -19,9 +19,10 @@ A vendor converter adds rename overrides for its wire names with
 from __future__ import annotations
 
 import collections.abc
+import re
 import typing
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +32,15 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from .types import REDACTED, Secret, parse_decimal
 
-__all__ = ["make_converter", "parse_datetime", "renamed", "renamed_keeping_raw"]
+__all__ = [
+    "make_converter",
+    "parse_datetime",
+    "read_wall_clock",
+    "renamed",
+    "renamed_keeping_raw",
+    "vendor_timezone",
+    "wall_clock_converter",
+]
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -168,3 +177,47 @@ def renamed_keeping_raw(conv: cattrs.Converter, cls: type[Any], **wire_names: st
         return attrs.evolve(plain(value, t), raw=value)
 
     conv.register_structure_hook(cls, with_raw)
+
+
+# ------------------------------------------------- vendors that write local times
+
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{1,2}):?(\d{2})?$")
+
+
+def vendor_timezone(text: str | None, *, default: str = "+08:00", vendor: str = "") -> tzinfo:
+    """A profile's ``timezone`` option: ``+08:00`` / ``UTC+8`` / ``UTC`` / an IANA
+    name -> tzinfo; an unknown zone is InvalidRequest."""
+    text = (text or default).strip()
+    if text.upper() in ("UTC", "Z", "GMT"):
+        return UTC
+    match = _OFFSET.match(text)
+    if match:
+        sign, hours, minutes = match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        return timezone(-delta if sign == "-" else delta)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        from .errors import InvalidRequest
+
+        raise InvalidRequest(
+            f"{vendor} option timezone: unknown zone {text!r}", vendor=vendor or None
+        ) from None
+
+
+def read_wall_clock(value: Any, tz: tzinfo) -> datetime:
+    """A wire time: zone-less text is wall-clock time in ``tz``; epoch numbers and
+    zoned text as :func:`parse_datetime` reads them. Always UTC-aware."""
+    if isinstance(value, str) and not value.strip().isdigit():
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return (dt if dt.tzinfo else dt.replace(tzinfo=tz)).astimezone(UTC)
+    return parse_datetime(value)
+
+
+def wall_clock_converter(tz: tzinfo) -> cattrs.Converter:
+    """The core converter, with zone-less wire times read in ``tz`` (lwork, wlink)."""
+    conv = make_converter()
+    conv.register_structure_hook(datetime, lambda value, _: read_wall_clock(value, tz))
+    return conv

@@ -8,12 +8,12 @@ epoch milliseconds (``createTime``). Profile option ``timezone`` overrides the z
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING
 
-from brokerport.convert import make_converter, parse_datetime
-from brokerport.errors import InvalidRequest
+from brokerport.convert import read_wall_clock as read_time
+from brokerport.convert import vendor_timezone as _zone
+from brokerport.convert import wall_clock_converter
 
 if TYPE_CHECKING:
     import cattrs
@@ -22,41 +22,12 @@ __all__ = ["DEFAULT_TIMEZONE", "create_converter", "read_time", "vendor_timezone
 
 DEFAULT_TIMEZONE = "+08:00"
 
-_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{1,2}):?(\d{2})?$")
-
 
 def vendor_timezone(text: str | None) -> tzinfo:
-    """``+08:00`` / ``UTC+8`` / ``UTC`` / an IANA name -> tzinfo."""
-    text = (text or DEFAULT_TIMEZONE).strip()
-    if text.upper() in ("UTC", "Z", "GMT"):
-        return UTC
-    match = _OFFSET.match(text)
-    if match:
-        sign, hours, minutes = match.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-        return timezone(-delta if sign == "-" else delta)
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequest(
-            f"lwork option timezone: unknown zone {text!r}", vendor="lwork"
-        ) from None
-
-
-def read_time(value: Any, tz: tzinfo) -> datetime:
-    """A wire time: zone-less text is wall-clock time in ``tz``; epoch numbers and
-    zoned text as the core reads them. Always UTC-aware."""
-    if isinstance(value, str) and not value.strip().isdigit():
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        return (dt if dt.tzinfo else dt.replace(tzinfo=tz)).astimezone(UTC)
-    return parse_datetime(value)
+    """Profile option ``timezone`` (default +08:00) -> tzinfo."""
+    return _zone(text, default=DEFAULT_TIMEZONE, vendor="lwork")
 
 
 def create_converter(timezone_option: str | None) -> cattrs.Converter:
-    """The core converter with lwork's ``datetime`` hook (zone from the profile option)."""
-    conv = make_converter()
-    tz = vendor_timezone(timezone_option)
-    conv.register_structure_hook(datetime, lambda value, _: read_time(value, tz))
-    return conv
+    """The core converter with lwork's zone for zone-less times."""
+    return wall_clock_converter(vendor_timezone(timezone_option))

@@ -18,9 +18,8 @@ options
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from brokerport import errors as e
@@ -39,25 +38,11 @@ if TYPE_CHECKING:
 __all__ = ["WlinkAdapter", "vendor_timezone"]
 
 
-_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{1,2}):?(\d{2})?$")
-
-
 def vendor_timezone(text: str | None) -> tzinfo:
-    """``+08:00`` / ``UTC+8`` / ``UTC`` / an IANA name -> tzinfo."""
-    text = (text or "+08:00").strip()
-    if text.upper() in ("UTC", "Z", "GMT"):
-        return UTC
-    match = _OFFSET.match(text)
-    if match:
-        sign, hours, minutes = match.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-        return timezone(-delta if sign == "-" else delta)
-    from zoneinfo import ZoneInfo
+    """Profile option ``timezone`` (default +08:00) -> tzinfo."""
+    from brokerport.convert import vendor_timezone as zone
 
-    try:
-        return ZoneInfo(text)
-    except (ValueError, LookupError):
-        raise InvalidRequest(f"wlink option timezone: unknown zone {text!r}") from None
+    return zone(text, vendor="wlink")
 
 
 class WlinkAdapter(Adapter):
@@ -140,19 +125,9 @@ class WlinkAdapter(Adapter):
 
     def create_converter(self) -> cattrs.Converter:
         """The core converter; zone-less ``YYYY-MM-DD HH:MM:SS`` read in option ``timezone``."""
-        from brokerport.convert import make_converter, parse_datetime
+        from brokerport.convert import wall_clock_converter
 
-        conv = make_converter()
-        tz = self.tz
-
-        def read(value: Any, _: Any) -> datetime:
-            if isinstance(value, str) and not value.strip().isdigit():
-                dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-                return (dt if dt.tzinfo else dt.replace(tzinfo=tz)).astimezone(UTC)
-            return parse_datetime(value)
-
-        conv.register_structure_hook(datetime, read)
-        return conv
+        return wall_clock_converter(self.tz)
 
     def wire_time(self, value: datetime | None) -> str | None:
         """An aware datetime as the vendor's ``YYYY-MM-DD HH:MM:SS`` in its zone."""
