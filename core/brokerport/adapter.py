@@ -126,6 +126,28 @@ class ErrorMap:
                 return VendorUnavailable
         return self.default
 
+    def with_codes(self, text: str, *, vendor: str) -> ErrorMap:
+        """A copy with the codes of a profile's ``error_codes`` option on top:
+        ``"CODE=ClassName,CODE2=ClassName"`` naming :mod:`brokerport.errors` classes.
+        Anything else is InvalidRequest, never silently ignored."""
+        from . import errors as error_module
+
+        codes = dict(self.codes)
+        for item in filter(str.strip, text.split(",")):
+            code, sep, name = (part.strip() for part in item.partition("="))
+            cls = getattr(error_module, name, None)
+            if not (sep and code and isinstance(cls, type) and issubclass(cls, BrokerportError)):
+                raise InvalidRequest(
+                    f"{vendor} option error_codes: cannot read {item.strip()!r} (want "
+                    "CODE=ClassName, ClassName a brokerport error such as Conflict)",
+                    vendor=vendor,
+                )
+            codes[code] = cls
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.codes = codes
+        return copy
+
     def error(self, fault: VendorFault, *, vendor: str, endpoint: str) -> BrokerportError:
         cls = self.classify(fault.code, fault.http_status)
         kw: dict[str, Any] = {
@@ -383,6 +405,9 @@ class Adapter:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
+        extra = profile.option("error_codes")
+        if extra:  # per-client codes shadow the class map (the pipeline reads adapter.error_map)
+            vars(self)["error_map"] = type(self).error_map.with_codes(extra, vendor=self.name)
         self._base_urls = {}
 
     def create_signer(self) -> Signer:

@@ -546,3 +546,15 @@ def test_declare_lists_operations_port_by_port() -> None:
     ops = declare(keys="create  list", trading="place_order")
     assert ops == frozenset({"keys.create", "keys.list", "trading.place_order"})
     assert declare() == frozenset()
+
+
+@pytest.mark.parametrize("bad", ["X=Nope", "X", "=Conflict", "X=Secret"])
+async def test_error_codes_option_is_read_once_in_the_core(bad: str) -> None:
+    client, _ = _client(lambda r: _answer({"err": "E9"}), error_codes="E9=Conflict, E8=NotFound")
+    async with client:
+        with pytest.raises(brokerport.Conflict) as info:
+            await client.call("time")
+        assert info.value.vendor_code == "E9"
+    assert Bindx.error_map.classify("E9", 200) is BrokerportError  # the class map is untouched
+    with pytest.raises(InvalidRequest, match="error_codes"):
+        Bindx(Profile(vendor="bindx", base_url="http://127.0.0.1:9", options={"error_codes": bad}))

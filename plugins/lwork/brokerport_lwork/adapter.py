@@ -72,10 +72,6 @@ class LworkAdapter(Adapter):
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
-        extra_codes = profile.options.get("error_codes")
-        if extra_codes:
-            # per-client codes shadow the class map (the pipeline reads adapter.error_map)
-            vars(self)["error_map"] = error_map(extra_codes)
         creds: Mapping[str, Secret] = profile.credentials
         opts: Mapping[str, str] = profile.options
         # loaded once per client; errors never carry key material

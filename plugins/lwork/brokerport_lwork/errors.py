@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from brokerport.adapter import ErrorMap, VendorFault
-from brokerport.errors import BrokerportError, DecodeError, PluginError
+from brokerport.errors import BrokerportError, DecodeError
 from brokerport.wire import Envelope, ErrorTable
 
 __all__ = [
@@ -39,20 +39,9 @@ ERROR_CLASSES: dict[str, type[BrokerportError]] = {
 }
 
 
-def error_map(extra: str | None = None) -> ErrorMap:
-    """The lwork error map, plus ``extra`` codes (``"CODE=Class,CODE2=Class"``)."""
-    codes = {code: e.error for code, e in ERRORS.items()}
-    for item in filter(str.strip, (extra or "").split(",")):
-        code, sep, cls_name = (part.strip() for part in item.partition("="))
-        cls = ERROR_CLASSES.get(cls_name)
-        if not sep or not code or cls is None:
-            raise PluginError(
-                f"lwork option error_codes: cannot read {item.strip()!r} "
-                f"(want CODE=Class with Class one of {', '.join(sorted(ERROR_CLASSES))})",
-                vendor="lwork",
-            )
-        codes[code] = cls
-    return ErrorMap(codes, default=BrokerportError)
+def error_map() -> ErrorMap:
+    """The lwork error map (a profile's ``error_codes`` option adds codes: core Adapter)."""
+    return ErrorMap({code: e.error for code, e in ERRORS.items()}, default=BrokerportError)
 
 
 def _message(value: Any) -> str:

@@ -62,17 +62,9 @@ _CLASSES: dict[str, type[BrokerportError]] = {
 }  # fmt: skip
 
 
-def error_map(extra: str | None = None) -> ErrorMap:
-    """The table's codes, plus a profile's ``error_codes`` ("CODE=Class,...")."""
-    base = ERRORS.error_map(by_status={408: VendorUnavailable})
-    if not extra:
-        return base
-    codes = {code: e.error for code, e in ERRORS.items()}
-    for part in extra.split(","):
-        code, _, name = part.partition("=")
-        if code.strip() and name.strip() in _CLASSES:
-            codes[code.strip()] = _CLASSES[name.strip()]
-    return ErrorMap(codes, by_status={408: VendorUnavailable})
+def error_map() -> ErrorMap:
+    """The table's codes (a profile's ``error_codes`` option adds codes: core Adapter)."""
+    return ERRORS.error_map(by_status={408: VendorUnavailable})
 
 
 def string_to_sign(
@@ -180,9 +172,6 @@ class WhaleAdapter(Adapter):
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
-        extra_codes = profile.options.get("error_codes")
-        if extra_codes:
-            vars(self)["error_map"] = error_map(extra_codes)
 
     def create_signer(self) -> Signer:
         from urllib.parse import urlsplit

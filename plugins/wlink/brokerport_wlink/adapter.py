@@ -88,9 +88,6 @@ class WlinkAdapter(Adapter):
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
-        extra = profile.option("error_codes")
-        if extra:
-            vars(self)["error_map"] = error_map(extra)  # shadows the class map per client
         self.envelope = WlinkEnvelope(
             profile.option("error_code_field") or "reason",
             profile.option("error_message_field") or "message",

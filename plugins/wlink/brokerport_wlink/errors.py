@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 from brokerport import errors as e
 from brokerport.adapter import ErrorMap, VendorFault
-from brokerport.errors import DecodeError, InvalidRequest
+from brokerport.errors import DecodeError
 from brokerport.wire import Envelope, ErrorTable
 
 __all__ = ["ENVELOPE", "ERRORS", "WlinkEnvelope", "error_map"]
@@ -82,13 +82,8 @@ class WlinkEnvelope(Envelope):
 ENVELOPE = WlinkEnvelope()
 
 
-def error_map(extra: str | None = None) -> ErrorMap:
-    """The table's map, with profile option ``error_codes`` (``REASON=ClassName,...``) on top."""
+def error_map() -> ErrorMap:
+    """The table's map (profile option ``error_codes``, ``REASON=ClassName,...``, adds
+    codes on top: the core Adapter reads it)."""
     codes = {code: entry.error for code, entry in ERRORS.items()}
-    for part in filter(None, (extra or "").split(",")):
-        code, _, name = part.partition("=")
-        cls = getattr(e, name.strip(), None)
-        if not (isinstance(cls, type) and issubclass(cls, e.BrokerportError)):
-            raise InvalidRequest(f"wlink option error_codes: unknown error class {name!r}")
-        codes[code.strip()] = cls
     return ErrorMap(codes, by_status={409: e.Conflict, 422: e.InvalidRequest})
