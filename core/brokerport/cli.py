@@ -46,17 +46,15 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import asyncio
-
     from .demo import run_demo
+    from .loop import run
 
-    return asyncio.run(run_demo(args.vendors, verbose=args.verbose, via_proxy=args.via_proxy))
+    return run(run_demo(args.vendors, verbose=args.verbose, via_proxy=args.via_proxy))
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
-    import asyncio
-
     from .errors import BrokerportError
+    from .loop import run as run_loop
     from .sandbox.serve import serve_sandbox
 
     options: dict[str, str] = {}
@@ -82,7 +80,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         as_json=args.json,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run)
+        run_loop(run)
     return 0
 
 
