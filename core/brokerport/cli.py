@@ -150,6 +150,7 @@ def _cmd_catalog_check(args: argparse.Namespace) -> int:
 
     from .catalog_build import check
     from .registry import list_plugins
+    from .stubs import check as check_stub
 
     if args.overlay or args.out:
         if args.names or not (args.overlay and args.out):
@@ -180,7 +181,9 @@ def _cmd_catalog_check(args: argparse.Namespace) -> int:
         seen.add(target)
         diff = check(overlay, target)
         if diff is None:
-            print(f"{name}: {target} is up to date")
+            diff = check_stub(target)  # the typed calls generated beside it
+        if diff is None:
+            print(f"{name}: {target} is up to date, and its typed calls")
         else:
             failed += 1
             print(
