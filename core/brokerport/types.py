@@ -158,15 +158,10 @@ def _flat_copy(value: dict[Any, Any]) -> dict[Any, Any] | None:
     if not safe:
         return None
     plain = _PLAIN
-    empties = False
     for v in value.values():
-        if type(v) not in plain:
-            if type(v) in (list, dict) and not v:
-                empties = True  # an empty container holds no credential: copied below
-                continue
+        # an empty list or dict holds no credential either
+        if type(v) not in plain and (v or type(v) not in (list, dict)):
             return None
-    if empties:
-        return {k: (type(v)() if type(v) in (list, dict) else v) for k, v in value.items()}
     return dict(value)
 
 
