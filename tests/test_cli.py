@@ -158,4 +158,5 @@ async def test_limiter_max_wait_raises_rate_limited_instead_of_sleeping() -> Non
     patient = Limiter(RateLimit(2, 1.0, margin=0.25), clock=lambda: now[0], sleep=fake_sleep)
     for _ in range(3):
         await patient.acquire()
+        patient.release()  # answered at once
     assert slept == [pytest.approx(1.25)]

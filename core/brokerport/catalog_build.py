@@ -120,6 +120,9 @@ def render(document: Mapping[str, Any]) -> str:
 def write(overlay_path: str | Path, out_path: str | Path) -> Path:
     out = Path(out_path)
     out.write_text(render(build(overlay_path)), encoding="utf-8")
+    from .stubs import write as write_stub  # typed raw calls beside it
+
+    write_stub(out)
     return out
 
 

@@ -46,17 +46,15 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import asyncio
-
     from .demo import run_demo
+    from .loop import run
 
-    return asyncio.run(run_demo(args.vendors, verbose=args.verbose, via_proxy=args.via_proxy))
+    return run(run_demo(args.vendors, verbose=args.verbose, via_proxy=args.via_proxy))
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
-    import asyncio
-
     from .errors import BrokerportError
+    from .loop import run as run_loop
     from .sandbox.serve import serve_sandbox
 
     options: dict[str, str] = {}
@@ -82,14 +80,30 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         as_json=args.json,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run)
+        run_loop(run)
     return 0
 
 
 def _cmd_conformance(args: argparse.Namespace) -> int:
+    import time
+
     from .testing.report import run_conformance
 
-    return run_conformance(args.name, verbose=args.verbose, keyword=args.keyword)
+    failed = 0
+    for i, name in enumerate(args.names, 1):
+        started = time.monotonic()
+        if len(args.names) > 1:  # progress on stderr: the tables stay on stdout
+            print(f"[{i}/{len(args.names)}] conformance {name} ...", file=sys.stderr, flush=True)
+        code = run_conformance(name, verbose=args.verbose, keyword=args.keyword)
+        failed += code != 0
+        if len(args.names) > 1:
+            print(
+                f"[{i}/{len(args.names)}] {name}: {'ok' if code == 0 else 'FAILED'} "
+                f"({time.monotonic() - started:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    return 1 if failed else 0
 
 
 def _package_dir(name: str) -> str:
@@ -152,6 +166,7 @@ def _cmd_catalog_check(args: argparse.Namespace) -> int:
 
     from .catalog_build import check
     from .registry import list_plugins
+    from .stubs import check as check_stub
 
     if args.overlay or args.out:
         if args.names or not (args.overlay and args.out):
@@ -182,7 +197,9 @@ def _cmd_catalog_check(args: argparse.Namespace) -> int:
         seen.add(target)
         diff = check(overlay, target)
         if diff is None:
-            print(f"{name}: {target} is up to date")
+            diff = check_stub(target)  # the typed calls generated beside it
+        if diff is None:
+            print(f"{name}: {target} is up to date, and its typed calls")
         else:
             failed += 1
             print(
@@ -274,16 +291,18 @@ def build_parser() -> argparse.ArgumentParser:
         "plugin's sandbox and print port / operation / result. Exit status is "
         "non-zero on any failure.",
     )
-    p.add_argument("name", help="plugin name")
+    p.add_argument("names", nargs="+", metavar="name", help="plugin name(s)")
     p.add_argument("-k", dest="keyword", default=None, help="only contracts matching (pytest -k)")
     p.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
     p.set_defaults(func=_cmd_conformance)
 
     p = sub.add_parser(
         "catalog",
-        help="build or check plugins' generated catalog.json",
-        description="A plugin's catalog.json is generated from its catalog/overlay.toml "
-        "(and the vendor's OpenAPI spec, when the overlay names one).",
+        help="show a plugin's operations, or build or check its generated catalog.json",
+        description="`catalog show VENDOR [NAME]` (or `catalog VENDOR [NAME]`) lists a "
+        "plugin's operations. A plugin's catalog.json is generated from its "
+        "catalog/overlay.toml (and the vendor's OpenAPI spec, when the overlay names one), "
+        "with calls.py, its typed raw calls, beside it.",
     )
     catalog = p.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
     c = catalog.add_parser(
@@ -306,12 +325,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--overlay", help="an overlay.toml (instead of NAMEs)")
     c.add_argument("--out", help="the catalog file to compare (with --overlay)")
     c.set_defaults(func=_cmd_catalog_check)
+    from .cli_tools import add_commands, add_examples
+
+    add_commands(sub, catalog)  # `call` and `catalog show`
+    add_examples(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .cli_tools import route_catalog_vendor
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(route_catalog_vendor(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -379,7 +380,9 @@ async def _run_demo(vendors: list[str], *, verbose: bool, proxy: LocalProxy | No
         print("no plugin with a sandbox is installed")
         return 1
     ok = True
-    for name in names:
+    for i, name in enumerate(names, 1):
+        if len(names) > 1:  # progress on stderr: what the demo did stays on stdout
+            print(f"[{i}/{len(names)}] demo {name} ...", file=sys.stderr, flush=True)
         try:
             ok = await demo_one(name, print, verbose, proxy) and ok
         except (BrokerportError, PluginError) as exc:

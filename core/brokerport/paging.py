@@ -15,7 +15,7 @@ pages is data: one of these strategies, configured per binding.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -24,9 +24,15 @@ __all__ = ["Cursor", "PageNumber", "Pager", "TimeCursor", "serve_page"]
 
 
 def _at(data: Any, path: str) -> Any:
-    from .binding import dig
+    global _dig
+    if _dig is None:
+        from .binding import dig  # binding imports paging: bound on first use
 
-    return dig(data, path)
+        _dig = dig
+    return _dig(data, path)
+
+
+_dig: Callable[[Any, str], Any] | None = None
 
 
 def _meta(data: Any, path: str | None) -> Any:

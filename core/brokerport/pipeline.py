@@ -20,7 +20,6 @@ import copy
 import itertools
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -58,9 +57,19 @@ log = logging.getLogger("brokerport.pipeline")
 #: contains one of these stems, in any case, with any "_"/"-" inside (as names
 #: are compared); tests/core/test_hook_secrets.py checks the list covers them.
 CREDENTIAL_STEMS = ("secret", "passphrase", "password", "token", "private", "sign")
-_MAY_HOLD_CREDENTIAL = re.compile(
-    ("(?i)" + "|".join("[_-]*".join(stem) for stem in CREDENTIAL_STEMS)).encode()
-).search
+_STEM_BYTES = tuple(stem.encode() for stem in CREDENTIAL_STEMS)
+
+
+def _MAY_HOLD_CREDENTIAL(body: bytes) -> bool:
+    """Whether a stem shows in ``body``, in any case, with any "_"/"-" inside.
+
+    ASCII lower-casing and deleting every "_" and "-" first (both C speed) leaves
+    plain substring searches: ~1 µs for a typical answer, where the equivalent
+    regular expression took ~40 µs."""
+    text = body.lower().translate(None, b"_-")
+    return any(stem in text for stem in _STEM_BYTES)
+
+
 T = TypeVar("T")
 _ids = itertools.count(1)
 
@@ -223,6 +232,7 @@ class Call:
         "endpoint",
         "headers",
         "idempotency_key",
+        "limiter_wait",
         "maybe_sent",
         "params",
         "spent",
@@ -253,6 +263,8 @@ class Call:
         self.spent = 0
         #: an attempt of this call may have reached the vendor
         self.maybe_sent = False
+        #: seconds this call waited for rate-limit slots
+        self.limiter_wait = 0.0
 
     def redacted_params(self) -> dict[str, Any]:
         return _redact_params(self.params, self.endpoint.sensitive_names)
@@ -304,6 +316,7 @@ class HookCall(Call):
         self.headers = call.headers
         self.idempotency_key = call.idempotency_key
         self.attempts = call.attempts
+        self.limiter_wait = call.limiter_wait
 
     @property
     def params(self) -> RedactedParams:
@@ -499,15 +512,20 @@ class Pipeline:
                     call.attempts += 1
                     attempt = call.attempts
                     if limiter is not None:
-                        await limiter.acquire(endpoint.cost)
-                    if public:
-                        signer.sign_public(request)
-                    else:
-                        if self._prepare is not None:
-                            await self._prepare()
-                        signer.sign(request, client.clock() + client.clock_offset)
-                    if self.closed:
-                        raise self._closed_error(call, endpoint)
+                        call.limiter_wait += await limiter.acquire(endpoint.cost)
+                    try:
+                        if public:
+                            signer.sign_public(request)
+                        else:
+                            if self._prepare is not None:
+                                await self._prepare()
+                            signer.sign(request, client.clock() + client.clock_offset)
+                        if self.closed:
+                            raise self._closed_error(call, endpoint)
+                    except BaseException:
+                        if limiter is not None:  # never sent: the held slot counts from now
+                            limiter.release(endpoint.cost)
+                        raise
                     if debug:
                         log.debug(
                             "-> %s %s %s %s attempt=%d params=%r",
@@ -524,7 +542,11 @@ class Pipeline:
                     sent_before = call.maybe_sent
                     call.maybe_sent = True
                     try:
-                        raw = await self.transport.send(request)
+                        try:
+                            raw = await self.transport.send(request)
+                        finally:
+                            if limiter is not None:  # answered: the vendor has counted it
+                                limiter.release(endpoint.cost)
                     except TransportFailure as fail:
                         if not fail.maybe_sent:
                             call.maybe_sent = sent_before

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -51,32 +52,57 @@ __all__ = [
 ]
 
 ENV = "BROKERPORT_REDIS_URL"
+log = logging.getLogger("brokerport.redis_backend")
 
-# KEYS[1]: the bucket's sorted set (score: grant time in ms)
-# ARGV: now_ms ("" = the server's clock), per_ms, count, cost, margin_ms, member
-# -> 0 when admitted (grants recorded), else the ms to wait
+# KEYS[1]: the bucket's sorted set (score: when the vendor's answer came back, in
+# ms; a slot not answered yet is *held*: scored now + hold_ms, so it counts as the
+# newest and still expires if its process died holding it)
+# ARGV: now_ms ("" = the server's clock), per_ms, count, cost, margin_ms, member, hold_ms
+# -> 0 when admitted (slots held), > 0 the ms to wait, < 0 only a release can make
+# room: poll again in -n ms
 _ADMIT = """
 local now = tonumber(ARGV[1])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local per, count, cost, margin = tonumber(ARGV[2]), tonumber(ARGV[3]),
-  tonumber(ARGV[4]), tonumber(ARGV[5])
+local per, count, cost, margin, hold = tonumber(ARGV[2]), tonumber(ARGV[3]),
+  tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - per - margin)
 local n = redis.call('ZCARD', KEYS[1])
 if n + cost <= count then
   for i = 1, cost do
-    redis.call('ZADD', KEYS[1], now, ARGV[6] .. ':' .. i)
+    redis.call('ZADD', KEYS[1], now + hold, ARGV[6] .. ':' .. i)
   end
-  redis.call('PEXPIRE', KEYS[1], per + margin + 1000)
+  redis.call('PEXPIRE', KEYS[1], per + margin + hold + 1000)
   return 0
 end
 local idx = n + cost - count - 1
 local e = redis.call('ZRANGE', KEYS[1], idx, idx, 'WITHSCORES')
-local wait = tonumber(e[2]) + per + margin - now
+local at = tonumber(e[2])
+if at > now then
+  local poll = math.floor(per / 100)
+  if poll < 2 then poll = 2 end
+  if poll > 50 then poll = 50 end
+  return -poll
+end
+local wait = at + per + margin - now
 if wait < 1 then wait = 1 end
 return wait
+"""
+
+# KEYS[1]: the bucket; ARGV: now_ms ("" = the server's clock), member, cost
+# the held slots of member count from now (XX: one whose hold expired stays gone)
+_RELEASE = """
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+for i = 1, tonumber(ARGV[3]) do
+  redis.call('ZADD', KEYS[1], 'XX', now, ARGV[2] .. ':' .. i)
+end
+return 0
 """
 
 # KEYS[1]: outbox hash; ARGV[1]: vendor ("" = all) -> the entries taken
@@ -128,6 +154,7 @@ class RedisBackend:
         self.prefix = prefix
         self.redis: Any = client if client is not None else _redis().from_url(url)
         self._admit = self.redis.register_script(_ADMIT)
+        self._release = self.redis.register_script(_RELEASE)
         self._drain = self.redis.register_script(_DRAIN)
         self._cas = self.redis.register_script(_CAS)
         self._unlock = self.redis.register_script(_UNLOCK)
@@ -146,9 +173,16 @@ class RedisBackend:
 
 
 class RedisLimiter(Limiter):
-    """A bucket whose window log is a Redis sorted set shared by every process."""
+    """A bucket whose window log is a Redis sorted set shared by every process.
 
-    __slots__ = ("_backend", "_key", "_now_ms")
+    Same semantics as the in-process limiter: a slot is held (scored
+    ``hold_timeout`` ahead, so a process that dies holding one frees it then)
+    until :meth:`release` scores it with the Redis clock when the answer is in.
+    A caller that finds only held slots ahead polls every ``per / 100``
+    (2–50 ms): Redis has no wake-up for us without a second connection.
+    """
+
+    __slots__ = ("_backend", "_held", "_key", "_now_ms", "_releases", "hold_timeout")
 
     def __init__(
         self,
@@ -160,17 +194,49 @@ class RedisLimiter(Limiter):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         margin: float | None = None,
         max_wait: float | None = None,
+        hold_timeout: float = 120.0,
     ) -> None:
         super().__init__(limit, sleep=sleep, margin=margin, max_wait=max_wait)
         self._backend = backend
         self._key = key
         self._now_ms = now_ms
+        #: members this process holds, oldest first
+        self._held: list[tuple[str, int]] = []
+        self._releases: set[asyncio.Task[None]] = set()
+        #: seconds after which a slot never released (its process died) frees itself
+        self.hold_timeout = hold_timeout
 
-    async def acquire(self, cost: int = 1) -> None:
+    async def acquire(self, cost: int = 1) -> float:
         # one task per process asks Redis at a time (FIFO, as the in-process
         # limiter): waiters do not all wake and poll the server together
+        started = time.monotonic()
         async with self._lock:
+            if self._releases:  # our own answers count before we ask again
+                await asyncio.gather(*list(self._releases), return_exceptions=True)
             await self._admit(cost)
+        waited = time.monotonic() - started
+        self.waited += waited
+        return waited
+
+    def release(self, cost: int = 1) -> None:
+        # the oldest of this process's holds of the same cost (any one will do:
+        # each is scored with the time of this answer, which is after its own request left)
+        i = next((i for i, (_, held) in enumerate(self._held) if held == cost), None)
+        if i is None:
+            return
+        member, held = self._held.pop(i)
+        now = "" if self._now_ms is None else str(self._now_ms())
+        task = asyncio.ensure_future(
+            self._backend._release(keys=[self._key], args=[now, member, held])
+        )
+        self._releases.add(task)
+        task.add_done_callback(self._released_done)
+
+    def _released_done(self, task: asyncio.Task[None]) -> None:
+        self._releases.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # the hold frees itself after hold_timeout
+            log.warning("cannot release a rate-limit slot in Redis: %r", task.exception())
 
     async def _admit(self, cost: int) -> None:
         window = self.window
@@ -187,16 +253,22 @@ class RedisLimiter(Limiter):
                         cost,
                         int(window.margin * 1000),
                         member,
+                        int(self.hold_timeout * 1000),
                     ],
                 )
             )
-            if wait_ms <= 0:
+            if wait_ms == 0:
+                self._held.append((member, cost))
                 return
-            wait = wait_ms / 1000
-            if self.max_wait is not None and wait > self.max_wait:
+            until_released = wait_ms < 0
+            wait = abs(wait_ms) / 1000
+            if self.max_wait is not None and (window.per if until_released else wait) > (
+                self.max_wait
+            ):
+                shown = window.per if until_released else wait
                 raise RateLimited(
-                    f"client-side rate limit: the next slot is {wait:.1f} s away",
-                    retry_after=wait,
+                    f"client-side rate limit: the next slot is {shown:.1f} s away",
+                    retry_after=shown,
                 )
             self.waits += 1
             await self._sleep(wait)

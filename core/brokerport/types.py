@@ -140,6 +140,31 @@ def is_sensitive_name(name: object, extra: frozenset[str] = frozenset()) -> bool
     return isinstance(name, str) and _norm_key(name) in _names(extra)
 
 
+#: Key tuples of flat vendor objects seen so far -> whether none names a credential
+#: (items of a listing share their keys; bounded like _NORM_CACHE).
+_SAFE_KEYS: dict[tuple[Any, ...], bool] = {}
+_PLAIN = frozenset({str, int, float, bool, type(None), Decimal})
+
+
+def _flat_copy(value: dict[Any, Any]) -> dict[Any, Any] | None:
+    """A plain copy of a flat object none of whose keys names a credential, else None
+    (the common vendor item: the full walk of :func:`redact_payload` is not needed)."""
+    keys = tuple(value)
+    safe = _SAFE_KEYS.get(keys)
+    if safe is None:
+        safe = all(isinstance(k, str) and _norm_key(k) not in SENSITIVE_FIELDS for k in keys)
+        if len(_SAFE_KEYS) < _NORM_CACHE_MAX and len(keys) <= 64:
+            _SAFE_KEYS[keys] = safe
+    if not safe:
+        return None
+    plain = _PLAIN
+    for v in value.values():
+        # an empty list or dict holds no credential either
+        if type(v) not in plain and (v or type(v) not in (list, dict)):
+            return None
+    return dict(value)
+
+
 def redact_payload(value: Any, extra: frozenset[str] = frozenset()) -> Any:
     """A copy of decoded vendor data with credential fields replaced by ``"***"``.
 
@@ -152,6 +177,10 @@ def redact_payload(value: Any, extra: frozenset[str] = frozenset()) -> Any:
         return REDACTED
     if not isinstance(value, (dict, list)):
         return value
+    if not extra and type(value) is dict:
+        flat = _flat_copy(value)
+        if flat is not None:
+            return flat
     names = _names(extra)
     root: dict[Any, Any] | list[Any] = {} if isinstance(value, dict) else []
     copies: dict[int, Any] = {id(value): root}

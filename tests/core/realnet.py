@@ -140,8 +140,11 @@ class PProxySocks5:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "pproxy",
+                "-c",
+                # pproxy installs uvloop when it can import it, which fails under
+                # uvloop >= 0.22 (brokerport[speed], the benchmarks): plain asyncio
+                "import sys; sys.modules['uvloop'] = None; sys.argv[0] = 'pproxy'; "
+                "from pproxy.server import main; main()",
                 "-l",
                 f"socks5://127.0.0.1:{self.port}#{self.user}:{self.password}",
                 "--auth",

@@ -71,6 +71,7 @@ async def test_cancelled_limiter_waiter_does_not_block_the_bucket() -> None:
 
     limiter = Limiter(RateLimit(1, 1.0), clock=lambda: now[0], sleep=stuck_sleep, margin=0.0)
     await limiter.acquire()
+    limiter.release()
     waiter = asyncio.create_task(limiter.acquire())
     await asyncio.sleep(0)
     waiter.cancel()

@@ -1,10 +1,15 @@
-"""The sliding-window limiter, with a fake clock and a fake sleep (no real waiting)."""
+"""The sliding-window limiter, with a fake clock and a fake sleep (no real waiting).
+
+A slot is held from ``acquire()`` until ``release()`` (the answer came back);
+the tests that only look at admission release at once, as an instant answer."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 import time
+from collections.abc import Callable
 
 import pytest
 from brokerport.catalog import Endpoint, RateLimit
@@ -89,6 +94,7 @@ async def test_limiter_never_exceeds_and_is_fifo() -> None:
         arrivals.append(i)
         await limiter.acquire()
         granted.append((i, ft.now))
+        limiter.release()
 
     t0 = time.monotonic()
     await asyncio.gather(*[worker(i) for i in range(40)])
@@ -113,6 +119,7 @@ async def test_limiter_fifo_with_staggered_arrivals() -> None:
         arrivals.append(i)
         await limiter.acquire()
         granted.append((i, ft.now))
+        limiter.release()
 
     rng = random.Random(99)
     await asyncio.gather(*[worker(i, rng.randrange(0, 12)) for i in range(60)])
@@ -128,6 +135,7 @@ async def test_limiter_cost_greater_than_one() -> None:
 
     async def worker(i: int, cost: int) -> None:
         await limiter.acquire(cost)
+        limiter.release(cost)
         order.append(i)
         tokens.extend([ft.now] * cost)
 
@@ -138,14 +146,16 @@ async def test_limiter_cost_greater_than_one() -> None:
     assert_window(tokens, 10, 1.0)
 
 
-async def test_limiter_default_margin_keeps_clear_of_vendor_window() -> None:
+async def test_limiter_default_margin_is_zero_and_catalog_margin_is_kept() -> None:
     ft = FakeTime()
     limiter = Limiter(RateLimit(2, 1.0), clock=ft.clock, sleep=ft.sleep)
+    assert limiter.window.margin == 0.0  # slots are held until answered instead
+    limiter = Limiter(RateLimit(2, 1.0, margin=0.02), clock=ft.clock, sleep=ft.sleep)
     grants: list[float] = []
     for _ in range(6):
         await limiter.acquire()
+        limiter.release()
         grants.append(ft.now)
-    # a 2% margin: at least 1.02 s between grant n and grant n+2
     assert_window(grants, 2, 1.02)
 
 
@@ -157,6 +167,7 @@ async def test_limiter_is_deterministic() -> None:
 
         async def worker(cost: int) -> None:
             await limiter.acquire(cost)
+            limiter.release(cost)
             out.append(ft.now)
 
         await asyncio.gather(*[worker(1 + i % 3) for i in range(20)])
@@ -196,6 +207,7 @@ async def test_registry_shared_bucket_limits_both_endpoints() -> None:
         limiter = reg.for_endpoint(ep, "s")
         assert limiter is not None
         await limiter.acquire()
+        limiter.release()
         grants.append(ft.now)
 
     await asyncio.gather(*[call(a if i % 2 else b) for i in range(12)])
@@ -203,3 +215,113 @@ async def test_registry_shared_bucket_limits_both_endpoints() -> None:
     reg.reset()
     limiter = reg.for_endpoint(a, "s")
     assert limiter is not None and limiter.window.delay(ft.now) == 0.0
+
+
+# ------------------------------------------------ held until answered
+
+
+async def test_slot_is_held_until_answered() -> None:
+    """The next slot opens a full window after the *answer*, not after the send."""
+    ft = FakeTime()
+    limiter = Limiter(RateLimit(2, 1.0), clock=ft.clock, sleep=ft.sleep)
+    await limiter.acquire()
+    await limiter.acquire()
+    waiter = asyncio.create_task(limiter.acquire())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiter.done()  # no time passing frees a held slot
+    ft.now += 0.3
+    limiter.release()  # the first answer is in at 1000.3
+    assert await waiter == pytest.approx(1.3)
+    assert ft.now == pytest.approx(1001.3)
+    assert limiter.waits == 2 and limiter.waited == pytest.approx(1.3)
+
+
+async def test_max_wait_with_every_slot_held() -> None:
+    from brokerport.errors import RateLimited
+
+    ft = FakeTime()
+    limiter = Limiter(RateLimit(1, 2.0), clock=ft.clock, sleep=ft.sleep, max_wait=1.0)
+    await limiter.acquire()
+    with pytest.raises(RateLimited) as info:
+        await limiter.acquire()
+    assert info.value.retry_after == 2.0  # at least a window after the pending answer
+
+
+async def test_cancelled_release_waiter_leaves_the_bucket_usable() -> None:
+    ft = FakeTime()
+    limiter = Limiter(RateLimit(1, 1.0), clock=ft.clock, sleep=ft.sleep)
+    await limiter.acquire()
+    waiter = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    limiter.release()
+    ft.now += 1.0
+    assert await limiter.acquire() == 0.0
+
+
+class EventTime:
+    """Discrete-event fake time: sleepers wake in time order; time jumps to the
+    next wake-up once the event loop has nothing else to run."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._wakes: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        heapq.heappush(self._wakes, (self.now + delay, self._seq, fut))
+        await fut
+
+    async def run(self, done: Callable[[], bool]) -> None:
+        while not done():
+            for _ in range(20):  # let every runnable task run
+                await asyncio.sleep(0)
+            if self._wakes:
+                at, _, fut = heapq.heappop(self._wakes)
+                self.now = max(self.now, at)
+                if not fut.done():
+                    fut.set_result(None)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_vendor_counting_arrivals_never_rejects_and_limit_is_used(seed: int) -> None:
+    """Simulated network: each request arrives at the vendor at a random point
+    between leaving and its answer (busy loops, slow links, queued sockets). The
+    vendor's window counts arrivals and never sees more than ``count``; and the
+    achieved rate stays close to the limit: a window plus one answer latency per
+    ``count`` requests."""
+    rng = random.Random(seed)
+    et = EventTime()
+    limit = RateLimit(40, 1.0)
+    limiter = Limiter(limit, clock=et.clock, sleep=et.sleep)
+    vendor = SlidingWindow(limit.count, limit.per)
+    rejected = 0
+    arrivals: list[float] = []
+
+    async def one() -> None:
+        nonlocal rejected
+        await limiter.acquire()
+        latency = rng.choice([0.001, 0.002, 0.005, 0.01, 0.03])
+        arrive = et.now + rng.uniform(0, latency)
+        await et.sleep(latency)  # the answer comes back
+        if vendor.delay(arrive) > 0:
+            rejected += 1
+        else:
+            vendor.take(arrive)
+        arrivals.append(arrive)
+        limiter.release()
+
+    await asyncio.gather(et.run(lambda: len(arrivals) == 200), *(one() for _ in range(200)))
+    assert rejected == 0
+    arrivals.sort()
+    assert_window(arrivals, 40, 1.0)
+    steady = (200 - 40) / (arrivals[-1] - arrivals[0])
+    assert steady >= 0.97 * 40, steady

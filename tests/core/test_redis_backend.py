@@ -86,6 +86,7 @@ async def test_two_processes_share_one_window(backends: list[RedisBackend]) -> N
         assert limiter is not None
         await limiter.acquire()
         granted.append(clock.ms)
+        limiter.release()  # answered at once
     # never more than 3 grants in any 1000 ms window, across both "processes"
     for i in range(len(granted) - 3):
         assert granted[i + 3] - granted[i] >= 1000
@@ -96,6 +97,31 @@ async def test_two_processes_share_one_window(backends: list[RedisBackend]) -> N
     before = clock.ms
     await other.acquire()
     assert clock.ms == before
+
+
+async def test_shared_window_holds_slots_until_answered(backends: list[RedisBackend]) -> None:
+    """A slot counts from its answer, across processes; a waiter polls while all are held."""
+    clock = FakeTime()
+    ep = Endpoint("x", "GET", "/x", rate_limit=RateLimit(2, 1.0))
+    a, b = (RedisLimiterRegistry(x, now_ms=clock.now, sleep=clock.sleep) for x in backends)
+    la, lb = a.for_endpoint(ep, "k"), b.for_endpoint(ep, "k")
+    assert la is not None and lb is not None
+    await la.acquire()
+    await la.acquire()  # both slots held by "process" a, no answer yet
+    waiter = asyncio.create_task(lb.acquire())
+    for _ in range(2000):  # let a few polls reach Redis
+        if clock.ms > 1_000_030:
+            break
+        await asyncio.sleep(0.001)
+    assert not waiter.done() and clock.ms > 1_000_000  # it polls while only holds are ahead
+    clock.ms = 1_000_500
+    la.release()  # the first answer is in at 1_000_500
+    await asyncio.sleep(0.05)  # the release script runs (real Redis round trips)
+    await asyncio.wait_for(waiter, 2.0)
+    # b's slot came free a full window after that answer, not after the acquire
+    assert clock.ms >= 1_001_500
+    la.release()
+    lb.release()
 
 
 async def test_outbox_is_shared_and_drains_atomically(backends: list[RedisBackend]) -> None:

@@ -386,6 +386,7 @@ def test_hand_written_python_outside_the_sandbox_stays_small() -> None:
     lines = sum(
         len(p.read_text(encoding="utf-8").splitlines())
         for p in package.glob("*.py")
-        if p.name != "sandbox.py"
+        # generated files (calls.py: typed raw calls) say so on their first line
+        if p.name != "sandbox.py" and "generated" not in p.read_text().partition("\n")[0].lower()
     )
     assert lines <= 300, lines

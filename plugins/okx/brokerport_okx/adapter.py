@@ -10,7 +10,7 @@ options: ``broker_code`` (goes in ``tag`` of every order), ``simulated``
 (``api_key`` | ``oauth``; default from the credentials), ``termid`` (OAuth
 TERMID header), ``access_token_expires_at`` (epoch seconds of the given access
 token), ``oauth_token_path``, ``default_td_mode`` (``cash``),
-``rate_limit_margin`` (fraction of each rate-limit window kept free, 0.1).
+``rate_limit_margin`` (fraction of each rate-limit window kept free, default 0).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class OkxAdapter(Adapter):
         if flag is not None and flag.reveal().lower() in _TRUE:
             self.simulated = True
         try:
-            self._margin = float(profile.option("rate_limit_margin") or "0.1")
+            self._margin = float(profile.option("rate_limit_margin") or "0")
         except ValueError:
             raise InvalidRequest(
                 "profile option rate_limit_margin must be a number", vendor="okx"
@@ -177,17 +177,14 @@ class OkxAdapter(Adapter):
 
     def endpoint(self, name: str) -> Endpoint:
         """The endpoint as this profile uses it: the ``oauth_token_path`` option, and a
-        rate limit with room for network jitter (``RateLimit.margin``): OKX counts a
-        request when it *arrives*, and a burst of 40 on a busy host can arrive tens
-        of milliseconds apart. The profile option ``rate_limit_margin`` (fraction of
-        the window, default 0.1, at most 0.25 s) widens the core's default margin."""
+        rate limit widened by the profile option ``rate_limit_margin`` (fraction of the
+        window, at most 0.25 s; default 0: the core limiter holds each slot until its
+        answer is in, the latest time OKX, which counts arrivals, can have counted it)."""
         endpoint = super().endpoint(name)
         changes: dict[str, Any] = {}
         limit = endpoint.rate_limit
-        if limit is not None:
-            base = limit.margin
-            if base is None:
-                base = min(max(limit.per * 0.02, 0.005), 0.25)  # the core limiter's default
+        if limit is not None and self._margin > 0:
+            base = limit.margin or 0.0
             changes["rate_limit"] = attrs.evolve(
                 limit, margin=max(base, min(limit.per * self._margin, 0.25))
             )

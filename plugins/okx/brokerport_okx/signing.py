@@ -59,10 +59,20 @@ __all__ = [
 
 
 def okx_timestamp(now: float) -> str:
-    """Epoch seconds -> ``2020-12-08T09:08:57.715Z``."""
+    """Epoch seconds -> ``2020-12-08T09:08:57.715Z``; the text of each second is
+    formatted once (``strftime`` alone cost ~27 µs a request)."""
+    global _second
     ms = round(now * 1000)
-    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+    sec, frac = divmod(ms, 1000)
+    cached = _second  # one read: another thread may replace it meanwhile
+    if cached[0] != sec:
+        text = datetime.fromtimestamp(sec, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        cached = _second = (sec, text)
+    return f"{cached[1]}{frac:03d}Z"
+
+
+#: (epoch second, its text): replaced whole, never changed in place
+_second: tuple[int, str] = (-1, "")
 
 
 def prehash(timestamp: str, method: str, request_path: str, body: bytes | None) -> bytes:

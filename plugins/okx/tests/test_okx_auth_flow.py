@@ -113,8 +113,8 @@ def test_rate_limit_margin_option() -> None:
         assert limit is not None
         return limit.margin
 
-    assert margin() == 0.1
+    assert margin() is None  # none: the core limiter holds each slot until answered
     assert margin(rate_limit_margin="0.05") == 0.05
-    assert margin(rate_limit_margin="0") == 0.02  # never below the core's default
+    assert margin(rate_limit_margin="0") is None
     with pytest.raises(InvalidRequest):
         margin(rate_limit_margin="wide")

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import aiohttp
+import attrs
 import pytest_asyncio
 from brokerport.client import Client
 from brokerport.pipeline import RetryPolicy
@@ -152,8 +153,16 @@ async def test_one_per_second_read_spreads(strict: OkxSandbox) -> None:
     assert b - a >= 1.0
 
 
-async def test_margin_for_network_jitter_is_widened(strict: OkxSandbox) -> None:
+async def test_margin_is_zero_unless_the_profile_widens_it(strict: OkxSandbox) -> None:
+    # slots are held until answered: no margin by default; rate_limit_margin widens it
     async with Client(OkxAdapter, strict.profile()) as client:
+        ep = client.catalog["broker.dma.create_subaccount"]
+        limiter = client.limiters.for_endpoint(ep, client.limiter_scope)
+        assert limiter is not None and limiter.window.margin == 0.0
+    profile = attrs.evolve(
+        strict.profile(), options={**strict.profile().options, "rate_limit_margin": "0.1"}
+    )
+    async with Client(OkxAdapter, profile) as client:
         ep = client.catalog["broker.dma.create_subaccount"]
         limiter = client.limiters.for_endpoint(ep, client.limiter_scope)
         assert limiter is not None and limiter.window.margin == 0.1
