@@ -23,10 +23,6 @@ __all__ = ["BROKER_CODE_HOOK", "BrokerCodeTagger", "new_clordid"]
 
 BROKER_CODE_HOOK = "okx.broker_code"
 
-#: Catalog endpoints that carry the broker code when no catalog is given.
-ORDER_ENDPOINTS = frozenset({"trade.place_order"})
-
-
 def new_clordid() -> str:
     """32 lower-case hex characters: within OKX's 1-32 alphanumerics."""
     return secrets.token_hex(16)
@@ -56,12 +52,9 @@ class BrokerCodeTagger:
 
     hook_name = BROKER_CODE_HOOK
 
-    def __init__(self, broker_code: str, catalog: Catalog | None = None) -> None:
+    def __init__(self, broker_code: str, catalog: Catalog) -> None:
         self.broker_code = broker_code
-        if catalog is None:
-            self.endpoints, self.batches = ORDER_ENDPOINTS, frozenset[str]()
-        else:
-            self.endpoints, self.batches = tagged_endpoints(catalog)
+        self.endpoints, self.batches = tagged_endpoints(catalog)
 
     @hookimpl
     def brokerport_before_request(self, call: Call) -> None:
