@@ -23,6 +23,7 @@ __all__ = ["BROKER_CODE_HOOK", "BrokerCodeTagger", "new_clordid"]
 
 BROKER_CODE_HOOK = "okx.broker_code"
 
+
 def new_clordid() -> str:
     """32 lower-case hex characters: within OKX's 1-32 alphanumerics."""
     return secrets.token_hex(16)

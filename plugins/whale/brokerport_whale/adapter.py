@@ -151,11 +151,12 @@ class WhaleAdapter(Adapter):
         "trading.positions", "trading.buying_power",
         "keys.create", "keys.list", "keys.update", "keys.disable", "keys.enable",
         "keys.renew_token", "keys.revoke_token",
+        "streams.orders",  # wt-wstream: the trade websocket (brokerport_whale.streams)
     })
     ports: ClassVar[Mapping[str, str]] = {
         p: f"brokerport_whale.ports:Whale{p.title()}"
         for p in ("accounts", "funding", "trading", "keys")
-    }
+    } | {"streams": "brokerport_whale.streams:WhaleStreams"}  # wt-wstream: the order stream
     extensions: ClassVar[Mapping[str, str]] = {
         f"whale.{x}": f"brokerport_whale.extensions:{x.title()}"
         for x in ("ipo", "members", "ledger", "transfers", "messages", "rewards", "search",

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, TypeVar
 
+from ..sandbox_ws import TradePush  # wt-wstream: the trade websocket
 from .server import Call, Fail, GatewayCore
 
 __all__ = ["SEED_ACCOUNT", "SEED_MEMBER", "WhaleSandbox"]
@@ -81,7 +82,7 @@ def _page(items: list[Any], call: Call, page: str = "page", size: str = "size") 
     return items[(n - 1) * k : n * k]
 
 
-class WhaleSandbox(GatewayCore):
+class WhaleSandbox(TradePush, GatewayCore):  # wt-wstream: TradePush mixin
     """The stateful WhaleAPI sandbox (``brokerport sandbox whale``)."""
 
     HANDLERS: ClassVar[dict[str, str]] = _handlers
@@ -868,6 +869,7 @@ class WhaleSandbox(GatewayCore):
             "remark": call.get("remark", ""), "submitted_at": now, "updated_at": now,
             "time_in_force": call["time_in_force"], "currency": _currency(symbol),
         }  # fmt: skip
+        self.order_changed(self.orders[order_id])  # wt-wstream: push
         call.effect()
         if kind == "MO":
             self.fill(order_id, qty, self.prices.get(symbol, Decimal(100)))
@@ -892,6 +894,7 @@ class WhaleSandbox(GatewayCore):
                             "quantity": txt(quantity), "price": txt(price),
                             "trade_done_at": str(o["updated_at"]), "symbol": o["symbol"],
                             "side": o["side"], "account_no": o["account_no"]})  # fmt: skip
+        self.order_changed(o, write=False)  # wt-wstream: push
 
     def _order(self, call: Call) -> dict[str, Any]:
         o = self.orders.get(str(call["order_id"]))
@@ -915,6 +918,7 @@ class WhaleSandbox(GatewayCore):
         o["updated_at"] = int(self.clock.now())
         if qty == o["executed_quantity"]:
             o["status"] = "FilledStatus"
+        self.order_changed(o)  # wt-wstream: push
         call.effect()
         return {}
 
@@ -925,6 +929,7 @@ class WhaleSandbox(GatewayCore):
             raise Fail(400, "invalid params: the order can no longer be cancelled")
         o["status"] = "PartialWithdrawal" if o["executed_quantity"] else "CanceledStatus"
         o["updated_at"] = int(self.clock.now())
+        self.order_changed(o)  # wt-wstream: push
         call.effect()
         return {}
 
@@ -936,6 +941,7 @@ class WhaleSandbox(GatewayCore):
         open_ = [o for o in mine if o["status"] not in FINAL]
         for o in open_:
             o["status"] = "PartialWithdrawal" if o["executed_quantity"] else "CanceledStatus"
+            self.order_changed(o)  # wt-wstream: push
         if open_:
             call.effect()
         return {"total_orders": len(mine), "submitted_count": len(open_)}
