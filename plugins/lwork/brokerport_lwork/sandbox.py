@@ -21,7 +21,7 @@ own public key with :meth:`LworkSandbox.register_public_key`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar, TypeAlias
@@ -542,9 +542,14 @@ class LworkSandbox(Sandbox):
         return acct, lo.timestamp(), (hi + timedelta(days=1)).timestamp()
 
     @staticmethod
-    def _paged(rows: list[Any], p: Mapping[str, Any]) -> dict[str, Any]:
+    def _paged(
+        rows: list[Any], p: Mapping[str, Any], shape: Callable[[Any], Any] | None = None
+    ) -> dict[str, Any]:
+        """One page of ``rows`` (each shaped by ``shape``: only the page's rows are)."""
         page, size = int(p["page"]), int(p["size"])
-        out = dict(list=rows[(page - 1) * size : page * size], offset=(page - 1) * size, pager=page)
+        chunk = rows[(page - 1) * size : page * size]
+        chunk = [shape(r) for r in chunk] if shape else chunk
+        out = dict(list=chunk, offset=(page - 1) * size, pager=page)
         return out | dict(pages=(len(rows) + size - 1) // size, size=size, total=len(rows))
 
     @handles("account.history", "account.pending", "account.position")
@@ -573,7 +578,7 @@ class LworkSandbox(Sandbox):
             if lo * 1000 <= r["createTime"] < hi * 1000
         ]
         key = f"{kind[0].lower()}{kind[1:]}Transaction"
-        return self._paged([{key: dict(r), "transactionType": kind} for r in mine], p)
+        return self._paged(mine, p, lambda r: {key: dict(r), "transactionType": kind})
 
 
 _NUMBERS = {
