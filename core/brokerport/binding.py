@@ -227,7 +227,7 @@ def merge_extra(params: dict[str, Any], extra: Mapping[str, Any], vendor: str) -
 # ------------------------------------------------------------------ binding
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, eq=False)
 class Binding:
     """One port operation as data (see the module docstring)."""
 
@@ -251,6 +251,10 @@ class Binding:
     #: a whole-result reader ``f(payload, ctx)`` instead of ``at``/``into``/``fields``
     result: Callable[[Any, Ctx], Any] | None = None
     doc: str = ""
+    #: compiled model makers by converter (see :func:`_model_maker`), a few at most
+    _makers: dict[int, tuple[Any, Callable[[Any, Ctx], Any]]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
 
     def wire_params(self, request: Any, ctx: Ctx) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -297,14 +301,14 @@ class Binding:
             if _has_raw(self.into) and "raw" not in values:
                 values["raw"] = item
             return ctx.client.converter.structure(values, self.into)
-        values = {}
-        for name, source in self.fields.items():
-            value = _get(item, source) if isinstance(source, str) else source(item, ctx)
-            if value is not None:
-                values[name] = value
-        if _has_raw(self.into):
-            values["raw"] = item
-        return ctx.client.converter.structure(values, self.into)
+        conv = ctx.client.converter
+        found = self._makers.get(id(conv))
+        if found is None:
+            if len(self._makers) >= 8:  # bounded: clients come and go
+                self._makers.clear()
+            # the converter is kept with its maker, so its id cannot be reused meanwhile
+            found = self._makers[id(conv)] = (conv, _model_maker(self.into, self.fields, conv))
+        return found[1](item, ctx)
 
     async def __call__(self, port: Port, request: Any) -> Any:
         client = port.client
@@ -344,9 +348,71 @@ def _source(source: Source, request: Any, ctx: Ctx) -> Any:
 
 
 def _objects(data: Any) -> list[Mapping[str, Any]]:
+    # plain dicts (every decoded answer) pass without the slower ABC check
+    if type(data) is list and all(type(i) is dict for i in data):
+        return data
     if not isinstance(data, list) or not all(isinstance(i, Mapping) for i in data):
         raise DecodeError("expected a list of objects")
     return data
+
+
+def _model_maker(
+    cls: type[Any], fields: Mapping[str, FieldSource], conv: Any
+) -> Callable[[Mapping[str, Any], Ctx], Any]:
+    """``f(item, ctx)`` building ``cls`` from an answer item as ``fields`` say.
+
+    What ``converter.structure({field: value...}, cls)`` does, resolved once per
+    binding and converter instead of on every item: each field's value goes
+    through the converter's hook for that field's type (the hook cattrs' own
+    generated code would use), absent/null/"" values are left to the model's
+    default, a model with ``raw`` gets the item (its converter copies and
+    redacts it), and the model's own ``__init__`` validates the result.
+    """
+    from cattrs.gen._shared import find_structure_handler
+
+    attrs.resolve_types(cls)
+    by_name = {a.name: a for a in attrs.fields(cls)}
+    plan: list[tuple[str, str | None, Any, Any, Any]] = []
+    for name, source in fields.items():
+        a = by_name.get(name)
+        if a is None or not a.init:
+            continue  # as the converter does: a key the model lacks is ignored
+        tp: Any = a.type
+        hook = find_structure_handler(a, tp, conv)
+        inner = getattr(hook, "brokerport_inner", None)
+        if inner is not None:  # X | None: never called with None here
+            tp, hook = inner, conv.get_structure_hook(inner)
+        if isinstance(source, str) and "." not in source:
+            plan.append((name, source, None, hook, tp))
+        elif isinstance(source, str):
+            path = source
+            plan.append((name, None, lambda item, _ctx, p=path: _get(item, p), hook, tp))
+        else:
+            plan.append((name, None, source, hook, tp))
+    # generated straight-line code (as attrs and cattrs generate theirs): no loop,
+    # no per-field tuple unpacking; text fields skip their hook when already text
+    from .convert import _text
+
+    env: dict[str, Any] = {"cls": cls, "_text": _text}
+    lines = ["def make(item, ctx):", "    get = item.get", "    values = {}"]
+    for n, (name, key, fn, hook, tp) in enumerate(plan):
+        env[f"h{n}"], env[f"t{n}"], env[f"f{n}"] = hook, tp, fn
+        if key is not None:
+            lines += [f"    v = get({key!r})", '    if v is not None and v != "":']
+        else:
+            lines += [f"    v = f{n}(item, ctx)", "    if v is not None:"]
+        if hook is None:
+            lines.append(f"        values[{name!r}] = v")
+        elif hook is _text:
+            lines.append(f"        values[{name!r}] = v if type(v) is str else _text(v, t{n})")
+        else:
+            lines.append(f"        values[{name!r}] = h{n}(v, t{n})")
+    if "raw" in by_name and by_name["raw"].init:
+        lines.append('    values["raw"] = item')
+    lines.append("    return cls(**values)")
+    exec(compile("\n".join(lines), f"<brokerport model maker {cls.__qualname__}>", "exec"), env)
+    make: Callable[[Mapping[str, Any], Ctx], Any] = env["make"]
+    return make
 
 
 _RAW: dict[type[Any], bool] = {}

@@ -25,7 +25,7 @@ from .ports import (
 )
 from .profile import Profile
 from .ratelimit import LimiterRegistry
-from .transport import AiohttpTransport, Transport, TransportSettings
+from .transport import Transport, TransportSettings
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -196,8 +196,8 @@ class Client:
             self.converter: cattrs.Converter = self.adapter.create_converter()
             # one transport (one pool) for every port: the profile's proxy, TLS, pool
             # and timeouts, unless connect(transport_settings=...) gave its own
-            self.transport = self._transport or AiohttpTransport(
-                profile.transport_settings(self._transport_settings)
+            self.transport = (
+                self._transport or profile.transport_settings(self._transport_settings).transport()
             )
             self.transport.closed = False  # a reopened client may send again
             self.limiter_scope = self.signer.redacted().get("scope", "") or profile.name

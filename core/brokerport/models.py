@@ -108,7 +108,8 @@ def _frozen_map(value: Any) -> Mapping[str, Any]:
 
 def _raw_map(value: Any) -> Mapping[str, Any]:
     # the vendor's object, with credential fields (a minted secret key) redacted
-    return redact_payload(dict(value or {}))  # type: ignore[no-any-return]
+    # (redact_payload copies a dict itself: no second copy of the common case)
+    return redact_payload(value if type(value) is dict else dict(value or {}))  # type: ignore[no-any-return]
 
 
 def raw_field() -> Any:

@@ -64,6 +64,7 @@ _POOL_FIELDS = (
     "limit",
     "limit_per_host",
     "keepalive_timeout",
+    "engine",
 )
 
 
@@ -154,6 +155,11 @@ def _transport(value: Any) -> TransportSettings | None:
     defaults = TransportSettings()
     out: dict[str, Any] = {}
     for key, raw in value.items():
+        if key == "engine":
+            if raw not in ("auto", "aiohttp"):
+                raise InvalidRequest(f'transport: engine is "auto" or "aiohttp", not {raw!r}')
+            out[key] = raw
+            continue
         kind = type(getattr(defaults, key))
         try:
             number = kind(raw)

@@ -378,11 +378,10 @@ class OrderStream:
         self._task = asyncio.ensure_future(self._run())
 
     def _session(self) -> aiohttp.ClientSession:
-        from .transport import AiohttpTransport
-
-        transport = self.client.transport
-        if isinstance(transport, AiohttpTransport):
-            return transport._session or transport._open()
+        # the client's own transport settings (proxy, TLS, pool) when it has a session
+        session = getattr(self.client.transport, "session", None)
+        if callable(session):
+            return session()  # type: ignore[no-any-return]
         if self._own_session is None:
             self._own_session = aiohttp.ClientSession()
         return self._own_session

@@ -97,6 +97,19 @@ class TransportSettings:
     owner: str = attrs.field(default="", eq=False)
     #: Answers larger than this are not read past it (and are DecodeError).
     max_answer_bytes: int = MAX_ANSWER_BYTES
+    #: "auto": brokerport's HTTP/1.1 transport (:mod:`brokerport.http1`), aiohttp when
+    #: a proxy is set; "aiohttp": aiohttp's ClientSession for every request.
+    engine: Literal["auto", "aiohttp"] = attrs.field(
+        default="auto", validator=attrs.validators.in_(("auto", "aiohttp"))
+    )
+
+    def transport(self) -> Transport:
+        """A new transport for these settings."""
+        if self.engine == "aiohttp" or self.proxy is not None:
+            return AiohttpTransport(self)
+        from .http1 import Http1Transport
+
+        return Http1Transport(self)
 
 
 class Transport:
@@ -142,7 +155,11 @@ class AiohttpTransport(Transport):
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(
-                total=s.total_timeout, connect=s.connect_timeout, sock_read=s.read_timeout
+                total=s.total_timeout,
+                connect=s.connect_timeout,
+                # a read deadline no shorter than the whole request's can never fire
+                # first: not set, so no timer is re-armed on every chunk received
+                sock_read=s.read_timeout if s.read_timeout < s.total_timeout else None,
             ),
             # no cookies: every request carries exactly the credentials we signed
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -158,6 +175,10 @@ class AiohttpTransport(Transport):
         # resolved once here, not per request: `import brokerport` stays free of aiohttp
         self._url = URL
         return self._session
+
+    def session(self) -> aiohttp.ClientSession:
+        """This transport's aiohttp session (websocket streams use it too)."""
+        return self._session or self._open()
 
     async def send(self, request: PreparedRequest) -> RawResponse:
         session = self._session or self._open()

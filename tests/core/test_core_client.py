@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import warnings
 from typing import Any
@@ -14,6 +15,7 @@ from brokerport.adapter import Adapter
 from brokerport.client import Client
 from brokerport.ports import SubAccountPort
 from brokerport.profile import Profile
+from brokerport.transport import TransportSettings
 from fakex_vendor import (
     FAST_RETRY,
     Fakex,
@@ -142,9 +144,10 @@ async def test_await_and_reopen_are_idempotent() -> None:
 
 
 async def test_no_unclosed_session(sandbox: FakexSandbox) -> None:
+    settings = TransportSettings(engine="aiohttp")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        client = Client(Fakex, sandbox.profile(), retry=FAST_RETRY)
+        client = Client(Fakex, sandbox.profile(), retry=FAST_RETRY, transport_settings=settings)
         async with client:
             await client.call("account.get", account_id="a1")
             session = client.transport._session  # type: ignore[attr-defined]
@@ -156,10 +159,31 @@ async def test_no_unclosed_session(sandbox: FakexSandbox) -> None:
     assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
+async def test_no_unclosed_connection(sandbox: FakexSandbox) -> None:
+    from brokerport.http1 import Http1Transport
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client = Client(Fakex, sandbox.profile(), retry=FAST_RETRY)
+        async with client:
+            await asyncio.gather(*(client.call("account.get", account_id="a1") for _ in range(5)))
+            transport = client.transport
+            assert isinstance(transport, Http1Transport)
+            conns = list(transport._all)
+            assert conns and all(not c.closed for c in conns)  # kept alive for reuse
+        assert all(c.closed for c in conns) and not transport._all
+        del client, transport, conns
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
 async def test_transport_opened_lazily_and_closed_without_use(sandbox: FakexSandbox) -> None:
-    async with Client(Fakex, sandbox.profile()) as client:
+    settings = TransportSettings(engine="aiohttp")
+    async with Client(Fakex, sandbox.profile(), transport_settings=settings) as client:
         assert client.transport._session is None  # type: ignore[attr-defined]
     assert client.transport._session is None  # type: ignore[attr-defined]
+    async with Client(Fakex, sandbox.profile()) as client:
+        assert not client.transport._all  # type: ignore[attr-defined]
 
 
 async def test_embedded_sandbox_profile() -> None:
@@ -283,7 +307,8 @@ async def test_failing_signer_close_does_not_leak_the_session(sandbox: FakexSand
                 p.credential("api_key"), p.credential("secret_key"), p.credential("passphrase")
             )
 
-    client = Client(BadClose, sandbox.profile(), retry=FAST_RETRY)
+    settings = TransportSettings(engine="aiohttp")
+    client = Client(BadClose, sandbox.profile(), retry=FAST_RETRY, transport_settings=settings)
     await client.open()
     await client.call("account.get", account_id="a1")
     session = client.transport._session  # type: ignore[attr-defined]
@@ -291,3 +316,12 @@ async def test_failing_signer_close_does_not_leak_the_session(sandbox: FakexSand
     with pytest.raises(RuntimeError, match="signer cleanup failed"):
         await client.aclose()
     assert session.closed
+    # the default transport's connections too
+    client = Client(BadClose, sandbox.profile(), retry=FAST_RETRY)
+    await client.open()
+    await client.call("account.get", account_id="a1")
+    conns = list(client.transport._all)  # type: ignore[attr-defined]
+    assert conns
+    with pytest.raises(RuntimeError, match="signer cleanup failed"):
+        await client.aclose()
+    assert all(c.closed for c in conns)

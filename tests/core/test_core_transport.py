@@ -1,4 +1,5 @@
-"""AiohttpTransport against misbehaving raw servers: no aiohttp exception escapes.
+"""Both transports (brokerport's HTTP/1.1 one, the default, and aiohttp's) against
+misbehaving raw servers: no foreign exception escapes.
 
 Each failure is a TransportFailure whose ``kind`` says whether the request may
 have reached the vendor; through the pipeline that decides retry (reads) or
@@ -13,11 +14,13 @@ from collections.abc import AsyncIterator
 import pytest
 from brokerport import UnknownOutcome, VendorUnavailable
 from brokerport.client import Client
+from brokerport.http1 import Http1Transport
 from brokerport.signing import PreparedRequest
 from brokerport.transport import (
     AiohttpTransport,
     MockTransport,
     RawResponse,
+    Transport,
     TransportFailure,
     TransportSettings,
 )
@@ -65,9 +68,12 @@ class RawServer:
         return f"http://127.0.0.1:{self.port}"
 
 
-@pytest.fixture
-async def transport() -> AsyncIterator[AiohttpTransport]:
-    t = AiohttpTransport(TransportSettings(read_timeout=0.3, total_timeout=3, connect_timeout=2))
+@pytest.fixture(params=["http1", "aiohttp"])
+async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
+    settings = TransportSettings(read_timeout=0.3, total_timeout=3, connect_timeout=2)
+    t: Transport = (
+        Http1Transport(settings) if request.param == "http1" else AiohttpTransport(settings)
+    )
     try:
         yield t
     finally:
@@ -87,30 +93,28 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-async def test_broken_answers_are_disconnects(case: str, transport: AiohttpTransport) -> None:
+async def test_broken_answers_are_disconnects(case: str, transport: Transport) -> None:
     async with RawServer(BROKEN[case]) as server:
         with pytest.raises(TransportFailure) as info:
             await transport.send(PreparedRequest("GET", server.url, "/x"))
     assert info.value.kind == "disconnect" and info.value.maybe_sent
 
 
-async def test_silence_is_a_timeout(transport: AiohttpTransport) -> None:
+async def test_silence_is_a_timeout(transport: Transport) -> None:
     async with RawServer(None, hold=1.0) as server:
         with pytest.raises(TransportFailure) as info:
             await transport.send(PreparedRequest("GET", server.url, "/x"))
     assert info.value.kind == "timeout" and info.value.maybe_sent
 
 
-async def test_redirects_are_not_followed(transport: AiohttpTransport) -> None:
+async def test_redirects_are_not_followed(transport: Transport) -> None:
     payload = b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/x\r\nContent-Length: 0\r\n\r\n"
     async with RawServer(payload) as server:
         response = await transport.send(PreparedRequest("POST", server.url, "/x", body=b"{}"))
     assert response.status == 302 and response.body == b""
 
 
-async def test_exact_bytes_and_headers_go_out(
-    sandbox: FakexSandbox, transport: AiohttpTransport
-) -> None:
+async def test_exact_bytes_and_headers_go_out(sandbox: FakexSandbox, transport: Transport) -> None:
     body = b'{"name":"abcd1"}'
     # a query with characters yarl would re-quote if it were allowed to
     req = PreparedRequest(
@@ -145,7 +149,7 @@ async def test_exact_bytes_and_headers_go_out(
 @pytest.mark.parametrize(
     "base_url", ["fakex.example", "ftp://fakex.example", "http://", "http://[::1"]
 )
-async def test_invalid_urls_are_never_sent(base_url: str, transport: AiohttpTransport) -> None:
+async def test_invalid_urls_are_never_sent(base_url: str, transport: Transport) -> None:
     with pytest.raises(TransportFailure) as info:
         await transport.send(PreparedRequest("POST", base_url, "/x", body=b"{}"))
     assert info.value.kind == "connect" and not info.value.maybe_sent
@@ -191,7 +195,7 @@ async def test_mock_transport_records_snapshots() -> None:
 
 
 async def test_malformed_header_is_refused_unsent(
-    sandbox: FakexSandbox, transport: AiohttpTransport
+    sandbox: FakexSandbox, transport: Transport
 ) -> None:
     # a plugin bug (e.g. a signature from base64.encodebytes, which ends in "\n")
     req = PreparedRequest(

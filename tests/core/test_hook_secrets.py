@@ -256,3 +256,5 @@ def test_the_credential_prefilter_covers_every_sensitive_name() -> None:
         spelled = "_".join(name).upper()  # s_E_C_R_E_T: still the same name once normalized
         assert _MAY_HOLD_CREDENTIAL(f'{{"{spelled}": "x"}}'.encode()), name
     assert not _MAY_HOLD_CREDENTIAL(b'{"ccy": "BTC", "amt": "1"}')
+    for stem in CREDENTIAL_STEMS:  # the unrolled search holds every stem, each on its own
+        assert _MAY_HOLD_CREDENTIAL(f'{{"my-{stem.upper()}": 1}}'.encode()), stem
