@@ -1,4 +1,8 @@
-"""Transports: aiohttp for the wire, MockTransport for tests (the httpx way).
+"""Transports: the settings, aiohttp's, MockTransport for tests (the httpx way).
+
+The default transport is :class:`brokerport.http1.Http1Transport`
+(:meth:`TransportSettings.transport` picks it, or aiohttp's when a proxy is
+set or ``engine = "aiohttp"``).
 
 A transport sends one :class:`PreparedRequest` and returns a
 :class:`RawResponse`, or raises :class:`TransportFailure` saying whether the

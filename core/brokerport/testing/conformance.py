@@ -55,7 +55,7 @@ from ..profile import Profile
 from ..ratelimit import LimiterRegistry
 from ..registry import load_adapter, load_sandbox
 from ..sandbox import Sandbox
-from ..transport import AiohttpTransport, TransportSettings
+from ..transport import TransportSettings
 from .samples import Samples, load_samples
 from .tools import (
     TamperingTransport,
@@ -475,8 +475,8 @@ class ConformanceSuite:
     def tampering_client(
         self, adapter: type[Adapter], sandbox: Sandbox, **kw: Any
     ) -> tuple[Client, TamperingTransport]:
-        transport = TamperingTransport(
-            AiohttpTransport(TransportSettings(total_timeout=10, read_timeout=5))
+        transport = TamperingTransport(  # over the default transport, as hosts get it
+            TransportSettings(total_timeout=10, read_timeout=5).transport()
         )
         kw.setdefault("retry", RetryPolicy(max_attempts=2, base_delay=0.0, max_delay=0.0))
         return self.client_for(adapter, sandbox, transport=transport, **kw), transport
