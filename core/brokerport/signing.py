@@ -279,8 +279,27 @@ class BearerToken:
         return self._tokens
 
     def replace(self, tokens: TokenPair) -> None:
-        """Adopt a pair obtained elsewhere (e.g. a fresh authorization-code exchange)."""
+        """Adopt a pair obtained elsewhere (e.g. a fresh authorization-code exchange).
+
+        With a shared :attr:`store`, the pair is written there before this
+        token is next used (it replaces the stored one, so the other processes
+        adopt it on their next refresh instead of spending a stale refresh token).
+        """
         self._tokens = tokens
+        self._publish = self.store is not None
+
+    _publish = False
+
+    async def _publish_pair(self) -> None:
+        """Store the pair :meth:`replace` gave, over whatever version is stored."""
+        for _ in range(8):  # a compare-and-set that lost to another writer: reread
+            version, _ = await self.store.load()
+            if await self.store.save(self._tokens, version):
+                break
+        else:  # pragma: no cover - eight writers in a row between two reads
+            raise AuthenticationError("could not store the replaced token pair")
+        self._publish = False
+        self._seeded = True
 
     def _stale(self) -> bool:
         exp = self._tokens.expires_at
@@ -288,6 +307,8 @@ class BearerToken:
 
     async def current(self) -> Secret:
         store = self.store
+        if self._publish:
+            await self._publish_pair()
         if store is not None and not self._seeded:
             self._tokens = await store.seed(self._tokens)  # the stored pair wins
             self._seeded = True

@@ -192,6 +192,29 @@ async def test_a_spent_refresh_token_is_never_sent_again(backends: list[RedisBac
     assert calls == []
 
 
+async def test_a_replaced_pair_is_shared_and_adopted_without_a_refresh(
+    backends: list[RedisBackend],
+) -> None:
+    calls: list[TokenPair] = []
+
+    async def refresher(p: TokenPair) -> TokenPair:
+        calls.append(p)
+        return TokenPair(Secret("never"), Secret("never"), expires_at=9e9)
+
+    first = TokenPair(Secret("a1"), Secret("r1"), expires_at=9e9)
+    here = BearerToken(first, refresher, store=RedisTokenStore(backends[0], "okx:replaced"))
+    there = BearerToken(first, refresher, store=RedisTokenStore(backends[1], "okx:replaced"))
+    assert (await here.current()).reveal() == (await there.current()).reveal() == "a1"
+    # a fresh authorization-code exchange in this process
+    here.replace(TokenPair(Secret("a2"), Secret("r2"), expires_at=9e9))
+    assert (await here.current()).reveal() == "a2"
+    _, stored = await here.store.load()
+    assert stored is not None and stored.access_token == Secret("a2")
+    # the other process's a1 is refused: it adopts a2 instead of spending r1
+    assert (await there.refresh(Secret("a1"))).access_token == Secret("a2")
+    assert calls == []
+
+
 async def test_profile_option_selects_the_redis_backend(backends: list[RedisBackend]) -> None:
     def lost(request: Any) -> Any:
         raise TransportFailure("disconnect", "connection lost")
