@@ -26,6 +26,7 @@ times out or is cut short.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import ssl
 import zlib
@@ -222,7 +223,11 @@ class _Conn(asyncio.Protocol):
             self.closed = True
             self.owner._forget(self)
             if self.transport is not None:
-                self.transport.close()
+                # RuntimeError: its event loop has ended (a host that ran the client on
+                # one loop, then another, without closing it): the socket is closed when
+                # collected, with the ResourceWarning that oversight deserves
+                with contextlib.suppress(RuntimeError):
+                    self.transport.close()
 
 
 def _decompress(coding: str, body: bytes, limit: int) -> bytes:
@@ -281,7 +286,9 @@ class Http1Transport(Transport):
             if len(self._origins) < 64:
                 self._origins[request.base_url] = origin
         data = self._encode(request, origin)
-        loop = self.loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            self._rebind(loop)
         s = self.settings
         deadline = loop.time() + s.total_timeout
         conn = self._reuse(origin, loop)
@@ -400,9 +407,12 @@ class Http1Transport(Transport):
                     self._waiters.append(waiter)
                     try:
                         await waiter
-                    finally:
-                        if not waiter.done():
+                    except BaseException:
+                        if waiter.done() and not waiter.cancelled():
+                            self._wake()  # woken, but leaving: the turn goes to the next
+                        else:
                             waiter.cancel()
+                        raise
                     if self.closed:
                         raise TransportFailure("connect", "the client is closed")
                     conn = self._reuse(origin, loop)
@@ -452,6 +462,16 @@ class Http1Transport(Transport):
             self._ssl = ssl.create_default_context() if given is True else given  # type: ignore[assignment]
         assert self._ssl is not None
         return self._ssl
+
+    def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """First use, or used from another event loop (a connection belongs to the loop
+        that opened it): start a fresh pool on this one."""
+        for conn in list(self._all):
+            conn.waiter = None
+            conn.close()
+        self._idle.clear()
+        self._waiters.clear()
+        self.loop = loop
 
     def _forget(self, conn: _Conn) -> None:
         """A connection closed: its place in the pool is free."""

@@ -9,6 +9,7 @@ cancellation and what it writes.
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -318,3 +319,42 @@ def test_engine_from_a_profile_and_with_a_proxy(tmp_path: Path) -> None:
     assert isinstance(proxied.transport(), AiohttpTransport)  # tunnels are aiohttp's
     with pytest.raises(ValueError):
         TransportSettings(engine="curl")  # type: ignore[arg-type]
+
+
+def test_a_transport_used_from_another_event_loop_opens_fresh_connections() -> None:
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    t = Http1Transport()
+
+    async def call_and_close(close: bool) -> bytes:
+        body = (await t.send(PreparedRequest("GET", url, "/x"))).body
+        if close:
+            await t.aclose()
+        return body
+
+    try:
+        # the first loop ends with a connection left open (the host forgot to close)
+        with pytest.warns(ResourceWarning):
+            assert asyncio.run(call_and_close(False)) == b"{}"
+            assert asyncio.run(call_and_close(True)) == b"{}"  # a fresh pool on a new loop
+            gc.collect()
+        assert not t._all
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
