@@ -57,6 +57,8 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 #: a request target: printable ASCII without spaces (the pipeline percent-encodes)
 _TARGET = re.compile(r"[\x21-\x7e]*")
 _HAS_BODY = frozenset({"POST", "PUT", "PATCH"})
+#: headers that frame the request: the transport writes them (see _encode)
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding"})
 
 
 class _Origin:
@@ -353,7 +355,14 @@ class Http1Transport(Transport):
                     raise TransportFailure("connect", "request refused: a malformed header")
                 if len(names) < 256:
                     names.add(name)
-            given.add(name.lower())
+            lower = name.lower()
+            if lower in _FRAMING:
+                if lower == "transfer-encoding":  # the body is sent whole, with its length
+                    raise TransportFailure("connect", "request refused: Transfer-Encoding")
+                if lower == "host":  # a signer that signs Host sets the one sent
+                    lines[1] = f"{name}: {value}"
+                continue  # Content-Length: always the length of the exact bytes sent
+            given.add(lower)
             lines.append(f"{name}: {value}")
         if "user-agent" not in given:
             lines.append(f"User-Agent: {USER_AGENT}")
@@ -375,6 +384,8 @@ class Http1Transport(Transport):
         ):
             raise TransportFailure("connect", "request refused: a header holds a line break")
         head = (text + "\r\n\r\n").encode("utf-8")
+        if body is not None and type(body) is not bytes:
+            raise TransportFailure("connect", "request refused: the body is not bytes")
         return head + body if body else head
 
     def _reuse(self, origin: _Origin, loop: asyncio.AbstractEventLoop) -> _Conn | None:

@@ -261,6 +261,25 @@ async def test_what_goes_on_the_wire(transport: Http1Transport) -> None:
     assert b"Content-Length" not in server.requests[1]  # a bodiless DELETE says nothing
 
 
+async def test_the_transport_frames_the_body(transport: Http1Transport) -> None:
+    async with Server(serve(answer(b"{}"))) as server:
+        # a wrong Content-Length from a plugin cannot desynchronise the connection
+        headers = {"Content-Length": "99", "Host": "api.vendor.example"}
+        await transport.send(PreparedRequest("POST", server.url, "/p", "", headers, b"{}"))
+        await transport.send(get(server))
+    lines = server.requests[0].split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert b"Content-Length: 2" in lines and b"Content-Length: 99" not in lines
+    assert lines[1] == b"Host: api.vendor.example"  # a signed Host is the one sent
+    assert len(server.requests) == 2 and server.connections == 1
+    for bad in (
+        PreparedRequest("POST", server.url, "/p", "", {"Transfer-Encoding": "chunked"}, b"{}"),
+        PreparedRequest("POST", server.url, "/p", "", {}, "text"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TransportFailure) as info:
+            await transport.send(bad)
+        assert info.value.kind == "connect"
+
+
 @pytest.mark.parametrize(
     "request_",
     [
