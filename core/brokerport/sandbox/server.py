@@ -286,10 +286,7 @@ class Sandbox:
         """Every parameter where the catalog puts it: query (an ``array`` one as a
         list), body (JSON numbers as Decimal, or a form), header and path. A header or
         path parameter is read from there, whatever a body field of its name says."""
-        arrays = {p.name for p in endpoint.params if p.type == "array"}
-        params: dict[str, Any] = {
-            k: (request.query.getall(k) if k in arrays else request.query[k]) for k in request.query
-        }
+        params = self.query_of(request, endpoint)
         if endpoint.method not in ("GET", "HEAD"):
             params.update(self._body_params(request, endpoint))
         for name in endpoint.header_params:
@@ -297,6 +294,13 @@ class Sandbox:
                 params[name] = request.headers[name]
         params.update(request.match_info)
         return params
+
+    def query_of(self, request: web.Request, endpoint: Endpoint) -> dict[str, Any]:
+        """The query's parameters, decoded: an ``array`` one as a list, any other
+        repeated one its first value (override where the vendor reads another)."""
+        arrays = {p.name for p in endpoint.params if p.type == "array"}
+        query = request.query
+        return {k: (query.getall(k) if k in arrays else query[k]) for k in query}
 
     def _body_params(self, request: web.Request, endpoint: Endpoint) -> Mapping[str, Any]:
         body = request[BODY]
