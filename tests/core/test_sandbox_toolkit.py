@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any, ClassVar
+from unittest.mock import ANY
 
 import aiohttp
 import pytest
@@ -21,7 +22,7 @@ from brokerport.catalog import Catalog, Endpoint, Param, int_range, pattern
 from brokerport.errors import DecodeError
 from brokerport.paging import Cursor, PageNumber, TimeCursor, serve_page
 from brokerport.sandbox import Fixture, Reject, Sandbox, coerce_options, handles
-from brokerport.wire import CodeEnvelope, ErrorTable
+from brokerport.wire import CodeEnvelope, Envelope, ErrorTable
 from yarl import URL
 
 CATALOG = Catalog(
@@ -327,3 +328,73 @@ async def test_serves_hides_another_services_endpoints_and_handler_bugs_answer_i
         assert box.journal.entries[-1].rejected == "server_error"
     finally:
         await box.stop()
+
+
+class _Steps:
+    """A mixin with options of its own (as a push mixin has)."""
+
+    def __init__(self, *, steps: int = 2, **kw: Any) -> None:
+        self.steps = steps
+        super().__init__(**kw)
+
+
+TOUCH = Endpoint(  # served outside the catalog (a call the vendor's spec does not list)
+    "item.touch",
+    "POST",
+    "/v1/touch/{name}",
+    params=(Param("name", "path"), Param("X-Who", "header")),
+    strict=False,
+)
+V2 = CodeEnvelope(code="status", message="message", data="result", success="ok")
+
+
+class _Versioned(_Steps, TinySandbox):
+    """``item.get`` at two path versions and in its own envelope; forms unchecked."""
+
+    codes: ClassVar[dict[str, str]] = {
+        k: v for k, v in TinySandbox.codes.items() if k != "content_type"
+    }
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.serve(TOUCH, lambda request, p: p)
+
+    def routes(self, endpoint: Endpoint) -> tuple[str, ...]:
+        extra = (endpoint.route.replace("/v1/", "/v2/"),) if endpoint.name == "item.get" else ()
+        return (endpoint.route, *extra)
+
+    def envelope_of(self, endpoint: Endpoint | None) -> Envelope | None:
+        return V2 if endpoint is not None and endpoint.name == "item.get" else self.envelope
+
+
+async def test_routes_envelopes_and_endpoints_outside_the_catalog() -> None:
+    box = _Versioned(enforce_rate_limits=False, steps=3)
+    await box.start()
+    try:
+        await call(box, "POST", "/v1/items", json_body={"name": "abc"})
+        for version in ("v1", "v2"):
+            status, body, _ = await call(box, "GET", f"/{version}/items/abc")
+            assert status == 200 and body == {"status": "ok", "message": "", "result": [ANY]}
+        status, body, _ = await call(box, "GET", "/v2/items/zzz")
+        assert (status, body["status"], body["message"]) == (404, "E404", "no such thing")
+        assert [e.endpoint for e in box.journal][-3:] == ["item.get"] * 3
+        status, body, _ = await call(box, "GET", "/v2/items")  # not served at v2
+        assert (status, body["code"]) == (404, "E404")
+        # a path or header parameter is read from there, whatever the body says
+        _, body, _ = await call(
+            box, "POST", "/v1/touch/abc", json_body={"name": "zzz", "X-Who": "b", "n": 1},
+            headers={"X-Who": "a"},
+        )  # fmt: skip
+        assert body["data"] == {"name": "abc", "X-Who": "a", "n": 1}
+        assert box.journal.last().endpoint == "item.touch"  # type: ignore[union-attr]
+        # no content_type code: a form is read whatever its Content-Type says
+        _, body, _ = await call(
+            box, "POST", "/v1/form", data=b"a=1", headers={"Content-Type": "text/plain"}
+        )
+        assert body["params"] == {"a": "1"}
+    finally:
+        await box.stop()
+    assert coerce_options(_Versioned.factory, {"steps": "3", "seed": "4"}) == {
+        "steps": 3,
+        "seed": 4,
+    }

@@ -5,7 +5,9 @@ uses, the vendor's :class:`~brokerport.wire.Envelope` and
 :class:`~brokerport.wire.ErrorTable`, and the vendor codes of the toolkit's own
 refusals (``codes``). The toolkit then
 
-* routes **every** catalog endpoint (method, path and service from the data);
+* routes **every** catalog endpoint (method, path and service from the data; an
+  operation the vendor serves at more than one path, e.g. two path versions, at
+  each of its :meth:`Sandbox.routes`);
 * parses each request's parameters where the catalog puts them (query, path,
   header, JSON or form body; a JSON-array body for endpoints tagged
   ``array_body``) and validates them with the very rules the client checks
@@ -15,7 +17,9 @@ refusals (``codes``). The toolkit then
 * serves read-only reference data from declared :class:`Fixture` data, so a
   plugin writes handlers (``@handles("name")``) only for what changes state;
 * turns a handler's return value into the success envelope and a raised
-  :class:`Reject` into the error envelope with the table's status and message;
+  :class:`Reject` into the error envelope with the table's status and message
+  (the endpoint's own envelope, :meth:`Sandbox.envelope_of`, where a vendor's
+  operations answer in variants of it);
 * keeps the :class:`~brokerport.sandbox.kit.Journal`, the clock, the fault
   plan and the catalog's rate limits.
 
@@ -199,17 +203,25 @@ class Sandbox:
 
     # --------------------------------------------------------- routing
 
-    def add_route(self, endpoint_name: str, handler: Handler) -> None:
-        """Serve ``endpoint_name`` (method and path from the catalog) with a raw
-        aiohttp ``handler``; :meth:`serve` is the data-driven form."""
-        endpoint = self.catalog[endpoint_name]
+    def add_route(self, endpoint: str | Endpoint, handler: Handler) -> None:
+        """Serve ``endpoint`` (a catalog name, or an :class:`Endpoint` the vendor serves
+        outside its spec) at its :meth:`routes` with a raw aiohttp ``handler``;
+        :meth:`serve` is the data-driven form."""
+        if isinstance(endpoint, str):
+            endpoint = self.catalog[endpoint]
 
         async def routed(request: web.Request) -> web.StreamResponse:
             return await handler(request)
 
         self._handlers[routed] = endpoint
-        self._routed.add(endpoint_name)
-        self.app.router.add_route(endpoint.method, endpoint.route, routed)
+        self._routed.add(endpoint.name)
+        for path in self.routes(endpoint):
+            self.app.router.add_route(endpoint.method, path, routed)
+
+    def routes(self, endpoint: Endpoint) -> tuple[str, ...]:
+        """The paths ``endpoint`` is served at: its catalog route, and more where the
+        vendor serves it at several (another path version). Default: the route."""
+        return (endpoint.route,)
 
     def add_websocket(self, path: str, handler: Handler) -> None:
         """Serve the vendor's websocket at ``path`` (GET, on the REST port) with an
@@ -226,28 +238,31 @@ class Sandbox:
         """Let the vendor's own time pass ``n`` steps (resting orders fill, ...): the
         sandbox's deterministic schedule. Default: nothing happens."""
 
-    def serve(self, endpoint_name: str, fn: Callable[[web.Request, dict[str, Any]], Any]) -> None:
-        """Serve ``endpoint_name`` with ``fn(request, params) -> data``: parameters parsed
-        and validated from the catalog, data wrapped in the envelope, :class:`Reject`
-        answered from the error table. ``fn`` may return a response of its own."""
-        endpoint = self.catalog[endpoint_name]
+    def serve(
+        self, endpoint: str | Endpoint, fn: Callable[[web.Request, dict[str, Any]], Any]
+    ) -> None:
+        """Serve ``endpoint`` (as :meth:`add_route`) with ``fn(request, params) -> data``:
+        parameters parsed and validated from the catalog, data wrapped in the endpoint's
+        envelope (:meth:`envelope_of`), :class:`Reject` answered from the error table.
+        ``fn`` may return a response of its own."""
+        ep = self.catalog[endpoint] if isinstance(endpoint, str) else endpoint
 
         async def handler(request: web.Request) -> web.StreamResponse:
             try:
-                params = self.params_of(request, endpoint)
-                self.validate(endpoint, params)
+                params = self.params_of(request, ep)
+                self.validate(ep, params)
                 result = fn(request, params)
                 if inspect.isawaitable(result):
                     result = await result
             except Reject as rej:
                 if rej.rejected:
                     self.mark_rejected(request, rej.rejected)
-                return self.reject_response(rej)
+                return self.reject_response(rej, ep)
             if isinstance(result, web.StreamResponse):
                 return result
-            return self.answer(result)
+            return self.answer(result, endpoint=ep)
 
-        self.add_route(endpoint_name, handler)
+        self.add_route(ep, handler)
 
     def _route_declared(self) -> None:
         seen: set[str] = set()
@@ -269,28 +284,35 @@ class Sandbox:
 
     def params_of(self, request: web.Request, endpoint: Endpoint) -> dict[str, Any]:
         """Every parameter where the catalog puts it: query (an ``array`` one as a
-        list), path, header and body (JSON numbers as Decimal, or a form)."""
-        arrays = {p.name for p in endpoint.params if p.type == "array"}
-        params: dict[str, Any] = {
-            k: (request.query.getall(k) if k in arrays else request.query[k]) for k in request.query
-        }
-        params.update(request.match_info)
+        list), body (JSON numbers as Decimal, or a form), header and path. A header or
+        path parameter is read from there, whatever a body field of its name says."""
+        params = self.query_of(request, endpoint)
+        if endpoint.method not in ("GET", "HEAD"):
+            params.update(self._body_params(request, endpoint))
         for name in endpoint.header_params:
             if name in request.headers:
                 params[name] = request.headers[name]
-        if endpoint.method in ("GET", "HEAD"):
-            return params
+        params.update(request.match_info)
+        return params
+
+    def query_of(self, request: web.Request, endpoint: Endpoint) -> dict[str, Any]:
+        """The query's parameters, decoded: an ``array`` one as a list, any other
+        repeated one its first value (override where the vendor reads another)."""
+        arrays = {p.name for p in endpoint.params if p.type == "array"}
+        query = request.query
+        return {k: (query.getall(k) if k in arrays else query[k]) for k in query}
+
+    def _body_params(self, request: web.Request, endpoint: Endpoint) -> Mapping[str, Any]:
         body = request[BODY]
         ctype = request.content_type.lower()
         if endpoint.body == "form":
-            if ctype != "application/x-www-form-urlencoded":
+            if "content_type" in self.codes and ctype != "application/x-www-form-urlencoded":
                 raise self.refusal(endpoint, "content_type", "Content-Type")
-            params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-            return params
+            return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         if not body:
             if "empty_body" in self.codes and endpoint.method == "POST":
                 raise self.refusal(endpoint, "empty_body", "")
-            return params
+            return {}
         if "content_type" in self.codes and ctype != "application/json":
             raise self.refusal(endpoint, "content_type", "Content-Type")
         parsed = self.json_of(request)
@@ -298,8 +320,7 @@ class Sandbox:
             parsed = {endpoint.body_params[0]: parsed}
         if not isinstance(parsed, dict):
             raise self.refusal(endpoint, "not_json", "")
-        params.update(parsed)
-        return params
+        return parsed
 
     def validate(self, endpoint: Endpoint, params: Mapping[str, Any]) -> None:
         """The client's own checks (:meth:`Endpoint.validate`), as vendor refusals."""
@@ -334,13 +355,24 @@ class Sandbox:
 
     # ---------------------------------------------------- answers
 
-    def answer(self, data: Any, status: int = 200) -> web.Response:
-        """The success envelope around ``data``."""
-        doc = self.envelope.wrap(data) if self.envelope else data
-        return json_response(doc, status=status)
+    def envelope_of(self, endpoint: Endpoint | None) -> Envelope | None:
+        """The envelope of ``endpoint``'s answers and refusals (None: the toolkit's own
+        answers: authentication, rate limits, faults, unknown paths). Default: the
+        vendor's one ``envelope``; a vendor whose operations answer in variants of it
+        gives each its own."""
+        return self.envelope
 
-    def reject_response(self, rej: Reject) -> web.Response:
-        table = self.errors
+    def answer(
+        self, data: Any, status: int = 200, endpoint: Endpoint | None = None
+    ) -> web.Response:
+        """The success envelope (of ``endpoint``) around ``data``."""
+        envelope = self.envelope_of(endpoint)
+        return json_response(envelope.wrap(data) if envelope else data, status=status)
+
+    def reject_response(self, rej: Reject, endpoint: Endpoint | None = None) -> web.Response:
+        """The error envelope (of ``endpoint``) for ``rej``: status and message from the
+        error table unless the refusal gives its own."""
+        table, envelope = self.errors, self.envelope_of(endpoint)
         status = rej.status or (table.status(rej.code) if table else 400)
         message = (
             rej.message
@@ -348,8 +380,8 @@ class Sandbox:
             else (table.message(rej.code, *rej.args_) if table else rej.code)
         )
         doc = (
-            self.envelope.fail(rej.code, message, rej.data)
-            if self.envelope
+            envelope.fail(rej.code, message, rej.data)
+            if envelope
             else {"error": rej.code, "message": message}
         )
         return json_response(doc, status=status, headers=rej.headers)
@@ -710,12 +742,13 @@ class Sandbox:
 
 def coerce_options(factory: Callable[..., Any], options: Mapping[str, str]) -> dict[str, Any]:
     """Text options (``--option key=value``) typed by the defaults of the sandbox's
-    keywords (``factory``'s, or its class's and the toolkit's for ``Sandbox.factory``):
-    bool (true/false/1/0), int, float, tuple (comma-separated), else str."""
+    keywords (``factory``'s, or for ``Sandbox.factory`` those of every ``__init__`` of
+    its class, mixins' and the toolkit's included): bool (true/false/1/0), int, float,
+    tuple (comma-separated), else str."""
     owner = getattr(factory, "__self__", None)
-    functions = [vars(owner).get("__init__", factory), Sandbox.__init__]
-    if not isinstance(owner, type):
-        functions = [factory]
+    functions = [factory]
+    if isinstance(owner, type):
+        functions = [vars(k)["__init__"] for k in owner.__mro__[:-1] if "__init__" in vars(k)]
     params: dict[str, inspect.Parameter] = {}
     for fn in reversed(functions):
         with contextlib.suppress(TypeError, ValueError):

@@ -75,8 +75,6 @@ class TradePush:
     prices: dict[str, Decimal]
     clock: Any
     push: Any
-    app: web.Application
-    _handlers: dict[Any, Any]
 
     def __init__(
         self,
@@ -96,8 +94,7 @@ class TradePush:
         async def token(request: web.Request) -> web.StreamResponse:
             return self._socket_token(request)
 
-        self._handlers[token] = SOCKET_TOKEN
-        self.app.router.add_get(SOCKET_TOKEN.path, token)
+        self.add_route(SOCKET_TOKEN, token)  # type: ignore[attr-defined]  # outside the spec
 
     def _reset_push(self) -> None:
         self.otps: dict[str, float] = {}  # token -> expires (s)

@@ -332,3 +332,84 @@ async def test_ipo_subscription_lifecycle(sandbox: WhaleSandbox, client: Client)
     detail = await ipo.order(order_id=order["id"], account_no=SEED_ACCOUNT)
     assert (detail["status"], detail["lot_win_qty"]) == ("4", "500")
     assert str(SEED_MEMBER) in str(sandbox.accounts[SEED_ACCOUNT]["member_id"])
+
+
+async def test_moved_operations_are_served_at_v2_too(sandbox: WhaleSandbox) -> None:
+    profile = Profile(vendor="whale", name="moved", base_url=sandbox.base_url,
+                      credentials=sandbox.credentials(),
+                      options={**sandbox.profile_options(), "path_versions": "moved"})  # fmt: skip
+    async with Client(WhaleAdapter, profile, retry=FAST) as c:
+        placed = await c.call("trade.order", symbol="700.HK", side="Buy", order_type="LO",
+                              submitted_quantity="100", submitted_price="320",
+                              time_in_force="Day", account_no=SEED_ACCOUNT)  # fmt: skip
+        await c.call("trade.order_update", order_id=placed["order_id"], quantity="200",
+                     account_no=SEED_ACCOUNT)  # fmt: skip
+        await c.call("trade.execution_history_v2", account_no=SEED_ACCOUNT)
+    trail = [(e.endpoint, e.path, e.status) for e in sandbox.journal][-2:]
+    assert trail == [
+        ("trade.order_update", "/v2/whaleapi/trade/order", 200),
+        ("trade.execution_history_v2", "/v2/whaleapi/trade/execution/history", 200),
+    ]
+    assert sandbox.orders[placed["order_id"]]["quantity"] == Decimal("200")
+
+
+async def test_the_gateway_reads_parameters_where_they_are(sandbox: WhaleSandbox) -> None:
+    """A repeated query parameter is its last value; a path parameter is the one in the
+    path, whatever the body says; a body that is not a JSON object is a 400."""
+    import json
+
+    import aiohttp
+    from whale_wire import faithful_headers
+
+    creds = sandbox.credentials()
+
+    async def send(method: str, path: str, query: str = "", body: Any = None) -> Any:
+        data = None if body is None else (body if isinstance(body, bytes) else
+                                          json.dumps(body).encode())  # fmt: skip
+        headers = faithful_headers(method, path, query, data, creds["app_key"],
+                                   creds["app_secret"], creds["access_token"],
+                                   int(sandbox.clock.now()))  # fmt: skip
+        url = aiohttp.client.URL(f"{sandbox.base_url}{path}?{query}", encoded=True)
+        async with aiohttp.ClientSession() as s, s.request(method, url, data=data,
+                                                           headers=headers) as r:  # fmt: skip
+            return r.status, await r.json()
+
+    status, body = await send("GET", "/v1/whaleapi/asset/cash_info",
+                              f"account_no=nobody&account_no={SEED_ACCOUNT}")  # fmt: skip
+    assert status == 200 and body["data"]["cash_list"]
+    key = sandbox.app_key
+    status, body = await send("POST", "/v1/whaleapi/account/accesskeys/nope/disable", "",
+                              {"access_key_id": key})  # fmt: skip
+    assert (status, body["code"]) == (400, 400) and not sandbox.keys[key]["disable"]
+    status, body = await send("POST", "/v1/whaleapi/trade/order", "", b"[1]")
+    assert (status, body["code"], body["message"]) == (
+        400, "400", "invalid params: the body is not a JSON object",
+    )  # fmt: skip
+
+
+def test_every_operation_is_a_handler_or_a_documented_example() -> None:
+    from brokerport.adapter import VendorFault
+    from brokerport_whale.sandbox import spec
+
+    sb = WhaleSandbox()
+    handled = {name for klass in WhaleSandbox.__mro__ for fn in vars(klass).values()
+               for name in getattr(fn, "__sandbox_endpoints__", ())}  # fmt: skip
+    assert not handled & set(sb.fixtures) and handled | set(sb.fixtures) == set(sb.catalog)
+    assert sb.unrouted() == []
+    for name, shape in spec.shapes().items():  # each operation's envelope reads itself back
+        assert shape.unwrap(shape.wrap({}), http_status=200, vendor="whale") is not None, name
+        with pytest.raises(VendorFault) as info:
+            shape.unwrap(shape.fail("404062", "gone"), http_status=400, vendor="whale")
+        assert info.value.code == "404062"
+
+
+def test_options_are_typed_and_the_toolkits_accepted() -> None:
+    from brokerport.sandbox import coerce_options
+    from brokerport_whale.sandbox import create_sandbox
+
+    text = {"rate_limit": "2", "require_token": "false", "fill_steps": "3", "seed": "4"}
+    typed = coerce_options(create_sandbox, text)
+    assert typed == {"rate_limit": 2, "require_token": False, "fill_steps": 3, "seed": 4}
+    first, again = create_sandbox(**typed), create_sandbox(**typed, enforce_rate_limits=False)
+    assert first.credentials() == again.credentials()  # a seed repeats the tokens
+    assert first.catalog["asset.cash_info"].rate_limit is not None

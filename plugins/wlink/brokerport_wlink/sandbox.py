@@ -323,7 +323,7 @@ class WlinkSandbox(Sandbox):
         on_ib = self.ib_base_url is not None and sock is not None and sock[1] == self._ib_port
         return endpoint.service == ("ib" if on_ib else "client")
 
-    def reject_response(self, rej: Reject) -> web.Response:
+    def reject_response(self, rej: Reject, endpoint: Endpoint | None = None) -> web.Response:
         """The error body's ``code`` is the HTTP status, an explicit one included."""
         status = rej.status or ERRORS.status(rej.code)
         text = rej.message if rej.message is not None else ERRORS.message(rej.code, *rej.args_)

@@ -1,22 +1,33 @@
-"""The response schemas of the vendor's spec, as sandbox data (``responses.json``).
+"""The response schemas of the vendor's spec, as sandbox data (``responses.json``),
+and what the sandbox makes of them: each operation's envelope (:class:`Shape`).
 
-The sandbox shapes every answer from them: the envelope (``message`` or ``msg``,
-``data`` or ``datas``, an integer or a string code, none at all), and the
-example values of read-only operations that keep no state. ``responses.json``
-is generated from whale-openapi.json by :func:`extract` (descriptions and
-examples dropped, ``$ref`` resolved) and committed; a test checks it is what
-the spec gives, as ``brokerport catalog check`` does for the catalog.
+Every answer is shaped from them: the envelope (``message`` or ``msg``, ``data`` or
+``datas``, an integer or a string code, none at all), every required field a
+handler leaves out, and the example answers of operations that keep no state.
+``responses.json`` is generated from whale-openapi.json by :func:`extract`
+(descriptions and examples dropped, ``$ref`` resolved) and committed; a test checks
+it is what the spec gives, as ``brokerport catalog check`` does for the catalog.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["extract", "load", "write"]
+from brokerport.wire import Envelope
+
+from ..wire import decode_envelope
+
+__all__ = ["Shape", "example", "extract", "fill", "load", "shapes", "write"]
 
 _KEEP = frozenset({"type", "properties", "items", "required", "enum", "format"})
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict,
+    "array": list,
+}  # fmt: skip
 
 
 def _clean(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
@@ -87,3 +98,91 @@ def load() -> dict[str, Any]:
     text = files("brokerport_whale.sandbox").joinpath("responses.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+# ------------------------------------------------------------- answers from schemas
+
+
+def example(schema: Any, hints: Mapping[str, Any] | None = None, key: str = "") -> Any:
+    """A value of ``schema``: the first enum value, ``"0"`` / 0 / false, every property;
+    a string property named like a request parameter echoes it."""
+    if not isinstance(schema, dict):
+        return {}
+    kind = schema.get("type") or ("object" if "properties" in schema else "string")
+    typed = [v for v in schema.get("enum") or () if isinstance(v, _TYPES.get(kind, object))]
+    if typed:  # an enum whose values are not of the type (the spec has some) is ignored
+        return typed[0]
+    if kind == "object":
+        return {k: example(v, hints, k) for k, v in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [example(schema.get("items", {}), hints, key)]
+    if kind == "string":
+        hint = (hints or {}).get(key)
+        return hint if isinstance(hint, str) and hint else "0"
+    if kind in ("integer", "number"):
+        return 0
+    if kind == "boolean":
+        return False
+    return "0"
+
+
+def fill(schema: Any, value: Any) -> Any:
+    """``value`` with every required property the schema names and it lacks filled in
+    (recursively); what the handler gave is kept."""
+    if not isinstance(schema, dict):
+        return value
+    kind = schema.get("type") or ("object" if "properties" in schema else None)
+    if kind == "object" and isinstance(value, dict):
+        props = schema.get("properties") or {}
+        out = dict(value)
+        for name in schema.get("required") or ():
+            if name not in out or out[name] is None:
+                out[name] = example(props.get(name, {}), None, name)
+        for name, sub in props.items():
+            if name in out and out[name] is not None:
+                out[name] = fill(sub, out[name])
+        return out
+    if kind == "array" and isinstance(value, list):
+        return [fill(schema.get("items", {}), v) for v in value]
+    return value
+
+
+class Shape(Envelope):
+    """One operation's envelope, read from its documented response schemas: the success
+    variant, every required field of the answer, and the error variant (its ``400``)."""
+
+    def __init__(self, schemas: Mapping[str, Any]) -> None:
+        ok = self.schema = schemas.get("200") or {}
+        props = ok.get("properties") or {}
+        self.bare = bool(props) and "code" not in props
+        self.code_text = (props.get("code") or {}).get("type") == "string"
+        self.message = "msg" if "msg" in props and "message" not in props else "message"
+        self.data = "datas" if "datas" in props and "data" not in props else "data"
+        self.data_schema: Any = ok if self.bare else props.get(self.data, {})
+        bad = (schemas.get("400") or {}).get("properties") or {}
+        self.error_code_text = (bad.get("code") or {}).get("type") == "string"
+        self.error_message = "msg" if "msg" in bad and "message" not in bad else "message"
+
+    def example(self, params: Mapping[str, Any]) -> Any:
+        """The documented answer of an operation that keeps no state."""
+        return example(self.data_schema, params)
+
+    def wrap(self, data: Any) -> Any:
+        if self.bare:
+            return fill(self.data_schema, data)
+        payload = fill(self.data_schema, {} if data is None else data)
+        doc = {"code": "0" if self.code_text else 0, self.message: "success", self.data: payload}
+        return fill(self.schema, doc)  # top-level extras
+
+    def fail(self, code: str, message: str, data: Any = None) -> Any:
+        wire: int | str = int(code) if code.isdigit() and not self.error_code_text else code
+        return {"code": wire, self.error_message: message, "data": data or {}}
+
+    def unwrap(self, doc: Any, *, http_status: int, vendor: str) -> Any:
+        return decode_envelope(doc, http_status, bare=self.bare)
+
+
+@functools.cache
+def shapes() -> dict[str, Shape]:
+    """Every catalog operation's :class:`Shape` (read once)."""
+    return {name: Shape(schemas) for name, schemas in load().items()}
