@@ -308,7 +308,11 @@ class Sandbox:
         if endpoint.body == "form":
             if "content_type" in self.codes and ctype != "application/x-www-form-urlencoded":
                 raise self.refusal(endpoint, "content_type", "Content-Type")
-            return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            try:  # strict: a vendor's form parser refuses bytes that are not UTF-8
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise self.refusal(endpoint, "not_form", "", "the body is not UTF-8") from None
+            return dict(parse_qsl(text, keep_blank_values=True))
         if not body:
             if "empty_body" in self.codes and endpoint.method == "POST":
                 raise self.refusal(endpoint, "empty_body", "")

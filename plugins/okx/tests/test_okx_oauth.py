@@ -188,3 +188,31 @@ async def test_oauth_without_client_id_is_refused() -> None:
     with pytest.raises(InvalidRequest):
         async with Client(OkxAdapter, profile):
             pass
+
+
+async def test_a_form_body_that_is_not_utf8_is_refused(sandbox: OkxSandbox) -> None:
+    import aiohttp
+
+    code = sandbox.authorize(redirect_uri=sandbox.oauth_redirect_uri)
+
+    def form(tail: bytes) -> bytes:
+        return (
+            b"grant_type=authorization_code&code=" + code.encode()
+            + b"&client_id=" + sandbox.oauth_client_id.encode()
+            + b"&client_secret=" + sandbox.oauth_client_secret.encode()
+            + b"&redirect_uri=" + sandbox.oauth_redirect_uri.encode() + tail
+        )  # fmt: skip
+
+    async with aiohttp.ClientSession() as session:
+        docs = []
+        # the same form with, then without, a byte that is not UTF-8
+        for tail in (b"&state=caf\xe9", b"&state=cafe"):
+            async with session.post(
+                f"{sandbox.base_url}/v5/users/oauth/token",
+                data=form(tail),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ) as resp:
+                docs.append(await resp.json(content_type=None))
+    refused, granted = docs
+    assert refused.get("code") not in (None, "0") and "access_token" not in refused, refused
+    assert "access_token" in granted, granted  # in UTF-8: granted (the code was unspent)
