@@ -10,6 +10,11 @@ Importing an adapter class must stay cheap: ``brokerport plugins`` reads
 connecting. Import heavy vendor dependencies inside methods, and name port and
 extension classes as ``"module:Class"`` strings: they (and the models they
 use) are imported when a client opens (:meth:`Adapter.resolve`).
+
+This module itself imports only the errors, the port table and the small value
+types: the catalog, the signers and the transport (and attrs with them) load
+when a client needs them. ``Endpoint`` and ``RawResponse`` are still importable
+from here (resolved on first use).
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote
 
-from .catalog import Catalog, Endpoint
 from .errors import (
     AuthenticationError,
     BrokerportError,
@@ -37,16 +41,17 @@ from .errors import (
     VendorUnavailable,
 )
 from .ports import OPERATION_NAMES, PORTS, Extension, Port
-from .signing import PreparedRequest, Signer, reveal_all
-from .transport import RawResponse
-from .types import Secret
+from .types import PreparedRequest, Secret
 
 if TYPE_CHECKING:
     import cattrs
 
+    from .catalog import Catalog, Endpoint
     from .client import Client
     from .pipeline import Call
     from .profile import Profile
+    from .signing import Signer
+    from .transport import RawResponse
 
 __all__ = [
     "Adapter",
@@ -59,6 +64,20 @@ __all__ = [
     "encode_value",
     "parse_json",
 ]
+
+
+#: exported names defined in modules this one does not import (attrs-based: the
+#: catalog, the transport), resolved on first use
+_ELSEWHERE = {"Endpoint": "catalog", "RawResponse": "transport"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __package__), name)
+    globals()[name] = value
+    return value
 
 
 def declare(**ports: str) -> frozenset[str]:
@@ -256,7 +275,9 @@ def encode_value(value: Any) -> str:
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
-    return reveal_all(value)
+    if isinstance(value, Secret):  # brokerport.signing.reveal_all, without importing it
+        return value.reveal()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def dumps(value: Any) -> bytes:
@@ -411,6 +432,8 @@ class Adapter:
         self._base_urls = {}
 
     def create_signer(self) -> Signer:
+        from .signing import Signer
+
         return Signer()
 
     def create_converter(self) -> cattrs.Converter:
