@@ -145,10 +145,12 @@ def _check_adapter(name: str, obj: Any) -> str | None:
 
 
 def _resolve_adapter(adapter: type[Adapter]) -> str | None:
-    """Import and check the adapter's port/extension classes and build its catalog."""
+    """Import and check the adapter's port/extension classes, build its catalog and
+    its error map."""
     try:
         adapter.resolve()
         adapter.catalog()
+        adapter.error_map  # noqa: B018 (built on first read: a bad error table fails here)
     except PluginError as exc:
         return str(exc)
     except Exception as exc:
