@@ -9,7 +9,13 @@ Importing an adapter class must stay cheap: ``brokerport plugins`` reads
 ``name``, ``version``, ``operations`` and ``extensions`` from the class without
 connecting. Import heavy vendor dependencies inside methods, and name port and
 extension classes as ``"module:Class"`` strings: they (and the models they
-use) are imported when a client opens (:meth:`Adapter.resolve`).
+use) are imported when a client opens (:meth:`Adapter.resolve`). The error map
+is built on first use (:meth:`Adapter.build_error_map`).
+
+This module itself imports only the errors, the port table and the small value
+types: the catalog, the signers and the transport (and attrs with them) load
+when a client needs them. ``Endpoint`` and ``RawResponse`` are still importable
+from here (resolved on first use).
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote
 
-from .catalog import Catalog, Endpoint
 from .errors import (
     AuthenticationError,
     BrokerportError,
@@ -37,16 +42,17 @@ from .errors import (
     VendorUnavailable,
 )
 from .ports import OPERATION_NAMES, PORTS, Extension, Port
-from .signing import PreparedRequest, Signer, reveal_all
-from .transport import RawResponse
-from .types import Secret
+from .types import PreparedRequest, Secret
 
 if TYPE_CHECKING:
     import cattrs
 
+    from .catalog import Catalog, Endpoint
     from .client import Client
     from .pipeline import Call
     from .profile import Profile
+    from .signing import Signer
+    from .transport import RawResponse
 
 __all__ = [
     "Adapter",
@@ -59,6 +65,20 @@ __all__ = [
     "encode_value",
     "parse_json",
 ]
+
+
+#: exported names defined in modules this one does not import (attrs-based: the
+#: catalog, the transport), resolved on first use
+_ELSEWHERE = {"Endpoint": "catalog", "RawResponse": "transport"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __package__), name)
+    globals()[name] = value
+    return value
 
 
 def declare(**ports: str) -> frozenset[str]:
@@ -256,13 +276,26 @@ def encode_value(value: Any) -> str:
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
-    return reveal_all(value)
+    if isinstance(value, Secret):  # brokerport.signing.reveal_all, without importing it
+        return value.reveal()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def dumps(value: Any) -> bytes:
     return json.dumps(
         value, default=_json_default, separators=(",", ":"), ensure_ascii=False
     ).encode()
+
+
+class _ClassErrorMap:
+    """``Adapter.error_map`` unless a class assigns one: its :meth:`Adapter.build_error_map`,
+    built on first read and kept on that class."""
+
+    def __get__(self, obj: object, owner: type[Adapter]) -> ErrorMap:
+        built: ErrorMap | None = owner.__dict__.get("_error_map")
+        if built is None:
+            built = owner._error_map = owner.build_error_map()
+        return built
 
 
 class Adapter:
@@ -280,7 +313,14 @@ class Adapter:
     extensions: ClassVar[Mapping[str, type[Extension] | str]] = {}
     #: this class's resolved ports and extensions, keyed by the mappings they came from
     _resolved: ClassVar[Resolved | None] = None
-    error_map: ClassVar[ErrorMap] = ErrorMap({})
+    if TYPE_CHECKING:
+        #: Vendor code -> error class. Built on first use by :meth:`build_error_map`
+        #: (so listing plugins imports no error table); a class may assign one instead.
+        error_map: ClassVar[ErrorMap]
+    else:
+        error_map = _ClassErrorMap()
+    #: this class's error map, once built by :meth:`build_error_map`
+    _error_map: ClassVar[ErrorMap | None] = None
     #: Name of this vendor's entry in ``brokerport.sandboxes`` (None: no sandbox).
     sandbox: ClassVar[str | None] = None
     #: This plugin's samples for the kit and the demo: ``"package:samples.toml"`` (a data
@@ -401,16 +441,26 @@ class Adapter:
             cls._catalog = cls.build_catalog()
         return cls._catalog
 
+    @classmethod
+    def build_error_map(cls) -> ErrorMap:
+        """The class's :attr:`error_map`, built once, when first read (a client is
+        made, ``brokerport plugins --strict``): import the error table here, not at
+        module level. Not called when the class assigns ``error_map`` itself."""
+        return ErrorMap({})
+
     # ------------------------------------------------------- per client
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
+        error_map = type(self).error_map  # built now, if not yet: a bad table fails here
         extra = profile.option("error_codes")
         if extra:  # per-client codes shadow the class map (the pipeline reads adapter.error_map)
-            vars(self)["error_map"] = type(self).error_map.with_codes(extra, vendor=self.name)
+            vars(self)["error_map"] = error_map.with_codes(extra, vendor=self.name)
         self._base_urls = {}
 
     def create_signer(self) -> Signer:
+        from .signing import Signer
+
         return Signer()
 
     def create_converter(self) -> cattrs.Converter:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import PluginError
 
@@ -32,18 +30,60 @@ SANDBOXES = "brokerport.sandboxes"
 __all__ = ["ADAPTERS", "SANDBOXES", "PluginInfo", "list_plugins", "load_adapter", "load_sandbox"]
 
 
-@attrs.frozen(slots=True)
 class PluginInfo:
+    """One adapter entry point: loaded, or with its error. Immutable; equal when every
+    field is. (A plain class, not an attrs one: listing plugins imports no attrs.)"""
+
+    __slots__ = ("adapter", "distribution", "error", "has_sandbox", "name", "version")
+    __match_args__ = ("name", "distribution", "version", "adapter", "error", "has_sandbox")
+
     name: str
     distribution: str | None
     version: str | None
-    adapter: type[Adapter] | None = None
-    error: str | None = None
-    has_sandbox: bool = False
+    adapter: type[Adapter] | None
+    error: str | None
+    has_sandbox: bool
+
+    def __init__(
+        self,
+        name: str,
+        distribution: str | None,
+        version: str | None,
+        adapter: type[Adapter] | None = None,
+        error: str | None = None,
+        has_sandbox: bool = False,
+    ) -> None:
+        values = (name, distribution, version, adapter, error, has_sandbox)
+        for field, value in zip(self.__match_args__, values, strict=True):
+            object.__setattr__(self, field, value)
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, field) for field in self.__match_args__)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"PluginInfo is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"PluginInfo is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PluginInfo) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((PluginInfo, *self._fields()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__match_args__)
+        return f"PluginInfo({fields})"
+
+    def __reduce__(self) -> tuple[type[PluginInfo], tuple[object, ...]]:  # copy, pickle
+        return PluginInfo, self._fields()
 
 
 def _entry_points(*groups: str) -> list[list[Any]]:
@@ -145,10 +185,12 @@ def _check_adapter(name: str, obj: Any) -> str | None:
 
 
 def _resolve_adapter(adapter: type[Adapter]) -> str | None:
-    """Import and check the adapter's port/extension classes and build its catalog."""
+    """Import and check the adapter's port/extension classes, build its catalog and
+    its error map."""
     try:
         adapter.resolve()
         adapter.catalog()
+        adapter.error_map  # noqa: B018 (built on first read: a bad error table fails here)
     except PluginError as exc:
         return str(exc)
     except Exception as exc:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import AuthenticationError, BrokerportError, PluginError
-from .types import REDACTED, Secret
+from .types import REDACTED, PreparedRequest, Secret
 
 if TYPE_CHECKING:
     import asyncio
@@ -43,41 +43,6 @@ __all__ = [
     "rsa_sha1_sign",
     "rsa_sha1_verify",
 ]
-
-
-class PreparedRequest:
-    """The request as it goes on the wire: signers see exactly these bytes."""
-
-    __slots__ = ("base_url", "body", "endpoint", "headers", "method", "path", "query")
-
-    def __init__(
-        self,
-        method: str,
-        base_url: str,
-        path: str,
-        query: str = "",
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-        endpoint: str = "",
-    ) -> None:
-        self.method = method
-        self.base_url = base_url
-        self.path = path
-        self.query = query
-        self.headers: dict[str, str] = headers if headers is not None else {}
-        self.body = body
-        self.endpoint = endpoint
-
-    @property
-    def path_with_query(self) -> str:
-        return f"{self.path}?{self.query}" if self.query else self.path
-
-    @property
-    def url(self) -> str:
-        return self.base_url + self.path_with_query
-
-    def __repr__(self) -> str:
-        return f"PreparedRequest({self.method} {self.path_with_query})"
 
 
 class Signer:

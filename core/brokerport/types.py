@@ -1,4 +1,5 @@
-"""Small value types shared by the core and plugins: Secret, money, UTC times."""
+"""Small value types shared by the core and plugins: Secret, the prepared request,
+money, UTC times."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Final, NoReturn
 
 __all__ = [
     "REDACTED",
+    "PreparedRequest",
     "Secret",
     "as_utc",
     "canonical_money",
@@ -83,6 +85,45 @@ class Secret:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
         return self
+
+
+class PreparedRequest:
+    """The request as it goes on the wire: signers see exactly these bytes.
+
+    Defined here, not in :mod:`brokerport.signing` (which re-exports it), so that
+    :mod:`brokerport.adapter` builds one without importing the signing module.
+    """
+
+    __slots__ = ("base_url", "body", "endpoint", "headers", "method", "path", "query")
+
+    def __init__(
+        self,
+        method: str,
+        base_url: str,
+        path: str,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        endpoint: str = "",
+    ) -> None:
+        self.method = method
+        self.base_url = base_url
+        self.path = path
+        self.query = query
+        self.headers: dict[str, str] = headers if headers is not None else {}
+        self.body = body
+        self.endpoint = endpoint
+
+    @property
+    def path_with_query(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    @property
+    def url(self) -> str:
+        return self.base_url + self.path_with_query
+
+    def __repr__(self) -> str:
+        return f"PreparedRequest({self.method} {self.path_with_query})"
 
 
 #: Field names (compared lower-case, without ``_`` and ``-``) whose values are

@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from brokerport import PluginError
-from brokerport.adapter import Adapter
+from brokerport import Conflict, NotFound, PluginError
+from brokerport.adapter import Adapter, ErrorMap
+from brokerport.catalog import Catalog
 from brokerport.client import Client
 from brokerport.ports import OPERATION_NAMES, PORTS
 from fakex_vendor import FAST_RETRY, Fakex, FakexKeys, FakexSandbox, FakexSubs, FakexTools
@@ -27,6 +28,49 @@ from fakex_vendor import FAST_RETRY, Fakex, FakexKeys, FakexSandbox, FakexSubs, 
 MARK = "--modules--"
 #: vendor SDKs and the pieces a listing must never need
 HEAVY_PACKAGES = {"aiohttp", "yarl", "multidict", "cryptography", "cattrs", "cattr"}
+#: what a plain listing no longer imports (bench/startup.py: 4.9x -> 3.3x a bare
+#: interpreter): attrs and the attrs-based core modules (catalog, signing, transport,
+#: wire), the TOML reader of the error tables, and what attrs imports. hashlib is not
+#: here: stevedore's entry point cache imports it.
+NOT_FOR_LISTING = {
+    "attr",
+    "attrs",
+    "brokerport.catalog",
+    "brokerport.client",
+    "brokerport.pipeline",
+    "brokerport.signing",
+    "brokerport.transport",
+    "brokerport.wire",
+    "tomllib",
+    "inspect",
+    "platform",
+    "asyncio",
+    "ssl",
+}
+#: every brokerport module a plain listing imports: the adapters, and no signer, error
+#: table, envelope or catalog module of theirs (those load when a client is made)
+LISTING_MODULES = [
+    "brokerport",
+    "brokerport.adapter",
+    "brokerport.cli",
+    "brokerport.cli_tools",
+    "brokerport.errors",
+    "brokerport.ports",
+    "brokerport.registry",
+    "brokerport.types",
+    "brokerport_acme",
+    "brokerport_acme.adapter",
+    "brokerport_acme.broken",
+    "brokerport_lwork",
+    "brokerport_lwork.adapter",
+    "brokerport_lwork.catalog",  # tables only (no brokerport.catalog)
+    "brokerport_okx",
+    "brokerport_okx.adapter",
+    "brokerport_whale",
+    "brokerport_whale.adapter",
+    "brokerport_wlink",
+    "brokerport_wlink.adapter",
+]
 
 
 def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
@@ -109,6 +153,84 @@ def test_plugins_command_loads_no_ports_models_or_sdks() -> None:
     modules = _modules_after(code)
     assert "brokerport_okx.adapter" in modules
     assert _too_heavy(modules) == []
+
+
+def test_plugins_command_imports_no_attrs_signing_catalog_or_error_tables() -> None:
+    code = (
+        "import contextlib, io\n"
+        "from brokerport.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    assert main(['plugins']) == 0\n"
+        "assert 'whale.ipo' in out.getvalue() and 'LOAD ERROR' not in out.getvalue()\n"
+    )
+    modules = _modules_after(code)
+    assert sorted(NOT_FOR_LISTING & modules) == []
+    assert sorted(m for m in modules if m.startswith("brokerport")) == LISTING_MODULES
+
+
+def test_adapters_build_their_error_maps_on_first_read() -> None:
+    code = (
+        "import sys\n"
+        "from brokerport.registry import list_plugins\n"
+        "adapters = {i.name: i.adapter for i in list_plugins()}\n"
+        "assert all('_error_map' not in vars(a) for a in adapters.values())\n"
+        "ours = [m for m in sys.modules if m.startswith('brokerport')]\n"
+        "tables = {m for m in ours if m.endswith(('.errors', '.wire'))}\n"
+        "assert tables == {'brokerport.errors'}, tables\n"
+        "okx = adapters['okx'].error_map\n"
+        "assert adapters['okx'].error_map is okx\n"
+        "assert okx.classify('51008', 200).__name__ == 'InsufficientFunds'\n"
+        "assert okx.classify('53999', 200).__name__ == 'AuthenticationError'  # a family\n"
+        "assert okx.classify(None, 429).__name__ == 'RateLimited'\n"
+        "for name, a in adapters.items():\n"
+        "    assert a.error_map.codes, name\n"
+        "print('ok')\n"
+    )
+    modules = _modules_after(code)
+    assert {"brokerport_okx.errors", "brokerport.wire", "tomllib"} <= modules
+
+
+def test_error_map_is_built_once_per_class_and_may_be_assigned() -> None:
+    built: list[type[Adapter]] = []
+
+    class Lazy(Adapter):
+        name = "lazyerrors"
+
+        @classmethod
+        def build_error_map(cls) -> ErrorMap:
+            built.append(cls)
+            return ErrorMap({"E1": Conflict})
+
+    class Sub(Lazy):
+        pass
+
+    class Assigned(Lazy):
+        error_map = ErrorMap({"E1": NotFound})
+
+    assert built == []  # defining the classes builds nothing
+    assert Lazy.error_map.classify("E1", 400) is Conflict
+    assert Lazy.error_map is Lazy.error_map and built == [Lazy]
+    assert Sub.error_map.classify("E1", 400) is Conflict and built == [Lazy, Sub]
+    assert Assigned.error_map.classify("E1", 400) is NotFound and built == [Lazy, Sub]
+    assert Adapter.error_map.codes == {}  # the default: HTTP statuses only
+    assert Fakex.error_map.classify("59000", 200) is Conflict  # assigned at class creation
+
+
+def test_plugins_strict_reports_an_error_table_that_does_not_load() -> None:
+    from brokerport.registry import _resolve_adapter
+
+    class BadTable(Adapter):
+        name = "badtable"
+
+        @classmethod
+        def build_catalog(cls) -> Catalog:
+            return Fakex.catalog()
+
+        @classmethod
+        def build_error_map(cls) -> ErrorMap:
+            raise PluginError("cannot read error table badtable/errors.toml: boom")
+
+    assert _resolve_adapter(BadTable) == "cannot read error table badtable/errors.toml: boom"
 
 
 def test_plugins_strict_resolves_the_named_classes() -> None:

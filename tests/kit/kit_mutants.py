@@ -20,8 +20,9 @@ from brokerport.binding import bind
 from brokerport.errors import UnknownOutcome
 from brokerport.testing.mutants import Mutant
 from brokerport_acme import ports as acme_ports
-from brokerport_acme.adapter import AcmeAdapter, AcmeSigner
+from brokerport_acme.adapter import AcmeAdapter
 from brokerport_acme.ports import AcmeFunding, AcmeTrading
+from brokerport_acme.protocol import AcmeSigner
 from brokerport_acme.sandbox import AcmeSandbox
 
 __all__ = ["MUTANTS", "SECRETS"]

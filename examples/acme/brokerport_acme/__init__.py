@@ -4,7 +4,7 @@ Found through its entry points (pyproject.toml): ``brokerport.connect("acme")``.
 Keep it cheap to import: ``brokerport plugins`` imports every adapter class.
 """
 
-from .adapter import AcmeAdapter, AcmeSigner
+from .adapter import AcmeAdapter
 
-__all__ = ["AcmeAdapter", "AcmeSigner"]
+__all__ = ["AcmeAdapter"]
 __version__ = AcmeAdapter.version

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from brokerport.catalog import Catalog
-from brokerport.ports import Port
-
 from .adapter import AcmeAdapter
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # listing plugins imports this module too: nothing heavy at import
+    from brokerport.catalog import Catalog
     from brokerport.client import Client
+    from brokerport.ports import Port
 
 __all__ = ["BrokenAcmeAdapter"]
 

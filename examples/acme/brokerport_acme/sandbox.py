@@ -19,8 +19,9 @@ from brokerport.catalog import Endpoint
 from brokerport.paging import serve_page
 from brokerport.sandbox import Reject, Sandbox, handles, verify_digest
 
-from .adapter import ENVELOPE, ERRORS, AcmeAdapter
+from .adapter import AcmeAdapter
 from .ports import PAGES  # the pager the bindings read listings with
+from .protocol import ENVELOPE, ERRORS
 
 __all__ = ["AcmeSandbox", "create_sandbox"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
-from brokerport_acme.adapter import ERRORS
+from brokerport_acme.protocol import ERRORS
 from brokerport_acme.sandbox import AcmeSandbox
 
 

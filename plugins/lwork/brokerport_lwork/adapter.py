@@ -21,19 +21,21 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from brokerport.adapter import Adapter, ErrorMap, declare, encode_value, parse_json
-from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import AuthenticationError, Conflict
-from brokerport.signing import PreparedRequest, Signer
 from brokerport.types import Secret
 
-from .auth import LworkSigner, RsaKeyHolder, format_amounts
-from .catalog import SIGNED_ENDPOINTS
-from .errors import ENVELOPE, error_map
+from .catalog import SIGNED_ENDPOINTS, format_amounts
 
+# the catalog and attrs, the signer (brokerport.signing), the error table and the
+# envelope load when a client is made, not when plugins are listed (bench/startup.py)
 if TYPE_CHECKING:
     import cattrs
+    from brokerport.catalog import Catalog, Endpoint
     from brokerport.profile import Profile
+    from brokerport.signing import PreparedRequest, Signer
     from brokerport.transport import RawResponse
+
+    from .errors import LworkEnvelope
 
 __all__ = ["LworkAdapter"]
 
@@ -56,7 +58,6 @@ class LworkAdapter(Adapter):
         "funding": "brokerport_lwork.ports:LworkFunding",
         "trading": "brokerport_lwork.ports:LworkTrading",
     }
-    error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "lwork"
     samples = "brokerport_lwork:samples.toml"
     #: cash-flow lookups that settle an UnknownOutcome (client.reconcile)
@@ -68,10 +69,23 @@ class LworkAdapter(Adapter):
 
     @classmethod
     def build_catalog(cls) -> Catalog:
+        from brokerport.catalog import Catalog
+
         return Catalog.load("brokerport_lwork")  # catalog.json, built from catalog/overlay.toml
+
+    @classmethod
+    def build_error_map(cls) -> ErrorMap:
+        from .errors import error_map
+
+        return error_map()
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
+        from .auth import RsaKeyHolder
+        from .errors import ENVELOPE
+
+        #: ``{result, mcode, data, errorMessage}`` (:data:`brokerport_lwork.errors.ENVELOPE`)
+        self.envelope: LworkEnvelope = ENVELOPE
         creds: Mapping[str, Secret] = profile.credentials
         opts: Mapping[str, str] = profile.options
         # loaded once per client; errors never carry key material
@@ -83,6 +97,8 @@ class LworkAdapter(Adapter):
         )
 
     def create_signer(self) -> Signer:
+        from .auth import LworkSigner
+
         creds = self.profile.credentials
         tenant = creds.get("tenant_id")
         token = creds.get("token")
@@ -101,7 +117,7 @@ class LworkAdapter(Adapter):
 
     def decode(self, endpoint: Endpoint, response: RawResponse) -> Any:
         doc = parse_json(response, vendor=self.name)
-        data = ENVELOPE.unwrap(doc, http_status=response.status, vendor=self.name)
+        data = self.envelope.unwrap(doc, http_status=response.status, vendor=self.name)
         if endpoint.name == "account.deposit_callback" and str(data).strip() != "1":
             # 3.3 answers data "1" when it recorded the payment: anything else is a refusal
             raise Conflict(

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from brokerport.adapter import dumps
-from brokerport.errors import AuthenticationError, InvalidRequest, PluginError
+from brokerport.errors import AuthenticationError, PluginError
 from brokerport.signing import (
     HeaderSigner,
     PreparedRequest,
@@ -37,7 +37,7 @@ from brokerport.signing import (
 )
 from brokerport.types import Secret
 
-from .catalog import MONEY_PARAMS, SIGNED_ENDPOINTS
+from .catalog import SIGNED_ENDPOINTS, format_amounts
 
 if TYPE_CHECKING:
     from brokerport.catalog import Endpoint
@@ -121,43 +121,6 @@ class LworkSigner(HeaderSigner):
 
 
 _PLACEHOLDER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
-
-
-def format_amounts(
-    endpoint: str, params: Mapping[str, Any], *, vendor: str = "lwork"
-) -> dict[str, Any]:
-    """``params`` with every amount of ``endpoint`` as a string with exactly two decimals.
-
-    More than two decimals raises :class:`InvalidRequest`: an amount is never
-    rounded. Floats are refused.
-    """
-    from decimal import Decimal, InvalidOperation
-
-    from brokerport.types import format_money
-
-    out = dict(params)
-    for name in MONEY_PARAMS.get(endpoint, ()):
-        value = out.get(name)
-        if value is None or value == "":
-            continue
-        if isinstance(value, (float, bool)) or not isinstance(value, (Decimal, str, int)):
-            raise InvalidRequest(
-                f"{name}: pass a Decimal or a decimal string",
-                field=name,
-                vendor=vendor,
-                endpoint=endpoint,
-            )
-        try:
-            amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-            out[name] = format_money(amount, 2)
-        except (InvalidOperation, ValueError):
-            raise InvalidRequest(
-                f"{name}: lwork amounts have at most two decimal places and are never rounded",
-                field=name,
-                vendor=vendor,
-                endpoint=endpoint,
-            ) from None
-    return out
 
 
 def signing_string(endpoint: str, params: Mapping[str, Any]) -> str:

@@ -18,21 +18,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, declare, parse_json
-from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import AuthenticationError, InvalidRequest, RateLimited
-from brokerport.signing import Signer, TokenPair
 from brokerport.types import Secret
 
-from .errors import ENVELOPE, ERRORS
-
-# signing (asyncio) and hooks (pluggy) load when a client opens, not when plugins
-# are listed: see bench/startup.py
+# the catalog and attrs, the signers, the error table (errors.toml) and its envelope,
+# and the hooks (pluggy) load when a client is made, not when plugins are listed:
+# see bench/startup.py
 if TYPE_CHECKING:
+    from brokerport.catalog import Catalog, Endpoint
     from brokerport.client import Client
     from brokerport.profile import Profile
+    from brokerport.signing import Signer
     from brokerport.transport import RawResponse
+    from brokerport.wire import CodeEnvelope
 
     from .signing import OkxOAuthSigner
 
@@ -68,10 +67,6 @@ class OkxAdapter(Adapter):
         "okx.oauth": "brokerport_okx.ports:OkxOAuth",
         "okx.trading": "brokerport_okx.ports:OkxTradingExtras",
     }
-    #: exact codes, then OKX's code families (errors.toml), then the HTTP status
-    error_map: ClassVar[ErrorMap] = ERRORS.error_map(
-        by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest}
-    )
     sandbox = "okx"
     samples = "brokerport_okx:samples.toml"
     #: lookups that settle an UnknownOutcome (client.reconcile); by name: imported on use
@@ -88,10 +83,25 @@ class OkxAdapter(Adapter):
 
     @classmethod
     def build_catalog(cls) -> Catalog:
+        from brokerport.catalog import Catalog
+
         return Catalog.load("brokerport_okx")  # catalog.json, built from catalog/overlay.toml
+
+    @classmethod
+    def build_error_map(cls) -> ErrorMap:
+        """Exact codes, then OKX's code families (errors.toml), then the HTTP status."""
+        from .errors import ERRORS
+
+        return ERRORS.error_map(
+            by_status={429: RateLimited, 401: AuthenticationError, 400: InvalidRequest}
+        )
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
+        from .errors import ENVELOPE
+
+        #: OKX's ``{code, msg, data}`` (:data:`brokerport_okx.errors.ENVELOPE`)
+        self.envelope: CodeEnvelope = ENVELOPE
         self.simulated = (
             profile.option("simulated") or profile.option("demo") or ""
         ).lower() in _TRUE
@@ -126,6 +136,8 @@ class OkxAdapter(Adapter):
         return self._signer if isinstance(self._signer, OkxOAuthSigner) else None
 
     def create_signer(self) -> Signer:
+        from brokerport.signing import TokenPair
+
         from .signing import OkxHmacSigner, OkxOAuthSigner
 
         profile = self.profile
@@ -180,6 +192,8 @@ class OkxAdapter(Adapter):
         rate limit widened by the profile option ``rate_limit_margin`` (fraction of the
         window, at most 0.25 s; default 0: the core limiter holds each slot until its
         answer is in, the latest time OKX, which counts arrivals, can have counted it)."""
+        import attrs
+
         endpoint = super().endpoint(name)
         changes: dict[str, Any] = {}
         limit = endpoint.rate_limit
@@ -218,7 +232,7 @@ class OkxAdapter(Adapter):
             if "batch" in endpoint.tags and str(payload.get("code")) in ("0", "1", "2"):
                 return data  # per-item outcomes: the caller reads each sCode
             raise VendorFault(*item_fault, http_status=status, data=data)
-        return ENVELOPE.unwrap(payload, http_status=status, vendor=self.name)
+        return self.envelope.unwrap(payload, http_status=status, vendor=self.name)
 
 
 def _item_fault(data: Any) -> tuple[str, str] | None:

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
-from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import (
     AuthenticationError,
     BrokerportError,
@@ -32,21 +31,43 @@ from brokerport.errors import (
     RateLimited,
     VendorUnavailable,
 )
-from brokerport.signing import PreparedRequest, Signer
-from brokerport.types import REDACTED, Secret
 
-from .wire import BARE, BARE_ENVELOPE, ENVELOPE, ERRORS, decode_envelope
-
+# the catalog and attrs, the signer (.signing), the error table (errors.toml) and the
+# envelopes (.wire) load when a client is made, not when plugins are listed
+# (bench/startup.py); the names below that live there resolve on first use
 if TYPE_CHECKING:
+    from brokerport.catalog import Catalog, Endpoint
     from brokerport.profile import Profile
+    from brokerport.signing import PreparedRequest, Signer
     from brokerport.transport import RawResponse
+
+    from .signing import WhaleSigner, string_to_sign
+    from .wire import WhaleEnvelope, decode_envelope
+
+    #: vendor code -> (error class, meaning): ``errors.toml`` (shared with the sandbox)
+    CODES: dict[str, tuple[type[BrokerportError], str]]
 
 __all__ = ["CODES", "WhaleAdapter", "WhaleSigner", "decode_envelope", "string_to_sign"]
 
-#: vendor code -> (error class, meaning): ``errors.toml`` (shared with the sandbox)
-CODES: dict[str, tuple[type[BrokerportError], str]] = {
-    code: (e.error, e.doc or e.message) for code, e in ERRORS.items()
-}
+
+def __getattr__(name: str) -> Any:
+    value: Any
+    if name == "CODES":
+        from .wire import ERRORS
+
+        value = {code: (e.error, e.doc or e.message) for code, e in ERRORS.items()}
+    elif name in ("WhaleSigner", "string_to_sign"):
+        from . import signing
+
+        value = getattr(signing, name)
+    elif name == "decode_envelope":
+        from .wire import decode_envelope as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
 _CLASSES: dict[str, type[BrokerportError]] = {
     c.__name__: c
     for c in (
@@ -64,70 +85,9 @@ _CLASSES: dict[str, type[BrokerportError]] = {
 
 def error_map() -> ErrorMap:
     """The table's codes (a profile's ``error_codes`` option adds codes: core Adapter)."""
+    from .wire import ERRORS
+
     return ERRORS.error_map(by_status={408: VendorUnavailable})
-
-
-def string_to_sign(
-    method: str, path: str, query: str, headers: Mapping[str, str], body: bytes | None
-) -> bytes:
-    """The vendor's canonical request (vendor-docs README, WhaleAPI), hashed as it says:
-    ``"HMAC-SHA256|" + hex(sha1(METHOD|path|query|values|names|[sha1(body)]))``.
-
-    ``headers``: the signed ones, lower-case names in order (authorization only
-    when there is a token)."""
-    import hashlib
-
-    names = ";".join(headers)
-    values = "".join(f"{k}:{v}\n" for k, v in headers.items())
-    canonical = f"{method}|{path}|{query}|{values}|{names}|"
-    if body is not None:
-        canonical += hashlib.sha1(body).hexdigest()
-    return ("HMAC-SHA256|" + hashlib.sha1(canonical.encode()).hexdigest()).encode()
-
-
-class WhaleSigner(Signer):
-    """``X-Api-Key``, raw ``Authorization`` token, ``X-Timestamp`` (whole seconds) and
-    ``X-Api-Signature`` over the exact query text and body bytes sent."""
-
-    sensitive_headers = frozenset({"authorization", "x-api-signature"})
-
-    def __init__(self, key: Secret, secret: Secret, token: Secret | None, prefix: str) -> None:
-        self.key = key
-        self._secret = secret
-        #: the token signed with; ``keys.renew_token`` swaps it (the old one dies at once)
-        self.token = token
-        self._prefix = prefix  # the base URL's own path, part of the signed path
-
-    def sign(self, request: PreparedRequest, now: float) -> None:
-        from brokerport.signing import hmac_sha256_hex
-
-        ts = str(int(now))
-        signed = {"x-api-key": self.key.reveal(), "x-timestamp": ts}
-        if self.token:
-            signed = {"authorization": self.token.reveal(), **signed}
-        path = self._prefix + request.path
-        message = string_to_sign(request.method, path, request.query, signed, request.body)
-        headers = request.headers
-        headers["X-Api-Key"] = signed["x-api-key"]
-        if self.token:
-            headers["Authorization"] = signed["authorization"]
-        headers["X-Timestamp"] = ts
-        if headers.get("Content-Type", "").startswith("application/json"):
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        headers["X-Api-Signature"] = (
-            f"HMAC-SHA256 SignedHeaders={';'.join(signed)}, "
-            f"Signature={hmac_sha256_hex(self._secret, message)}"
-        )
-
-    def redacted(self) -> Mapping[str, str]:
-        """The rate-limit scope is the key's fingerprint (the key is a credential too)."""
-        import hashlib
-
-        scope = "whale:" + hashlib.sha256(self.key.reveal().encode()).hexdigest()[:12]
-        return {"scope": scope, "app_key": REDACTED, "token": REDACTED}
-
-    def __repr__(self) -> str:
-        return "WhaleSigner(key=***, token=***)"
 
 
 class WhaleAdapter(Adapter):
@@ -163,19 +123,32 @@ class WhaleAdapter(Adapter):
                   "fees", "files")
     }
     # fmt: on
-    error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "whale"
     samples = "brokerport_whale:samples.toml"  # sample data for the conformance kit and demo
 
     @classmethod
     def build_catalog(cls) -> Catalog:
+        from brokerport.catalog import Catalog
+
         return Catalog.load("brokerport_whale")  # catalog.json, built from catalog/overlay.toml
+
+    @classmethod
+    def build_error_map(cls) -> ErrorMap:
+        return error_map()
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
+        from .wire import BARE, BARE_ENVELOPE, ENVELOPE
+
+        #: ``{code, message, data}`` (:data:`brokerport_whale.wire.ENVELOPE`), and the
+        #: operations documented without one (``BARE``, read with ``BARE_ENVELOPE``)
+        self.envelope: WhaleEnvelope = ENVELOPE
+        self._bare: tuple[frozenset[str], WhaleEnvelope] = (BARE, BARE_ENVELOPE)
 
     def create_signer(self) -> Signer:
         from urllib.parse import urlsplit
+
+        from .signing import WhaleSigner
 
         creds = self.profile.credentials
         key, secret = creds.get("app_key"), creds.get("app_secret")
@@ -210,7 +183,8 @@ class WhaleAdapter(Adapter):
         if b' ":' in response.body:  # a key with a trailing space (two in the spec)
             _alias_spaced_keys(doc)
         try:
-            envelope = BARE_ENVELOPE if endpoint.name in BARE else ENVELOPE
+            bare, bare_envelope = self._bare
+            envelope = bare_envelope if endpoint.name in bare else self.envelope
             return envelope.unwrap(doc, http_status=response.status, vendor=self.name)
         except VendorFault as fault:
             err = self.error_map.error(fault, vendor=self.name, endpoint=endpoint.name)

@@ -19,18 +19,19 @@ options
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from brokerport import errors as e
 from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
-from brokerport.catalog import Catalog, Endpoint
 from brokerport.errors import InvalidRequest
 
-from .errors import WlinkEnvelope, error_map
-
+# the catalog and attrs, the signer, the error table and the envelope load when a
+# client is made, not when plugins are listed (bench/startup.py)
 if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
+
     import cattrs
+    from brokerport.catalog import Catalog, Endpoint
     from brokerport.profile import Profile
     from brokerport.signing import Signer
     from brokerport.transport import RawResponse
@@ -78,16 +79,25 @@ class WlinkAdapter(Adapter):
         "wlink.portal": "brokerport_wlink.extensions:WlinkPortal",
         "wlink.auth": "brokerport_wlink.extensions:WlinkAuth",
     }
-    error_map: ClassVar[ErrorMap] = error_map()
     sandbox = "wlink"
     samples = "brokerport_wlink:samples.toml"
 
     @classmethod
     def build_catalog(cls) -> Catalog:
+        from brokerport.catalog import Catalog
+
         return Catalog.load("brokerport_wlink")  # catalog.json, from catalog/overlay.toml
+
+    @classmethod
+    def build_error_map(cls) -> ErrorMap:
+        from .errors import error_map
+
+        return error_map()
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
+        from .errors import WlinkEnvelope
+
         self.envelope = WlinkEnvelope(
             profile.option("error_code_field") or "reason",
             profile.option("error_message_field") or "message",
