@@ -1,8 +1,5 @@
-"""brokerport-acme: the example plugin for Acme Prime, a made-up prime broker.
-
-Found through its entry points (pyproject.toml): ``brokerport.connect("acme")``.
-Keep it cheap to import: ``brokerport plugins`` imports every adapter class.
-"""
+"""brokerport-acme: the example plugin for Acme Prime, a made-up prime broker, found
+through its entry points: ``brokerport.connect("acme")``. Keep it cheap to import."""
 
 from .adapter import AcmeAdapter
 

@@ -1,9 +1,5 @@
-"""The Acme Prime adapter: declared operations and ports, the decoder and the error map.
-
-Only what is vendor-specific: sessions, retries, rate limits, hooks, validation,
-building requests and reading answers are the core's job. ``brokerport plugins``
-imports this module: what a client needs (``protocol.py``, the catalog) loads on use.
-"""
+"""The Acme Prime adapter: only what is vendor-specific (the core does the rest).
+``brokerport plugins`` imports this module: ``protocol.py`` and the catalog load on use."""
 
 from __future__ import annotations
 
@@ -27,8 +23,7 @@ class AcmeAdapter(Adapter):
     name = "acme"  # the entry-point name: brokerport.connect("acme")
     version = "0.1.0"
     description = "Acme Prime (example plugin): sub-accounts, funding, orders"
-    # What the ports implement (names checked at import, classes when a client opens);
-    # anything else is NotSupported before any I/O.
+    # What the ports implement; anything else is NotSupported before any I/O.
     operations = frozenset(
         {
             *("subaccounts.create", "subaccounts.delete", "subaccounts.list"),

@@ -1,11 +1,8 @@
 """A deliberately BROKEN Acme adapter (``acme-broken``), for the kit's own tests. Never copy it.
 
-1. ``ports_for`` hands out the sub-account port without the capability gate: the
-   undeclared ``subaccounts.delete`` reaches the vendor instead of ``NotSupported``.
-2. Withdrawals are marked ``idempotent``, but Acme does not de-duplicate them: a lost
-   answer is resent and the money leaves twice, instead of ``UnknownOutcome``.
-More defects, one per variant, are the mutants of ``examples/acme/tests/mutants.py``.
-"""
+1. ``ports_for`` skips the capability gate: undeclared ``subaccounts.delete`` is sent.
+2. Withdrawals marked ``idempotent``: a lost answer is resent, the money leaves twice.
+More defects, one per variant: the mutants of ``examples/acme/tests/mutants.py``."""
 
 from __future__ import annotations
 

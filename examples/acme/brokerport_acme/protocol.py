@@ -1,6 +1,5 @@
 """Acme's protocol (README): the HMAC signature, the ``{ok, result, error}`` envelope and
-the error table, shared by the adapter and the sandbox. The adapter imports this module
-only when a client is made: ``brokerport plugins`` imports the adapter module alone."""
+the error table, shared by the adapter (when a client is made) and the sandbox."""
 
 from __future__ import annotations
 
@@ -8,8 +7,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from brokerport import errors as e
 from brokerport.adapter import VendorFault
+from brokerport.errors import DecodeError
 from brokerport.signing import PreparedRequest, Signer, hmac_sha256_hex
 from brokerport.types import REDACTED, Secret
 from brokerport.wire import Envelope, ErrorTable
@@ -59,7 +58,7 @@ class AcmeEnvelope(Envelope):
 
     def unwrap(self, doc: Any, *, http_status: int, vendor: str) -> Any:
         if not isinstance(doc, dict) or not isinstance(doc.get("ok"), bool):
-            raise e.DecodeError("not an Acme envelope", vendor=vendor)
+            raise DecodeError("not an Acme envelope", vendor=vendor)
         if doc["ok"]:
             return doc.get("result")
         error = doc["error"] if isinstance(doc.get("error"), dict) else {}
@@ -67,20 +66,7 @@ class AcmeEnvelope(Envelope):
 
 
 ENVELOPE = AcmeEnvelope()
-# Vendor code -> (brokerport error, HTTP status, message): the README's table, read by
-# the adapter's error map and answered by the sandbox. Unlisted codes: by HTTP status.
-ERRORS = ErrorTable(
-    {
-        "ACME-1001": (e.InvalidRequest, 400, "bad parameter"),
-        "ACME-2001": (e.AuthenticationError, 401, "signature mismatch"),
-        "ACME-2002": (e.AuthenticationError, 401, "unknown API key"),
-        "ACME-2003": (e.AuthenticationError, 401, "timestamp outside the 10 s window"),
-        "ACME-2100": (e.PermissionDenied, 403, "this API key is read-only"),
-        "ACME-4040": (e.NotFound, 404, "not found: {0}"),
-        "ACME-4090": (e.Conflict, 409, "conflict"),
-        "ACME-4220": (e.InsufficientFunds, 422, "insufficient funds"),
-        "ACME-4290": (e.RateLimited, 429, "rate limit exceeded"),
-        "ACME-5000": (e.VendorUnavailable, 500, "internal error"),  # 5xx: retryable
-    }
-)
+# The README's error table (errors.toml): the adapter's error map reads it, the sandbox
+# answers with it. Unlisted codes: by HTTP status.
+ERRORS = ErrorTable.load("brokerport_acme")
 ACME_ERRORS = ERRORS.error_map()
