@@ -24,11 +24,6 @@ from brokerport.adapter import Adapter, ErrorMap, VendorFault, parse_json
 from brokerport.errors import (
     AuthenticationError,
     BrokerportError,
-    Conflict,
-    InvalidRequest,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
     VendorUnavailable,
 )
 
@@ -66,21 +61,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
-
-
-_CLASSES: dict[str, type[BrokerportError]] = {
-    c.__name__: c
-    for c in (
-        AuthenticationError,
-        BrokerportError,
-        Conflict,
-        InvalidRequest,
-        NotFound,
-        PermissionDenied,
-        RateLimited,
-        VendorUnavailable,
-    )
-}  # fmt: skip
 
 
 def error_map() -> ErrorMap:

@@ -385,6 +385,11 @@ async def test_the_gateway_reads_parameters_where_they_are(sandbox: WhaleSandbox
     assert (status, body["code"], body["message"]) == (
         400, "400", "invalid params: the body is not a JSON object",
     )  # fmt: skip
+    limit_without_price = {"account_no": SEED_ACCOUNT, "symbol": "700.HK", "side": "Buy",
+                           "order_type": "LO", "submitted_quantity": "100",
+                           "time_in_force": "Day"}  # fmt: skip
+    status, body = await send("POST", "/v1/whaleapi/trade/order", "", limit_without_price)
+    assert (status, body["message"]) == (400, "invalid params: submitted_price is required")
 
 
 def test_every_operation_is_a_handler_or_a_documented_example() -> None:

@@ -83,7 +83,7 @@ class Params(dict[str, Any]):
     def __getitem__(self, name: str) -> Any:
         value = super().get(name)
         if value is None or value == "":
-            raise Fail("400", f"{name} is required")
+            raise Invalid(f"{name} is required")
         return value
 
     def get(self, name: str, default: Any = None) -> Any:
