@@ -82,7 +82,8 @@ class TLSSettings:
         return self == TLSSettings() and self.context is None
 
     def ssl_context(self, who: str = "") -> ssl.SSLContext | bool:
-        """What aiohttp's ``ssl=`` gets: True (system trust) or a built context.
+        """The transport's TLS: True (system trust: aiohttp's verified default context,
+        ``ssl.create_default_context()`` in :mod:`brokerport.http1`) or a built context.
 
         A file that cannot be read, or a key whose passphrase is wrong, is an
         ``InvalidRequest`` at client open, naming the file, never the passphrase.
@@ -90,7 +91,7 @@ class TLSSettings:
         if self.context is not None:
             return self.context
         if self.is_default:
-            return True  # aiohttp's own verified default context
+            return True  # the system's trust store, verified
         if self.dangerously_skip_verification and who not in _warned:
             _warned.add(who)
             log.warning(
