@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import gzip
+import random
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -202,6 +203,14 @@ async def test_a_compressed_answer_is_bounded_after_decompression() -> None:
         response = await t.send(get(server))
     await t.aclose()
     assert len(response.body) == 100_001  # one byte past: the pipeline says "too large"
+    # compressed, and too large before decompressing: cut, never an unreadable answer
+    noise = bytes(range(256)) * 2000  # ~500 KB that gzip cannot shrink below the bound
+    t = Http1Transport(TransportSettings(max_answer_bytes=100_000))
+    packed = gzip.compress(random.Random(7).randbytes(300_000) + noise)
+    async with Server(serve(answer(packed, "Content-Encoding: gzip"))) as server:
+        response = await t.send(get(server))
+    await t.aclose()
+    assert len(response.body) == 100_001
 
 
 async def test_a_cancelled_call_never_leaves_its_answer_for_the_next(
