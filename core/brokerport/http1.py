@@ -445,7 +445,8 @@ class Http1Transport(Transport):
                 except BaseException:
                     conn.close()
                     raise
-                if self.closed:
+                if self.closed or conn.closed:  # aclose() came while connecting
+                    conn.closed = False  # so that close() closes the socket it now has
                     conn.close()
                     raise TransportFailure("connect", "the client is closed")
                 return conn

@@ -15,6 +15,7 @@ import random
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from brokerport.errors import InvalidRequest
@@ -386,3 +387,34 @@ def test_a_transport_used_from_another_event_loop_opens_fresh_connections() -> N
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+async def test_aclose_while_connecting_leaves_no_socket_and_sends_nothing() -> None:
+    loop = asyncio.get_running_loop()
+    gate, reached = asyncio.Event(), asyncio.Event()
+    real = loop.create_connection
+
+    async def gated(*args: Any, **kw: Any) -> Any:
+        reached.set()
+        await gate.wait()  # aclose() comes while the connection is being made
+        return await real(*args, **kw)
+
+    t = Http1Transport()
+    async with Server(serve(answer(b"{}"))) as server:
+        loop.create_connection = gated  # type: ignore[method-assign]
+        try:
+            call = asyncio.create_task(t.send(PreparedRequest("POST", server.url, "/x", body=b"1")))
+            await reached.wait()
+            await t.aclose()
+            gate.set()
+            with pytest.raises(TransportFailure) as info:
+                await call
+        finally:
+            del loop.create_connection
+        for _ in range(500):  # the server sees the socket closed (at once, on loopback)
+            if not server.open:
+                break
+            await asyncio.sleep(0.01)
+    assert info.value.kind == "connect" and not info.value.maybe_sent
+    assert server.open == 0 and server.connections == 1 and server.requests == []
+    assert not t._all
