@@ -10,6 +10,8 @@ the answer) per call, rate limits lifted on every side, from
   validated, signed, decoded, mapped and structured into ``Page[SubAccount]``
   (Decimal, UTC datetimes, enums), on the default transport
   (``brokerport.http1``: HTTP/1.1 on asyncio with httptools' C parser);
+* **port-aiohttp** (only when asked: ``--clients port,port-aiohttp,...``) — the
+  same port method on ``engine = "aiohttp"`` (aiohttp's ClientSession);
 * **raw**       — brokerport's ``client.call("broker.dma.subaccount_info")``:
   the decoded ``data`` list;
 * **ccxt**      — ccxt's async client, ``privateGetBrokerDmaSubaccountInfo``;
@@ -59,7 +61,7 @@ Factory = Callable[
 # --------------------------------------------------------------------- clients
 
 
-def _brokerport_client(base: str, creds: dict[str, str]) -> Any:
+def _brokerport_client(base: str, creds: dict[str, str], engine: str = "auto") -> Any:
     from brokerport.client import Client
     from brokerport.profile import Profile
     from brokerport.ratelimit import LimiterRegistry
@@ -75,14 +77,17 @@ def _brokerport_client(base: str, creds: dict[str, str]) -> Any:
         base_url=base,
         credentials={k: Secret(v) for k, v in creds.items()},
     )
-    return Client(OkxAdapter, profile, limiters=NoLimits())
+    from brokerport.transport import TransportSettings
+
+    settings = TransportSettings(engine=engine)  # type: ignore[arg-type]
+    return Client(OkxAdapter, profile, limiters=NoLimits(), transport_settings=settings)
 
 
-def brokerport_port(base: str, creds: dict[str, str]) -> Factory:
+def brokerport_port(base: str, creds: dict[str, str], engine: str = "auto") -> Factory:
     async def make() -> Any:
         from brokerport import models as m
 
-        client = await _brokerport_client(base, creds).open()
+        client = await _brokerport_client(base, creds, engine).open()
         request = m.ListSubAccounts()
         lst = client.subaccounts.list
 
@@ -277,6 +282,7 @@ def main() -> None:
     proc, base, creds = start_sandbox(cpus)
     all_clients = {
         "port": brokerport_port,
+        "port-aiohttp": lambda b, c: brokerport_port(b, c, "aiohttp"),
         "raw": brokerport_raw,
         "ccxt": ccxt_async,
         "aiohttp": handwritten,
@@ -300,12 +306,12 @@ def main() -> None:
                 n = (args.calls // conc) * conc
                 print(f"\n== {loop_name}, concurrency {conc}")
                 print(
-                    f"{'client':>11} {'calls/s':>8} {'CPU µs/call':>12} "
+                    f"{'client':>12} {'calls/s':>8} {'CPU µs/call':>12} "
                     f"{'vs ccxt':>8} {'vs aiohttp':>11} {'CPU vs aiohttp':>15}"
                 )
                 for name in clients:
                     print(
-                        f"{name:>11} {n / min(times[name]):>8.0f} "
+                        f"{name:>12} {n / min(times[name]):>8.0f} "
                         f"{statistics.median(cpu[name]) / n * 1e6:>12.0f} "
                         f"{ratio(times, 'ccxt', name):>8} {ratio(times, 'aiohttp', name):>11} "
                         f"{ratio(cpu, name, 'aiohttp') if 'aiohttp' in cpu else '-':>15}"
