@@ -241,6 +241,7 @@ class Client:
             # no request is sent from here on; calls in flight end with typed errors
             if pipeline is not None:
                 await pipeline.close()
+            await self.limiters.flush()
             await self.outbox.flush()
         finally:
             await self._close_rest()

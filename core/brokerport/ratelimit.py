@@ -202,3 +202,7 @@ class LimiterRegistry:
     def reset(self) -> None:
         for limiter in self._limiters.values():
             limiter.window.reset()
+
+    async def flush(self) -> None:
+        """Finish recording what was answered (a shared window is written in the
+        background): the client awaits this when it closes."""

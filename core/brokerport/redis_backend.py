@@ -314,6 +314,13 @@ class RedisLimiterRegistry(LimiterRegistry):
     def reset(self) -> None:  # pragma: no cover - a shared window is not one process's to clear
         raise PluginError("a shared rate-limit window cannot be reset by one client")
 
+    async def flush(self) -> None:
+        """Wait for the releases still being written, so a client closed (and its
+        backend after it) leaves no answered slot held until ``hold_timeout``."""
+        pending = [t for lim in self._limiters.values() for t in getattr(lim, "_releases", ())]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
 
 # ----------------------------------------------------------------- outbox
 

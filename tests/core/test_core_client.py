@@ -325,3 +325,19 @@ async def test_failing_signer_close_does_not_leak_the_session(sandbox: FakexSand
     with pytest.raises(RuntimeError, match="signer cleanup failed"):
         await client.aclose()
     assert all(c.closed for c in conns)
+
+
+async def test_aclose_flushes_the_limiters(sandbox: FakexSandbox) -> None:
+    from brokerport.ratelimit import LimiterRegistry
+
+    class Recording(LimiterRegistry):
+        flushed = 0
+
+        async def flush(self) -> None:
+            self.flushed += 1
+
+    limiters = Recording()
+    async with Client(Fakex, sandbox.profile(), limiters=limiters) as client:
+        await client.call("account.get", account_id="a1")
+        assert limiters.flushed == 0
+    assert limiters.flushed == 1  # a shared window's releases are written before close

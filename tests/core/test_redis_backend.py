@@ -124,6 +124,25 @@ async def test_shared_window_holds_slots_until_answered(backends: list[RedisBack
     lb.release()
 
 
+async def test_flush_writes_every_release_before_the_backend_closes(
+    backends: list[RedisBackend],
+) -> None:
+    ep = Endpoint("x", "GET", "/x", rate_limit=RateLimit(5, 1.0))
+    registry = RedisLimiterRegistry(backends[0])
+    limiter = registry.for_endpoint(ep, "k")
+    assert limiter is not None
+    for _ in range(3):
+        await limiter.acquire()
+    key = backends[0].key("rl", "k|x")
+    (_, held_score), *_ = await backends[0].redis.zrange(key, -1, -1, withscores=True)
+    for _ in range(3):
+        limiter.release()  # answered: each is re-scored in the background
+    await registry.flush()  # what Client.aclose() awaits
+    (_, score), *_ = await backends[0].redis.zrange(key, -1, -1, withscores=True)
+    assert score < held_score  # no slot left held (scored hold_timeout ahead)
+    assert await backends[0].redis.zcard(key) == 3
+
+
 async def test_outbox_is_shared_and_drains_atomically(backends: list[RedisBackend]) -> None:
     a, b = (RedisOutbox(x) for x in backends)
     e1 = OutboxEntry(
